@@ -78,9 +78,6 @@ WARNING_CODES: dict[str, CodeInfo] = {
         CodeInfo("IMPORT_SOURCES_DISAGREE", _W, Stage.EXTRACT, "ast, cst and tree-sitter saw different imports"),
         # semantics (both backends)
         CodeInfo("SEM_SPAN_CONFLICT", _W, Stage.NORMALIZE, "parsers disagree on a definition's span; ast wins"),
-        CodeInfo("SEM_CALL_UNRESOLVED", _I, Stage.RELATE, "a call site resolves to no definition"),
-        CodeInfo("SEM_CALL_AMBIGUOUS", _I, Stage.RELATE, "a call site has several candidate callees"),
-        CodeInfo("SEM_BASE_UNRESOLVED", _I, Stage.RELATE, "a class base resolves to no class"),
         CodeInfo("SEM_MISSING_EVIDENCE", _W, Stage.NORMALIZE, "an evidence table is empty or absent"),
     )
 }

@@ -1,0 +1,79 @@
+# codeanatomy: every set-up step lives here, so a fresh machine needs only `make golden` or `make test`.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+# Cargo's target folder lives outside the work tree and is reused across clones and sessions,
+# so only our crate rebuilds (DataFusion + delta-rs from scratch take most of an hour on 2 cores).
+CARGO_TARGET_DIR ?= $(HOME)/.cache/codeanatomy/target
+export CARGO_TARGET_DIR
+# Use the machine's CPython 3.11; never download an interpreter.
+export UV_PYTHON_DOWNLOADS := never
+export UV_PYTHON := python3.11
+UV_VERSION := 0.13.8
+UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
+RUN := $(UV) run --frozen --no-sync
+GOLDEN_OUT ?= reports/golden
+CARGO_FLAGS := --release --manifest-path backends/rust/Cargo.toml
+
+.PHONY: help setup uv sync scip lint fmt test test-rust test-py golden bench clean-cache
+
+help:
+	@echo "make golden  - set up everything, then extract evidence from every bundled golden repo"
+	@echo "make test    - set up everything, then run linters, cargo tests and pytest"
+	@echo "make bench   - pytest-benchmark benchmarks (tests/bench)"
+
+setup: sync scip
+
+uv:
+	@if [ ! -x "$(UV)" ]; then \
+	  echo "installing uv $(UV_VERSION) into ~/.local/bin"; \
+	  python3.11 -m pip install --user --quiet "uv==$(UV_VERSION)"; \
+	fi
+
+# Installs the locked Python dependencies and builds the Rust extension (maturin, release)
+# into an editable install; uv rebuilds it when a cache-key file in pyproject.toml changes.
+sync: uv
+	$(UV) sync --frozen
+
+# scip-python, pinned in tools/scip/package-lock.json, installed into tools/scip/node_modules.
+scip:
+	@if [ ! -x tools/scip/node_modules/.bin/scip-python ] || \
+	    [ tools/scip/package-lock.json -nt tools/scip/node_modules/.package-lock.json ]; then \
+	  cd tools/scip && npm ci --no-audit --no-fund --loglevel=error; \
+	fi
+
+lint: sync
+	$(RUN) ruff format --check .
+	$(RUN) ruff check .
+	$(RUN) mypy
+	cargo fmt --manifest-path backends/rust/Cargo.toml --check
+	cargo clippy $(CARGO_FLAGS) --all-targets --features python -- -D warnings
+
+fmt: sync
+	$(RUN) ruff format .
+	$(RUN) ruff check --fix .
+	cargo fmt --manifest-path backends/rust/Cargo.toml
+
+test-rust:
+	cargo test $(CARGO_FLAGS)
+
+test-py: setup
+	$(RUN) pytest -q
+
+test: setup lint test-rust test-py
+
+golden: setup
+	@mkdir -p $(GOLDEN_OUT)
+	@for repo in $$($(RUN) codeanatomy golden list --json | $(RUN) python -c \
+	    'import json,sys; print(" ".join(r["name"] for r in json.load(sys.stdin)["repo"]))'); do \
+	  echo "== $$repo"; \
+	  $(RUN) codeanatomy extract golden_repos/$$repo --out $(GOLDEN_OUT)/$$repo; \
+	done
+
+bench: setup
+	$(RUN) pytest tests/bench --benchmark-only --benchmark-enable -p no:randomly \
+	  --benchmark-json=reports/bench.json -q
+
+clean-cache:
+	rm -rf $(HOME)/.cache/codeanatomy/extract

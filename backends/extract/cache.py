@@ -1,0 +1,82 @@
+"""Per-file result cache keyed by content: an unchanged file is never parsed twice.
+
+Key = sha256 over (extractor, extractor VERSION, contract version, path, module, is_package,
+sha256 of the canonical text). Value = the extractor's rows as Arrow IPC plus its warnings,
+so a warm run concatenates record batches instead of rebuilding Python rows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import msgspec
+
+from backends.contract.schemas import CONTRACT_VERSION
+from backends.extract.result import FileWarning
+
+
+class CachedResult(msgspec.Struct, frozen=True):
+    """What one extractor produced for one file: IPC stream bytes and warnings."""
+
+    ipc: bytes
+    warnings: list[FileWarning]
+
+
+_encoder = msgspec.msgpack.Encoder()
+_decoder = msgspec.msgpack.Decoder(CachedResult)
+
+
+def cache_key(
+    extractor: str, version: str, path: str, module: str | None, is_package: bool, text_sha: str
+) -> str:
+    parts = [extractor, version, CONTRACT_VERSION, path, module or "", str(is_package), text_sha]
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+
+
+def default_cache_dir() -> Path:
+    base = os.environ.get("CODEANATOMY_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "codeanatomy"
+    )
+    return Path(base) / "extract"
+
+
+@dataclass(frozen=True)
+class ResultCache:
+    """A directory of cached results; ``root is None`` disables caching."""
+
+    root: Path | None
+
+    def _file(self, extractor: str, key: str) -> Path:
+        assert self.root is not None
+        return self.root / extractor / key[:2] / f"{key}.msgpack"
+
+    def get(self, extractor: str, key: str) -> CachedResult | None:
+        if self.root is None:
+            return None
+        try:
+            data = self._file(extractor, key).read_bytes()
+        except OSError:
+            return None
+        try:
+            return _decoder.decode(data)
+        except msgspec.DecodeError:
+            return None  # a torn or stale entry is a miss, never an error
+
+    def put(self, extractor: str, key: str, value: CachedResult) -> None:
+        if self.root is None:
+            return
+        target = self._file(extractor, key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        # Write-then-rename so a concurrent reader never sees a partial entry.
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(_encoder.encode(value))
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise

@@ -1,0 +1,372 @@
+"""Stage-0 extraction: staged barriers over a crash-tolerant process pool, cached per file,
+written as Delta tables under ``OUT/evidence/`` (DESIGN §4).
+
+    repo_scan ─► {ast, cst, tree_sitter, bytecode, symtable} (pool) + scip (subprocess)
+              ─► python_imports ─► python_external
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from backends.contract.codes import WARNING_CODES
+from backends.contract.schemas import EVIDENCE_TABLES, EXTRACTORS
+from backends.extract import external, imports, repo_scan
+from backends.extract.cache import CachedResult, ResultCache, cache_key
+from backends.extract.delta import write_table
+from backends.extract.pool import run_tasks
+from backends.extract.registry import PER_FILE, per_file_extractor
+from backends.extract.result import FileWarning
+from backends.extract.summary import ExtractorStats, ExtractSummary
+from backends.extract.worker import FileTask
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class ExtractOptions:
+    """How to run Stage 0. ``file_order_seed`` shuffles dispatch order (determinism tests)."""
+
+    workers: int = 0
+    cache_dir: Path | None = None
+    extractors: tuple[str, ...] = EXTRACTORS
+    file_timeout_s: float = 60.0
+    scip_timeout_s: float = 900.0
+    scip_max_old_space_mb: int = 4096
+    file_order_seed: int | None = None
+    progress: Progress | None = None
+
+    def worker_count(self) -> int:
+        return self.workers if self.workers > 0 else max(1, os.cpu_count() or 1)
+
+
+@dataclass
+class _Collected:
+    """Mutable accumulator owned by one run (results arrive from the pool callback)."""
+
+    batches: dict[str, list[pa.Table]] = field(default_factory=lambda: defaultdict(list))
+    warnings: list[tuple[str, str, FileWarning]] = field(default_factory=list)
+    files_with_rows: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    succeeded: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    cache_hits: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, extractor: str, path: str, result: CachedResult, from_cache: bool) -> None:
+        table = _from_ipc(result.ipc, extractor)
+        with self.lock:
+            if table.num_rows:
+                col = pa.array([path] * table.num_rows, pa.string())
+                self.batches[extractor].append(table.add_column(0, "path", col))
+                self.files_with_rows[extractor].add(path)
+            for w in result.warnings:
+                self.warnings.append((path, extractor, w))
+            if not any(WARNING_CODES[w.code].severity == "error" for w in result.warnings):
+                self.succeeded[extractor].add(path)
+            if from_cache:
+                self.cache_hits[extractor] += 1
+
+
+def _from_ipc(data: bytes, extractor: str) -> pa.Table:
+    if not data:
+        from backends.extract.worker import row_schema
+
+        return row_schema(extractor).empty_table()
+    return pa.ipc.open_stream(pa.py_buffer(data)).read_all()
+
+
+def _table(extractor: str, parts: list[pa.Table], rows: list[dict[str, Any]] | None) -> pa.Table:
+    contract = EVIDENCE_TABLES[extractor]
+    if rows is not None:
+        table = pa.Table.from_pylist(rows, schema=contract.schema)
+    elif parts:
+        table = pa.concat_tables([p.select(contract.schema.names) for p in parts])
+        table = table.cast(contract.schema)
+    else:
+        table = contract.schema.empty_table()
+    keys = [(k, "ascending") for k in contract.primary_key]
+    return table.sort_by(keys) if table.num_rows else table
+
+
+def extract(repo_root: Path, out_dir: Path, options: ExtractOptions | None = None) -> ExtractSummary:
+    """Run all of Stage 0 on ``repo_root`` and write ``out_dir/evidence/<table>``."""
+    options = options or ExtractOptions()
+    started = time.perf_counter()
+    repo_root = repo_root.resolve()
+    evidence_dir = out_dir / "evidence"
+    cache = ResultCache(options.cache_dir)
+    seconds: dict[str, float] = {}
+    coll = _Collected()
+    wanted = set(options.extractors)
+
+    t0 = time.perf_counter()
+    scanned = repo_scan.scan(repo_root)
+    seconds["repo_scan"] = time.perf_counter() - t0
+    scan_rows = [f.row for f in scanned]
+    for f in scanned:
+        if f.warning is not None:
+            coll.warnings.append((f.path, "repo_scan", f.warning))
+    ok_files = [f for f in scanned if f.text is not None]
+    texts = {f.path: f.text for f in ok_files if f.text is not None}
+
+    # Stage 1: per-file parsers in the pool, scip alongside in a thread (its own subprocess).
+    t1 = time.perf_counter()
+    scip_thread, scip_box = _start_scip(repo_root, texts, out_dir, options, wanted)
+    per_file = [e for e in PER_FILE if e in wanted]
+    tasks = _plan_tasks(ok_files, per_file, cache, coll, options)
+    done = 0
+
+    def on_result(task: FileTask, results: dict[str, CachedResult]) -> None:
+        nonlocal done
+        text_sha = _text_sha(ok_files_by_path[task.path])
+        for name, result in results.items():
+            coll.add(name, task.path, result, from_cache=False)
+            key = cache_key(
+                name,
+                per_file_extractor(name).VERSION,
+                task.path,
+                task.module,
+                task.is_package,
+                text_sha,
+            )
+            if not any(w.code in _UNCACHED for w in result.warnings):
+                cache.put(name, key, result)
+        done += 1
+        if options.progress:
+            options.progress("extract", done, len(tasks))
+
+    ok_files_by_path = {f.path: f for f in ok_files}
+    crashes = run_tasks(
+        tasks,
+        on_result,
+        workers=options.worker_count(),
+        hard_timeout_s=max(options.file_timeout_s * 3, 10.0),
+    )
+    seconds["per_file"] = time.perf_counter() - t1
+    scip_rows = _join_scip(scip_thread, scip_box, coll)
+    seconds["stage1"] = time.perf_counter() - t1
+
+    # Stage 2 and 3: reconcile and classify imports.
+    t2 = time.perf_counter()
+    syntax = {s: _table(s, coll.batches[s], None) for s in imports.SYNTAX_SOURCES}
+    import_rows: list[dict[str, Any]] = []
+    if "python_imports" in wanted:
+        import_rows, import_warnings = imports.reconcile(syntax, scan_rows, coll.succeeded)
+        coll.warnings.extend((p, "python_imports", w) for p, w in import_warnings)
+    seconds["python_imports"] = time.perf_counter() - t2
+    t3 = time.perf_counter()
+    external_rows = (
+        external.external_rows(import_rows, repo_root) if "python_external" in wanted else []
+    )
+    seconds["python_external"] = time.perf_counter() - t3
+
+    # Materialize every evidence table (empty ones too: the schema is the contract).
+    t4 = time.perf_counter()
+    explicit_rows: dict[str, list[dict[str, Any]]] = {
+        "repo_scan": scan_rows,
+        "python_imports": import_rows,
+        "python_external": external_rows,
+        "scip": scip_rows,
+        "extract_diagnostics": _diagnostic_rows(coll.warnings),
+    }
+    versions: dict[str, int] = {}
+    rows_by_table: dict[str, int] = {}
+    for name in EVIDENCE_TABLES:
+        table = syntax.get(name)
+        if table is None:
+            table = _table(name, coll.batches.get(name, []), explicit_rows.get(name))
+        versions[name] = write_table(evidence_dir / name, table)
+        rows_by_table[name] = table.num_rows
+    seconds["write"] = time.perf_counter() - t4
+    seconds["total"] = time.perf_counter() - started
+    return _summary(
+        repo_root, out_dir, scanned, coll, rows_by_table, versions, seconds, crashes, wanted
+    )
+
+
+# Warnings that describe this run rather than the file: never cached.
+_UNCACHED = frozenset({"EXTRACT_WORKER_CRASHED", "EXTRACT_TIMEOUT"})
+
+
+def _text_sha(f: repo_scan.ScannedFile) -> str:
+    return str(f.row["text_sha256"])
+
+
+def _plan_tasks(
+    ok_files: list[repo_scan.ScannedFile],
+    per_file: list[str],
+    cache: ResultCache,
+    coll: _Collected,
+    options: ExtractOptions,
+) -> list[FileTask]:
+    """Serve what the cache has; a task per file for the extractors it lacks."""
+    versions = {name: per_file_extractor(name).VERSION for name in per_file}
+    tasks: list[FileTask] = []
+    for f in ok_files:
+        missing: list[str] = []
+        for name in per_file:
+            key = cache_key(
+                name, versions[name], f.path, f.row["module"], f.row["is_package"], _text_sha(f)
+            )
+            hit = cache.get(name, key)
+            if hit is None:
+                missing.append(name)
+            else:
+                coll.add(name, f.path, hit, from_cache=True)
+        if missing:
+            tasks.append(
+                FileTask(
+                    path=f.path,
+                    module=f.row["module"],
+                    is_package=bool(f.row["is_package"]),
+                    text=f.text or "",
+                    extractors=tuple(missing),
+                    timeout_s=options.file_timeout_s,
+                )
+            )
+    if options.file_order_seed is not None:
+        random.Random(options.file_order_seed).shuffle(tasks)
+    else:
+        # Biggest first: the pool finishes sooner when the long files do not come last.
+        tasks.sort(key=lambda t: (-len(t.text), t.path))
+    return tasks
+
+
+def _start_scip(
+    repo_root: Path,
+    texts: dict[str, str],
+    out_dir: Path,
+    options: ExtractOptions,
+    wanted: set[str],
+) -> tuple[threading.Thread | None, dict[str, Any]]:
+    box: dict[str, Any] = {}
+    if "scip" not in wanted:
+        return None, box
+
+    def work() -> None:
+        from backends.extract import scip
+
+        try:
+            box["result"] = scip.extract_repo(
+                repo_root,
+                texts,
+                out_dir / "work" / "scip",
+                timeout_s=options.scip_timeout_s,
+                max_old_space_mb=options.scip_max_old_space_mb,
+            )
+        except Exception as exc:  # the indexer wrapper must never abort Stage 0
+            box["error"] = exc
+
+    thread = threading.Thread(target=work, name="scip", daemon=True)
+    thread.start()
+    return thread, box
+
+
+def _join_scip(
+    thread: threading.Thread | None, box: dict[str, Any], coll: _Collected
+) -> list[dict[str, Any]]:
+    if thread is None:
+        return []
+    thread.join()
+    if "error" in box:
+        exc = box["error"]
+        coll.warnings.append(
+            ("", "scip", FileWarning(code="SCIP_FAILED", message=f"{type(exc).__name__}: {exc}"))
+        )
+        return []
+    result = box["result"]
+    for path, warning in result.warnings:
+        coll.warnings.append((path, "scip", warning))
+    rows: list[dict[str, Any]] = list(result.rows)
+    for row in rows:
+        if row.get("path"):
+            coll.files_with_rows["scip"].add(str(row["path"]))
+    return rows
+
+
+def _diagnostic_rows(warnings: list[tuple[str, str, FileWarning]]) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    counters: dict[tuple[str, str], int] = defaultdict(int)
+    ordered = sorted(
+        warnings, key=lambda t: (t[0], t[1], t[2].bstart or -1, t[2].code, t[2].message)
+    )
+    for path, extractor, w in ordered:
+        ordinal = counters[(path, extractor)]
+        counters[(path, extractor)] += 1
+        rows.append(
+            {
+                "path": path,
+                "extractor": extractor,
+                "ordinal": ordinal,
+                "code": w.code,
+                "severity": str(WARNING_CODES[w.code].severity),
+                "message": w.message,
+                "detail": w.detail,
+                "bstart": w.bstart,
+                "bend": w.bend,
+                "line": w.line,
+                "col": w.col,
+                "end_line": w.end_line,
+                "end_col": w.end_col,
+            }
+        )
+    return rows
+
+
+def _summary(
+    repo_root: Path,
+    out_dir: Path,
+    scanned: list[repo_scan.ScannedFile],
+    coll: _Collected,
+    rows_by_table: dict[str, int],
+    versions: dict[str, int],
+    seconds: dict[str, float],
+    crashes: int,
+    wanted: set[str],
+) -> ExtractSummary:
+    warned: dict[str, set[str]] = defaultdict(set)
+    codes: dict[str, int] = defaultdict(int)
+    for path, extractor, w in coll.warnings:
+        warned[extractor].add(path)
+        codes[w.code] += 1
+    all_paths = [f.path for f in scanned]
+    ok_paths = {f.path for f in scanned if f.text is not None}
+    stats: dict[str, ExtractorStats] = {}
+    for name in EXTRACTORS:
+        if name not in wanted:
+            continue
+        if name == "repo_scan":
+            expected = set(all_paths)
+            with_rows = set(all_paths)
+        else:
+            expected = ok_paths if name in PER_FILE else set()
+            with_rows = coll.files_with_rows.get(name, set())
+        unaccounted = sorted(expected - with_rows - warned.get(name, set()) - warned["repo_scan"])
+        stats[name] = ExtractorStats(
+            rows=rows_by_table.get(name, 0),
+            files_with_rows=len(with_rows),
+            files_with_warnings=len(warned.get(name, set())),
+            cache_hits=coll.cache_hits.get(name, 0),
+            delta_version=versions.get(name, -1),
+            unaccounted=unaccounted,
+        )
+    return ExtractSummary(
+        repo=str(repo_root),
+        out=str(out_dir),
+        files=len(all_paths),
+        python_files_ok=len(ok_paths),
+        extractors=stats,
+        warnings_by_code=dict(sorted(codes.items())),
+        worker_crashes=crashes,
+        seconds={k: round(v, 4) for k, v in seconds.items()},
+        tables={k: rows_by_table[k] for k in sorted(rows_by_table)},
+    )

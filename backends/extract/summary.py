@@ -1,0 +1,35 @@
+"""The summary of one Stage-0 run (``codeanatomy extract --json`` prints it)."""
+
+from __future__ import annotations
+
+import msgspec
+
+
+class ExtractorStats(msgspec.Struct, frozen=True, kw_only=True):
+    """Per extractor: rows written, files covered, cache hits, and files neither covered nor
+    warned about (must be empty: every file is accounted for by rows or a warning)."""
+
+    rows: int
+    files_with_rows: int
+    files_with_warnings: int
+    cache_hits: int
+    delta_version: int
+    unaccounted: list[str]
+
+
+class ExtractSummary(msgspec.Struct, frozen=True, kw_only=True):
+    """Everything a caller needs to judge a Stage-0 run."""
+
+    repo: str
+    out: str
+    files: int
+    python_files_ok: int
+    extractors: dict[str, ExtractorStats]
+    warnings_by_code: dict[str, int]
+    worker_crashes: int
+    seconds: dict[str, float]
+    tables: dict[str, int]
+
+    @property
+    def all_accounted(self) -> bool:
+        return all(not s.unaccounted for s in self.extractors.values())

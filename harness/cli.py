@@ -1,0 +1,192 @@
+"""The ``codeanatomy`` command line: thin commands that parse, call one function, print, and
+map the result to an exit code (DESIGN §10).
+
+Exit codes: 0 ok, 1 gate failed, 2 usage or config error, 3 engine error, 4 internal error.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import msgspec
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+EXIT_OK = 0
+EXIT_GATE_FAILED = 1
+EXIT_USAGE = 2
+EXIT_ENGINE = 3
+EXIT_INTERNAL = 4
+
+app = typer.Typer(
+    name="codeanatomy",
+    help="Code property graphs of Python repositories as Delta tables, with engine parity gates.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+golden_app = typer.Typer(help="The bundled golden repositories and pinned PyPI sdists.")
+app.add_typer(golden_app, name="golden")
+
+err = Console(stderr=True)
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print a machine-readable JSON result.")]
+
+
+def _emit_json(value: object) -> None:
+    sys.stdout.write(msgspec.json.format(msgspec.json.encode(value)).decode() + "\n")
+
+
+@contextmanager
+def _progress(enabled: bool) -> Iterator[object]:
+    """A progress bar on an interactive terminal only; silent in CI and with --json."""
+    if not enabled or not err.is_terminal:
+        yield None
+        return
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=err, transient=True) as progress:
+        yield progress
+
+
+@app.command()
+def version(json: JsonOpt = False) -> None:
+    """Print the versions of codeanatomy, its contract and its engine."""
+    from harness.versions import versions
+
+    info = versions()
+    if json:
+        _emit_json(info)
+    else:
+        for key, value in info.items():
+            typer.echo(f"{key}: {value}")
+
+
+@app.command()
+def extract(
+    repo: Annotated[Path, typer.Argument(help="Repository root to analyse (never imported).")],
+    out: Annotated[Path, typer.Option("--out", help="Run directory; evidence goes to OUT/evidence/")],
+    workers: Annotated[int, typer.Option(help="Worker processes (0: one per core).")] = 0,
+    cache_dir: Annotated[
+        Path | None, typer.Option("--cache-dir", help="Per-file result cache directory.")
+    ] = None,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not read or write the cache.")] = False,
+    only: Annotated[
+        list[str] | None, typer.Option("--only", help="Run only these extractors (repeatable).")
+    ] = None,
+    json: JsonOpt = False,
+) -> None:
+    """Run Stage-0 extraction (all nine evidence sources) and write Delta evidence tables."""
+    from backends.contract.schemas import EXTRACTORS
+    from backends.extract.cache import default_cache_dir
+    from backends.extract.runner import ExtractOptions
+    from backends.extract.runner import extract as run_extract
+
+    if not repo.is_dir():
+        err.print(f"[red]error:[/] {repo} is not a directory")
+        raise typer.Exit(EXIT_USAGE)
+    chosen = tuple(only) if only else EXTRACTORS
+    unknown = sorted(set(chosen) - set(EXTRACTORS))
+    if unknown:
+        err.print(f"[red]error:[/] unknown extractor(s) {unknown}; known: {list(EXTRACTORS)}")
+        raise typer.Exit(EXIT_USAGE)
+    if "repo_scan" not in chosen:
+        chosen = ("repo_scan", *chosen)
+    cache = None if no_cache else (cache_dir or default_cache_dir())
+    with _progress(not json) as progress:
+        task_id = None
+
+        def report(stage: str, done: int, total: int) -> None:
+            nonlocal task_id
+            if isinstance(progress, Progress):
+                if task_id is None:
+                    task_id = progress.add_task(stage, total=total)
+                progress.update(task_id, completed=done, total=total)
+
+        summary = run_extract(
+            repo,
+            out,
+            ExtractOptions(workers=workers, cache_dir=cache, extractors=chosen, progress=report),
+        )
+    if json:
+        _emit_json(summary)
+    else:
+        _print_summary(summary)
+    if not summary.all_accounted:
+        raise typer.Exit(EXIT_INTERNAL)
+
+
+def _print_summary(summary: object) -> None:
+    from backends.extract.summary import ExtractSummary
+
+    assert isinstance(summary, ExtractSummary)
+    console = Console()
+    table = Table(title=f"evidence of {summary.repo} ({summary.files} files)")
+    for col in ("extractor", "rows", "files", "warned files", "cache hits", "unaccounted"):
+        table.add_column(col, justify="right" if col != "extractor" else "left")
+    for name, s in summary.extractors.items():
+        table.add_row(
+            name,
+            str(s.rows),
+            str(s.files_with_rows),
+            str(s.files_with_warnings),
+            str(s.cache_hits),
+            str(len(s.unaccounted)),
+        )
+    console.print(table)
+    if summary.warnings_by_code:
+        codes = ", ".join(f"{k}={v}" for k, v in summary.warnings_by_code.items())
+        console.print(f"warnings: {codes}")
+    console.print(f"total {summary.seconds.get('total', 0.0):.2f} s -> {summary.out}/evidence")
+
+
+@golden_app.command("list")
+def golden_list(json: JsonOpt = False) -> None:
+    """List the golden repositories and pinned sdists of the manifest."""
+    from harness.golden.manifest import load_manifest
+
+    manifest = load_manifest()
+    if json:
+        _emit_json(manifest)
+        return
+    for repo in manifest.repo:
+        typer.echo(f"repo   {repo.name:<16} {repo.path}")
+    for sdist in manifest.sdist:
+        typer.echo(f"sdist  {sdist.name:<16} {sdist.version}")
+
+
+@golden_app.command("fetch")
+def golden_fetch(
+    cache_dir: Annotated[Path | None, typer.Option("--cache-dir")] = None,
+    json: JsonOpt = False,
+) -> None:
+    """Download the pinned PyPI sdists into the cache, verify their sha256 and unpack them."""
+    from harness.golden.fetch import default_cache_dir, fetch_sdists
+    from harness.golden.manifest import load_manifest
+
+    fetched = fetch_sdists(load_manifest(), cache_dir or default_cache_dir())
+    if json:
+        _emit_json(fetched)
+        return
+    for item in fetched:
+        typer.echo(f"{item.name} {item.version} -> {item.root}")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except SystemExit:
+        raise
+    except Exception as exc:  # the last line of defence: a crash is an internal error code
+        err.print(f"[red]internal error:[/] {type(exc).__name__}: {exc}")
+        sys.exit(EXIT_INTERNAL)
