@@ -1,0 +1,565 @@
+"""Stage-0 ``ast`` extractor: normalized syntax rows (CONTRACT.md §5.2) from ``ast.parse``.
+
+One pre-order walk over the tree, in source order, with an explicit stack (a deep tree must
+not exhaust the interpreter's stack). Every row is a dict with the columns of the contract's
+``ast`` table except ``path``, which the runner adds.
+
+Decisions the contract leaves open, taken here and reported to the lead:
+- ``qualname`` is set on ``module`` (``""``), ``class``, ``function`` and ``lambda`` rows
+  only. Qualnames follow CPython exactly, including the two rules a plain nesting walk
+  misses: comprehensions are a qualname level without ``<locals>``
+  (``f.<locals>.<listcomp>.<lambda>``), and a def/class whose name is declared ``global``
+  in its enclosing def/class gets its bare name.
+- Expressions are attributed to the scope that evaluates them: decorators, bases, class
+  keywords, defaults and annotations belong to the enclosing scope (``scope_qualname`` and
+  ``parent_ordinal``); parameters and the body belong to the definition.
+- Import flags are lexical: every enclosing ``try``/``if`` counts, even across a def.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any, Final
+
+from backends.extract.result import FileResult, FileWarning
+from backends.extract.source import SourceFile
+from backends.extract.syntax_common import (
+    NULL_SPAN,
+    encode_detail,
+    guarded,
+    span_unmapped_warning,
+    utf8_span,
+)
+
+NAME: Final = "ast"
+VERSION: Final = "1"
+
+_CTX_NAMES: Final[dict[type[ast.expr_context], str]] = {
+    ast.Load: "load",
+    ast.Store: "store",
+    ast.Del: "del",
+}
+_COMPREHENSION_NAMES: Final[dict[type[ast.expr], str]] = {
+    ast.ListComp: "<listcomp>",
+    ast.SetComp: "<setcomp>",
+    ast.DictComp: "<dictcomp>",
+    ast.GeneratorExp: "<genexpr>",
+}
+_DYNAMIC_IMPORTS: Final = {"importlib.import_module": "importlib", "__import__": "__import__"}
+_TYPE_CHECKING: Final = frozenset({"TYPE_CHECKING", "typing.TYPE_CHECKING"})
+_IDENTIFIER: Final = re.compile(r"\w+")
+_FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
+
+
+@dataclass(frozen=True, slots=True)
+class _Ctx:
+    """Where a node sits: its scope, the qualname prefix of definitions in it, import flags."""
+
+    scope_qualname: str
+    parent_ordinal: int
+    qual_prefix: str  # prefix of a child definition's qualname: "", "C.", "f.<locals>."
+    scope_kind: str  # module, class, function, lambda, comprehension
+    declared_global: frozenset[str]  # `global` names of the innermost def/class
+    in_class_body: bool = False
+    in_try: bool = False
+    in_type_checking: bool = False
+    in_function: bool = False
+    in_if: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class _Param:
+    """A parameter waiting on the stack, so that it is emitted in source order."""
+
+    arg: ast.arg
+    kind: str
+    index: int
+    has_default: bool
+
+
+def expr_text(node: ast.AST | None) -> str | None:
+    """§5.2 *expr text*: a dotted chain of names (optionally from ``super()``), else None."""
+    parts: list[str] = []
+    while True:
+        if isinstance(node, ast.Attribute):
+            parts.append(node.attr)
+            node = node.value
+        elif isinstance(node, ast.Name):
+            parts.append(node.id)
+            break
+        elif (
+            parts
+            and isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == "super"
+            and not node.args
+            and not node.keywords
+        ):
+            parts.append("super()")
+            break
+        else:
+            return None
+    return ".".join(reversed(parts))
+
+
+def _base_text(node: ast.expr) -> str | None:
+    """A base class: ``Generic[T]`` is written ``Generic``."""
+    return expr_text(node.value if isinstance(node, ast.Subscript) else node)
+
+
+def _decorator_text(node: ast.expr) -> str | None:
+    """A decorator: ``@app.route("/")`` is written ``app.route``."""
+    if isinstance(node, ast.Call):
+        node = node.func
+    return _base_text(node)
+
+
+def _has_docstring(body: list[ast.stmt]) -> bool:
+    first = body[0] if body else None
+    return (
+        isinstance(first, ast.Expr)
+        and isinstance(first.value, ast.Constant)
+        and isinstance(first.value.value, str)
+    )
+
+
+def _declared_globals(body: list[ast.stmt]) -> frozenset[str]:
+    """Names declared ``global`` directly in a def/class body (not in nested scopes)."""
+    names: set[str] = set()
+    stack: list[ast.AST] = list(body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Global):
+            names.update(node.names)
+        elif not isinstance(node, _FunctionNode | ast.ClassDef | ast.Lambda | ast.expr):
+            # Only statements hold `global`; expressions and nested scopes cannot.
+            stack.extend(ast.iter_child_nodes(node))
+    return frozenset(names)
+
+
+def _string_list(node: ast.expr | None) -> list[str] | None:
+    """The strings of a list/tuple display of string literals, else None."""
+    if not isinstance(node, ast.List | ast.Tuple):
+        return None
+    values = [e.value if isinstance(e, ast.Constant) else None for e in node.elts]
+    strings = [v for v in values if isinstance(v, str)]
+    return strings if len(strings) == len(values) else None
+
+
+def _all_target(stmt: ast.stmt) -> ast.expr | None:
+    """The value bound to ``__all__`` by ``__all__ = ...`` or ``__all__: T = ...``."""
+    if isinstance(stmt, ast.Assign) and any(
+        isinstance(t, ast.Name) and t.id == "__all__" for t in stmt.targets
+    ):
+        return stmt.value
+    if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
+        return stmt.value if stmt.target.id == "__all__" else None
+    return None
+
+
+def _module_all(body: list[ast.stmt]) -> list[str] | None:
+    """Literal ``__all__`` of the module body; None when absent or not a literal."""
+    known: list[str] | None = None
+    unknown = False
+    for stmt in body:
+        value = _all_target(stmt)
+        if value is not None:
+            known = _string_list(value)
+            unknown = known is None
+        elif (
+            isinstance(stmt, ast.AugAssign)
+            and isinstance(stmt.target, ast.Name)
+            and stmt.target.id == "__all__"
+            and isinstance(stmt.op, ast.Add)
+        ):
+            extra = _string_list(stmt.value)
+            if extra is None:
+                unknown = True
+            elif not unknown:
+                known = (known or []) + extra
+    return None if unknown else known
+
+
+def _enter(ctx: _Ctx, kind: str, qualname: str, ordinal: int, declared: frozenset[str]) -> _Ctx:
+    """The context of the body of a class, function or lambda row just emitted in ``ctx``."""
+    return replace(
+        ctx,
+        scope_qualname=qualname,
+        parent_ordinal=ordinal,
+        # CPython: functions and lambdas add "<locals>" to their children's qualnames.
+        qual_prefix=qualname + ("." if kind == "class" else ".<locals>."),
+        scope_kind=kind,
+        declared_global=declared,
+        in_class_body=kind == "class",
+        in_function=ctx.in_function or kind != "class",
+    )
+
+
+class _Walker:
+    """Emits the rows of one file; holds the per-file state of the walk."""
+
+    def __init__(self, source: SourceFile) -> None:
+        self.source = source
+        self.data = source.data
+        self.rows: list[dict[str, Any]] = []
+        self.unmapped = 0
+        self.first_unmapped_line: int | None = None
+
+    # -- rows -------------------------------------------------------------------------------
+
+    def span(self, line: int, col: int, end_line: int | None, end_col: int | None) -> Any:
+        span = None
+        if end_line is not None and end_col is not None:
+            span = utf8_span(self.source, line, col, end_line, end_col)
+        if span is None:
+            self.unmapped += 1
+            if self.first_unmapped_line is None:
+                self.first_unmapped_line = line
+            return NULL_SPAN
+        return span
+
+    def node_span(self, node: ast.expr | ast.stmt | ast.alias) -> Any:
+        return self.span(node.lineno, node.col_offset, node.end_lineno, node.end_col_offset)
+
+    def emit(
+        self,
+        ctx: _Ctx | None,
+        kind: str,
+        span: Any,
+        *,
+        name: str | None = None,
+        qualname: str | None = None,
+        expr: str | None = None,
+        node_ctx: str | None = None,
+        detail: dict[str, Any] | None = None,
+    ) -> int:
+        ordinal = len(self.rows)
+        self.rows.append(
+            {
+                "ordinal": ordinal,
+                "parent_ordinal": None if ctx is None else ctx.parent_ordinal,
+                "kind": kind,
+                "name": name,
+                "qualname": qualname,
+                "scope_qualname": "" if ctx is None else ctx.scope_qualname,
+                "expr": expr,
+                "ctx": node_ctx,
+                "detail": encode_detail(detail),
+                **span,
+            }
+        )
+        return ordinal
+
+    # -- the walk ---------------------------------------------------------------------------
+
+    def walk(self, module: ast.Module) -> None:
+        total = self.source.lines.total_bytes
+        root = self.emit(
+            None,
+            "module",
+            self.source.lines.span(0, total),
+            qualname="",
+            detail={"all": _module_all(module.body), "docstring": _has_docstring(module.body)},
+        )
+        ctx = _Ctx("", root, "", "module", frozenset())
+        stack: list[tuple[Any, _Ctx]] = [(stmt, ctx) for stmt in reversed(module.body)]
+        while stack:
+            node, ctx = stack.pop()
+            children = self.visit(node, ctx)
+            stack.extend(reversed(children))
+
+    def visit(self, node: Any, ctx: _Ctx) -> list[tuple[Any, _Ctx]]:
+        """Emit the rows of one node; return its children, in source order, with their ctx."""
+        handler = _HANDLERS.get(type(node))
+        if handler is None:
+            return [(child, ctx) for child in ast.iter_child_nodes(node)]
+        return handler(self, node, ctx)
+
+    def visit_leaf(self, node: ast.AST, ctx: _Ctx) -> list[tuple[Any, _Ctx]]:
+        return []
+
+    def visit_name(self, node: ast.Name, ctx: _Ctx) -> list[tuple[Any, _Ctx]]:
+        self.emit(ctx, "name", self.node_span(node), name=node.id, node_ctx=_ctx(node))
+        return []
+
+    def visit_attribute(self, node: ast.Attribute, ctx: _Ctx) -> list[tuple[Any, _Ctx]]:
+        self.emit(
+            ctx,
+            "attribute",
+            self.node_span(node),
+            name=node.attr,
+            expr=expr_text(node),
+            node_ctx=_ctx(node),
+        )
+        return [(node.value, ctx)]
+
+    def visit_declaration(self, node: ast.Global | ast.Nonlocal, ctx: _Ctx) -> Any:
+        kind = "global" if isinstance(node, ast.Global) else "nonlocal"
+        span = self.node_span(node)
+        for name in node.names:
+            self.emit(ctx, kind, span, name=name)
+        return []
+
+    def visit_try(self, node: ast.Try | ast.TryStar, ctx: _Ctx) -> list[tuple[Any, _Ctx]]:
+        inner = replace(ctx, in_try=True)
+        return [
+            *((s, inner) for s in node.body),
+            *((h, inner) for h in node.handlers),
+            *((s, ctx) for s in node.orelse),
+            *((s, ctx) for s in node.finalbody),
+        ]
+
+    def visit_if(self, node: ast.If, ctx: _Ctx) -> list[tuple[Any, _Ctx]]:
+        guard = expr_text(node.test) in _TYPE_CHECKING
+        body_ctx = replace(ctx, in_if=True, in_type_checking=ctx.in_type_checking or guard)
+        else_ctx = replace(ctx, in_if=True)
+        return [
+            (node.test, ctx),
+            *((s, body_ctx) for s in node.body),
+            *((s, else_ctx) for s in node.orelse),
+        ]
+
+    # -- definitions ------------------------------------------------------------------------
+
+    def def_qualname(self, name: str, ctx: _Ctx) -> str:
+        # CPython: a def/class declared `global` in its enclosing def/class is not nested.
+        if ctx.scope_kind in ("function", "class") and name in ctx.declared_global:
+            return name
+        return ctx.qual_prefix + name
+
+    def visit_function(self, node: ast.FunctionDef | ast.AsyncFunctionDef, ctx: _Ctx) -> Any:
+        qualname = self.def_qualname(node.name, ctx)
+        last = node.body[-1]
+        ordinal = self.emit(
+            ctx,
+            "function",
+            self.span(node.lineno, node.col_offset, last.end_lineno, last.end_col_offset),
+            name=node.name,
+            qualname=qualname,
+            detail={
+                "is_async": isinstance(node, ast.AsyncFunctionDef),
+                "decorators": [_decorator_text(d) for d in node.decorator_list],
+                "is_method": ctx.in_class_body,
+                "docstring": _has_docstring(node.body),
+            },
+        )
+        inner = _enter(ctx, "function", qualname, ordinal, _declared_globals(node.body))
+        return [
+            *((d, ctx) for d in node.decorator_list),
+            *self.parameters(node.args, ctx, inner),
+            *([(node.returns, ctx)] if node.returns is not None else []),
+            *((s, inner) for s in node.body),
+        ]
+
+    def visit_class(self, node: ast.ClassDef, ctx: _Ctx) -> Any:
+        qualname = self.def_qualname(node.name, ctx)
+        last = node.body[-1]
+        keywords = {k.arg if k.arg is not None else "**": expr_text(k.value) for k in node.keywords}
+        ordinal = self.emit(
+            ctx,
+            "class",
+            self.span(node.lineno, node.col_offset, last.end_lineno, last.end_col_offset),
+            name=node.name,
+            qualname=qualname,
+            detail={
+                "bases": [_base_text(b) for b in node.bases],
+                "keywords": keywords,
+                "decorators": [_decorator_text(d) for d in node.decorator_list],
+                "docstring": _has_docstring(node.body),
+            },
+        )
+        inner = _enter(ctx, "class", qualname, ordinal, _declared_globals(node.body))
+        return [
+            *((d, ctx) for d in node.decorator_list),
+            *((b, ctx) for b in node.bases),
+            *((k, ctx) for k in node.keywords),
+            *((s, inner) for s in node.body),
+        ]
+
+    def visit_lambda(self, node: ast.Lambda, ctx: _Ctx) -> Any:
+        qualname = ctx.qual_prefix + "<lambda>"
+        ordinal = self.emit(ctx, "lambda", self.node_span(node), name="<lambda>", qualname=qualname)
+        inner = _enter(ctx, "lambda", qualname, ordinal, frozenset())
+        return [*self.parameters(node.args, ctx, inner), (node.body, inner)]
+
+    def visit_comprehension(
+        self, node: ast.ListComp | ast.SetComp | ast.DictComp | ast.GeneratorExp, ctx: _Ctx
+    ) -> Any:
+        # A comprehension is a CPython scope of its own: it shows in the qualname of a
+        # lambda inside it, but not in scope_qualname (§5.2 counts class/function/lambda).
+        # Its first iterable is evaluated in the enclosing scope.
+        name = _COMPREHENSION_NAMES[type(node)]
+        inner = replace(
+            ctx,
+            qual_prefix=ctx.qual_prefix + name + ".",
+            scope_kind="comprehension",
+            declared_global=frozenset(),
+            in_class_body=False,
+        )
+        elts: list[ast.expr] = (
+            [node.key, node.value] if isinstance(node, ast.DictComp) else [node.elt]
+        )
+        children: list[tuple[Any, _Ctx]] = [(e, inner) for e in elts]
+        for i, gen in enumerate(node.generators):
+            children.append((gen.target, inner))
+            children.append((gen.iter, ctx if i == 0 else inner))
+            children.extend((cond, inner) for cond in gen.ifs)
+        return children
+
+    def parameters(self, args: ast.arguments, outer: _Ctx, inner: _Ctx) -> Any:
+        """Parameter rows (in ``inner``), each followed by its annotation and default
+        (evaluated in ``outer``)."""
+        positional = [*args.posonlyargs, *args.args]
+        defaults: list[ast.expr | None] = [None] * (len(positional) - len(args.defaults))
+        defaults.extend(args.defaults)
+        entries: list[tuple[ast.arg, str, ast.expr | None]] = [
+            (a, "posonly" if i < len(args.posonlyargs) else "positional", defaults[i])
+            for i, a in enumerate(positional)
+        ]
+        if args.vararg is not None:
+            entries.append((args.vararg, "vararg", None))
+        entries.extend(
+            (a, "kwonly", d) for a, d in zip(args.kwonlyargs, args.kw_defaults, strict=True)
+        )
+        if args.kwarg is not None:
+            entries.append((args.kwarg, "kwarg", None))
+        children: list[tuple[Any, _Ctx]] = []
+        for index, (arg, kind, default) in enumerate(entries):
+            children.append((_Param(arg, kind, index, default is not None), inner))
+            if arg.annotation is not None:
+                children.append((arg.annotation, outer))
+            if default is not None:
+                children.append((default, outer))
+        return children
+
+    def visit_param(self, param: _Param, ctx: _Ctx) -> list[tuple[Any, _Ctx]]:
+        arg = param.arg
+        self.emit(
+            ctx,
+            "parameter",
+            self.span(arg.lineno, arg.col_offset, arg.lineno, self.name_end(arg)),
+            name=arg.arg,
+            expr=expr_text(arg.annotation),
+            detail={"kind": param.kind, "index": param.index, "has_default": param.has_default},
+        )
+        return []
+
+    def name_end(self, arg: ast.arg) -> int:
+        """UTF-8 end column of a parameter's name (``ast.arg`` also covers the annotation)."""
+        encoded = arg.arg.encode("utf-8")
+        try:
+            start = self.source.lines.from_utf8_col(arg.lineno, arg.col_offset)
+        except ValueError:
+            return arg.col_offset + len(encoded)
+        if self.data[start : start + len(encoded)] == encoded:
+            return arg.col_offset + len(encoded)
+        # The source spelling is not NFKC-normalized (ast normalizes identifiers): measure
+        # the identifier as written.
+        line = self.source.lines.line_text(arg.lineno).encode("utf-8")
+        written = _IDENTIFIER.match(line[arg.col_offset :].decode("utf-8", "replace"))
+        length = len(written.group(0).encode("utf-8")) if written else len(encoded)
+        return arg.col_offset + length
+
+    # -- calls and imports ------------------------------------------------------------------
+
+    def visit_call(self, node: ast.Call, ctx: _Ctx) -> list[tuple[Any, _Ctx]]:
+        callee = expr_text(node.func)
+        span = self.node_span(node)
+        self.emit(
+            ctx,
+            "call",
+            span,
+            name=callee.rsplit(".", 1)[-1] if callee else None,
+            expr=callee,
+            detail={"nargs": len(node.args), "nkeywords": len(node.keywords)},
+        )
+        dynamic = _DYNAMIC_IMPORTS.get(callee or "")
+        first = node.args[0] if node.args else None
+        if dynamic is not None and isinstance(first, ast.Constant) and isinstance(first.value, str):
+            self.emit(
+                ctx,
+                "import",
+                span,
+                expr=first.value,
+                detail=_import_detail(ctx, level=0, asname=None, dynamic=dynamic),
+            )
+        return [
+            (node.func, ctx),
+            *((a, ctx) for a in node.args),
+            *((k, ctx) for k in node.keywords),
+        ]
+
+    def visit_import(self, node: ast.Import | ast.ImportFrom, ctx: _Ctx) -> Any:
+        for alias in node.names:
+            name: str | None
+            module: str | None
+            if isinstance(node, ast.Import):
+                name, module, level = None, alias.name, 0
+            else:
+                name, module, level = alias.name, node.module, node.level
+            self.emit(
+                ctx,
+                "import",
+                self.node_span(alias),
+                name=name,
+                expr=module,
+                detail=_import_detail(ctx, level=level, asname=alias.asname, dynamic=None),
+            )
+        return []
+
+
+# Node type -> the _Walker method that emits its rows; other nodes just yield their children.
+_HANDLERS: Final[dict[type, Callable[[_Walker, Any, _Ctx], list[tuple[Any, _Ctx]]]]] = {
+    node_type: handler
+    for node_types, handler in (
+        ((ast.Name,), _Walker.visit_name),
+        ((ast.Attribute,), _Walker.visit_attribute),
+        ((ast.Call,), _Walker.visit_call),
+        ((_Param,), _Walker.visit_param),
+        ((ast.FunctionDef, ast.AsyncFunctionDef), _Walker.visit_function),
+        ((ast.ClassDef,), _Walker.visit_class),
+        ((ast.Lambda,), _Walker.visit_lambda),
+        (tuple(_COMPREHENSION_NAMES), _Walker.visit_comprehension),
+        ((ast.Import, ast.ImportFrom), _Walker.visit_import),
+        ((ast.Global, ast.Nonlocal), _Walker.visit_declaration),
+        ((ast.Try, ast.TryStar), _Walker.visit_try),
+        ((ast.If,), _Walker.visit_if),
+        # The most frequent childless nodes: skip ast.iter_child_nodes.
+        ((ast.Constant, ast.Load, ast.Store, ast.Del, ast.Pass), _Walker.visit_leaf),
+    )
+    for node_type in node_types
+}
+
+
+def _ctx(node: ast.Name | ast.Attribute) -> str | None:
+    return _CTX_NAMES.get(type(node.ctx))
+
+
+def _import_detail(ctx: _Ctx, *, level: int, asname: str | None, dynamic: str | None) -> Any:
+    return {
+        "level": level,
+        "asname": asname,
+        "dynamic": dynamic,
+        "in_try": ctx.in_try,
+        "in_type_checking": ctx.in_type_checking,
+        "in_function": ctx.in_function,
+        "conditional": ctx.in_try or ctx.in_type_checking or ctx.in_function or ctx.in_if,
+    }
+
+
+def extract(source: SourceFile) -> FileResult:
+    """The ``ast`` rows of one file, or a syntax/recursion warning and no rows."""
+    tree, warning = guarded(
+        source, lambda: ast.parse(source.text, filename=source.path, type_comments=False)
+    )
+    if warning is not None:
+        return FileResult(rows=[], warnings=[warning])
+    walker = _Walker(source)
+    walker.walk(tree)
+    warnings: list[FileWarning] = []
+    if walker.unmapped:
+        warnings.append(span_unmapped_warning(walker.unmapped, walker.first_unmapped_line))
+    return FileResult(rows=walker.rows, warnings=warnings)
