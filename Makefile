@@ -64,12 +64,7 @@ test-py: setup
 test: setup lint test-rust test-py
 
 golden: setup
-	@mkdir -p $(GOLDEN_OUT)
-	@for repo in $$($(RUN) codeanatomy golden list --json | $(RUN) python -c \
-	    'import json,sys; print(" ".join(r["name"] for r in json.load(sys.stdin)["repo"]))'); do \
-	  echo "== $$repo"; \
-	  $(RUN) codeanatomy extract golden_repos/$$repo --out $(GOLDEN_OUT)/$$repo; \
-	done
+	$(RUN) codeanatomy golden extract --out $(GOLDEN_OUT) --with-sdists
 
 bench: setup
 	$(RUN) pytest tests/bench --benchmark-only --benchmark-enable -p no:randomly \

@@ -7,7 +7,7 @@ Exit codes: 0 ok, 1 gate failed, 2 usage or config error, 3 engine error, 4 inte
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
@@ -15,7 +15,14 @@ from typing import Annotated
 import msgspec
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 EXIT_OK = 0
@@ -58,6 +65,21 @@ def _progress(enabled: bool) -> Iterator[object]:
         yield progress
 
 
+def _progress_callback(progress: object) -> Callable[[str, int, int], None] | None:
+    """Adapt the extraction progress hook to a rich progress bar (None when there is none)."""
+    if not isinstance(progress, Progress):
+        return None
+    bar = progress
+    tasks: dict[str, TaskID] = {}
+
+    def report(stage: str, done: int, total: int) -> None:
+        if stage not in tasks:
+            tasks[stage] = bar.add_task(stage, total=total)
+        bar.update(tasks[stage], completed=done, total=total)
+
+    return report
+
+
 @app.command()
 def version(json: JsonOpt = False) -> None:
     """Print the versions of codeanatomy, its contract and its engine."""
@@ -74,12 +96,16 @@ def version(json: JsonOpt = False) -> None:
 @app.command()
 def extract(
     repo: Annotated[Path, typer.Argument(help="Repository root to analyse (never imported).")],
-    out: Annotated[Path, typer.Option("--out", help="Run directory; evidence goes to OUT/evidence/")],
+    out: Annotated[
+        Path, typer.Option("--out", help="Run directory; evidence goes to OUT/evidence/")
+    ],
     workers: Annotated[int, typer.Option(help="Worker processes (0: one per core).")] = 0,
     cache_dir: Annotated[
         Path | None, typer.Option("--cache-dir", help="Per-file result cache directory.")
     ] = None,
-    no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not read or write the cache.")] = False,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Do not read or write the cache.")
+    ] = False,
     only: Annotated[
         list[str] | None, typer.Option("--only", help="Run only these extractors (repeatable).")
     ] = None,
@@ -103,19 +129,15 @@ def extract(
         chosen = ("repo_scan", *chosen)
     cache = None if no_cache else (cache_dir or default_cache_dir())
     with _progress(not json) as progress:
-        task_id = None
-
-        def report(stage: str, done: int, total: int) -> None:
-            nonlocal task_id
-            if isinstance(progress, Progress):
-                if task_id is None:
-                    task_id = progress.add_task(stage, total=total)
-                progress.update(task_id, completed=done, total=total)
-
         summary = run_extract(
             repo,
             out,
-            ExtractOptions(workers=workers, cache_dir=cache, extractors=chosen, progress=report),
+            ExtractOptions(
+                workers=workers,
+                cache_dir=cache,
+                extractors=chosen,
+                progress=_progress_callback(progress),
+            ),
         )
     if json:
         _emit_json(summary)
@@ -178,7 +200,56 @@ def golden_fetch(
         _emit_json(fetched)
         return
     for item in fetched:
-        typer.echo(f"{item.name} {item.version} -> {item.root}")
+        typer.echo(f"{item.name} {item.version} -> {item.source_root}")
+
+
+@golden_app.command("extract")
+def golden_extract(
+    out: Annotated[Path, typer.Option("--out", help="One run directory per repo under OUT/")],
+    with_sdists: Annotated[
+        bool, typer.Option("--with-sdists", help="Also fetch and extract the pinned sdists.")
+    ] = False,
+    workers: Annotated[int, typer.Option(help="Worker processes (0: one per core).")] = 0,
+    json: JsonOpt = False,
+) -> None:
+    """The main job for now: Stage-0 extraction of every golden repo (and the sdists)."""
+    from backends.extract.cache import default_cache_dir
+    from backends.extract.runner import ExtractOptions
+    from backends.extract.runner import extract as run_extract
+    from harness.golden.fetch import default_cache_dir as sdist_cache_dir
+    from harness.golden.fetch import fetch_sdists
+    from harness.golden.manifest import load_manifest
+
+    manifest = load_manifest()
+    targets = [(r.name, manifest.repo_dir(r)) for r in manifest.repo]
+    if with_sdists:
+        fetched = fetch_sdists(manifest, sdist_cache_dir())
+        targets += [(f"{f.name}-{f.version}", f.source_root) for f in fetched]
+    summaries = {}
+    failed = []
+    for name, root in targets:
+        if not json:
+            err.print(f"[bold]== {name}[/]")
+        with _progress(not json) as progress:
+            summary = run_extract(
+                root,
+                out / name,
+                ExtractOptions(
+                    workers=workers,
+                    cache_dir=default_cache_dir(),
+                    progress=_progress_callback(progress),
+                ),
+            )
+        summaries[name] = summary
+        if not summary.all_accounted:
+            failed.append(name)
+        if not json:
+            _print_summary(summary)
+    if json:
+        _emit_json(summaries)
+    if failed:
+        err.print(f"[red]files unaccounted for in:[/] {failed}")
+        raise typer.Exit(EXIT_INTERNAL)
 
 
 def main() -> None:
@@ -190,3 +261,7 @@ def main() -> None:
     except Exception as exc:  # the last line of defence: a crash is an internal error code
         err.print(f"[red]internal error:[/] {type(exc).__name__}: {exc}")
         sys.exit(EXIT_INTERNAL)
+
+
+if __name__ == "__main__":
+    main()

@@ -55,30 +55,109 @@ WARNING_CODES: dict[str, CodeInfo] = {
     c.code: c
     for c in (
         # repo_scan
-        CodeInfo("SCAN_SYMLINK_ESCAPE", _W, Stage.SCAN, "symlink points outside the repo root; not followed"),
-        CodeInfo("SCAN_SYMLINK_LOOP", _W, Stage.SCAN, "symlink loop or dangling symlink; not followed"),
-        CodeInfo("SCAN_UNREADABLE", _E, Stage.SCAN, "file could not be read (permissions or I/O error)"),
-        CodeInfo("SCAN_BINARY_FILE", _W, Stage.SCAN, "a .py file that holds binary data (NUL bytes); not parsed"),
-        CodeInfo("SCAN_DECODE_ERROR", _E, Stage.SCAN, "source cannot be decoded (invalid UTF-8 or bad encoding cookie)"),
-        CodeInfo("SCAN_EMPTY_FILE", _I, Stage.SCAN, "empty source file; no facts beyond the module"),
+        CodeInfo(
+            "SCAN_SYMLINK_ESCAPE",
+            _W,
+            Stage.SCAN,
+            "symlink points outside the repo root; not followed",
+        ),
+        CodeInfo(
+            "SCAN_SYMLINK_LOOP", _W, Stage.SCAN, "symlink loop or dangling symlink; not followed"
+        ),
+        CodeInfo(
+            "SCAN_UNREADABLE", _E, Stage.SCAN, "file could not be read (permissions or I/O error)"
+        ),
+        CodeInfo(
+            "SCAN_BINARY_FILE",
+            _W,
+            Stage.SCAN,
+            "a .py file that holds binary data (NUL bytes); not parsed",
+        ),
+        CodeInfo(
+            "SCAN_DECODE_ERROR",
+            _E,
+            Stage.SCAN,
+            "source cannot be decoded (invalid UTF-8 or bad encoding cookie)",
+        ),
+        CodeInfo(
+            "SCAN_EMPTY_FILE", _I, Stage.SCAN, "empty source file; no facts beyond the module"
+        ),
         # per-file extractors
-        CodeInfo("EXTRACT_SYNTAX_ERROR", _E, Stage.EXTRACT, "the extractor's parser rejected the file"),
-        CodeInfo("EXTRACT_PARTIAL_PARSE", _W, Stage.EXTRACT, "tree-sitter parsed the file with ERROR/MISSING nodes"),
-        CodeInfo("EXTRACT_RECURSION_LIMIT", _E, Stage.EXTRACT, "nesting too deep for the extractor's parser"),
-        CodeInfo("EXTRACT_WORKER_CRASHED", _E, Stage.EXTRACT, "the worker process died while extracting the file"),
-        CodeInfo("EXTRACT_TIMEOUT", _E, Stage.EXTRACT, "the extractor exceeded its per-file time limit"),
-        CodeInfo("EXTRACT_FAILED", _E, Stage.EXTRACT, "the extractor raised an unexpected error on the file"),
-        CodeInfo("EXTRACT_SPAN_UNMAPPED", _W, Stage.EXTRACT, "a native position could not be mapped to a byte span"),
+        CodeInfo(
+            "EXTRACT_SYNTAX_ERROR", _E, Stage.EXTRACT, "the extractor's parser rejected the file"
+        ),
+        CodeInfo(
+            "EXTRACT_PARTIAL_PARSE",
+            _W,
+            Stage.EXTRACT,
+            "tree-sitter parsed the file with ERROR/MISSING nodes",
+        ),
+        CodeInfo(
+            "EXTRACT_RECURSION_LIMIT",
+            _E,
+            Stage.EXTRACT,
+            "nesting too deep for the extractor's parser",
+        ),
+        CodeInfo(
+            "EXTRACT_WORKER_CRASHED",
+            _E,
+            Stage.EXTRACT,
+            "the worker process died while extracting the file",
+        ),
+        CodeInfo(
+            "EXTRACT_TIMEOUT", _E, Stage.EXTRACT, "the extractor exceeded its per-file time limit"
+        ),
+        CodeInfo(
+            "EXTRACT_FAILED",
+            _E,
+            Stage.EXTRACT,
+            "the extractor raised an unexpected error on the file",
+        ),
+        CodeInfo(
+            "EXTRACT_SPAN_UNMAPPED",
+            _W,
+            Stage.EXTRACT,
+            "a native position could not be mapped to a byte span",
+        ),
         # scip
-        CodeInfo("SCIP_UNAVAILABLE", _W, Stage.EXTRACT, "scip-python is not installed; scip evidence is empty"),
-        CodeInfo("SCIP_FAILED", _W, Stage.EXTRACT, "scip-python failed, timed out or ran out of memory"),
-        CodeInfo("SCIP_DOCUMENT_SKIPPED", _W, Stage.EXTRACT, "a SCIP document names a file outside the scanned set"),
+        CodeInfo(
+            "SCIP_UNAVAILABLE",
+            _W,
+            Stage.EXTRACT,
+            "scip-python is not installed; scip evidence is empty",
+        ),
+        CodeInfo(
+            "SCIP_FAILED", _W, Stage.EXTRACT, "scip-python failed, timed out or ran out of memory"
+        ),
+        CodeInfo(
+            "SCIP_DOCUMENT_SKIPPED",
+            _W,
+            Stage.EXTRACT,
+            "a SCIP document names a file outside the scanned set",
+        ),
         # imports
-        CodeInfo("IMPORT_UNRESOLVED", _I, Stage.EXTRACT, "an import resolves neither in the repo nor outside it"),
-        CodeInfo("IMPORT_SOURCES_DISAGREE", _W, Stage.EXTRACT, "ast, cst and tree-sitter saw different imports"),
+        CodeInfo(
+            "IMPORT_UNRESOLVED",
+            _I,
+            Stage.EXTRACT,
+            "an import resolves neither in the repo nor outside it",
+        ),
+        CodeInfo(
+            "IMPORT_SOURCES_DISAGREE",
+            _W,
+            Stage.EXTRACT,
+            "ast, cst and tree-sitter saw different imports",
+        ),
         # semantics (both backends)
-        CodeInfo("SEM_SPAN_CONFLICT", _W, Stage.NORMALIZE, "parsers disagree on a definition's span; ast wins"),
-        CodeInfo("SEM_MISSING_EVIDENCE", _W, Stage.NORMALIZE, "an evidence table is empty or absent"),
+        CodeInfo(
+            "SEM_SPAN_CONFLICT",
+            _W,
+            Stage.NORMALIZE,
+            "parsers disagree on a definition's span; ast wins",
+        ),
+        CodeInfo(
+            "SEM_MISSING_EVIDENCE", _W, Stage.NORMALIZE, "an evidence table is empty or absent"
+        ),
     )
 }
 
@@ -86,20 +165,43 @@ ERROR_CODES: dict[str, CodeInfo] = {
     c.code: c
     for c in (
         CodeInfo("SPEC_INVALID", _E, Stage.VALIDATE, "the spec does not decode or violates a rule"),
-        CodeInfo("SPEC_VERSION_UNSUPPORTED", _E, Stage.VALIDATE, "spec_version or contract version unknown"),
+        CodeInfo(
+            "SPEC_VERSION_UNSUPPORTED",
+            _E,
+            Stage.VALIDATE,
+            "spec_version or contract version unknown",
+        ),
         CodeInfo("VIEW_CYCLE", _E, Stage.COMPILE, "the view dependency graph has a cycle"),
-        CodeInfo("VIEW_UNKNOWN", _E, Stage.COMPILE, "a view or output names an unknown view or input"),
+        CodeInfo(
+            "VIEW_UNKNOWN", _E, Stage.COMPILE, "a view or output names an unknown view or input"
+        ),
         CodeInfo("INPUT_TABLE_MISSING", _E, Stage.REGISTER, "a bound Delta table does not exist"),
-        CodeInfo("DELTA_VERSION_MISSING", _E, Stage.REGISTER, "the pinned Delta version does not exist"),
-        CodeInfo("DELTA_PROTOCOL_UNSUPPORTED", _E, Stage.REGISTER, "the Delta table needs an unsupported reader feature"),
+        CodeInfo(
+            "DELTA_VERSION_MISSING", _E, Stage.REGISTER, "the pinned Delta version does not exist"
+        ),
+        CodeInfo(
+            "DELTA_PROTOCOL_UNSUPPORTED",
+            _E,
+            Stage.REGISTER,
+            "the Delta table needs an unsupported reader feature",
+        ),
         CodeInfo("DELTA_LOG_CORRUPT", _E, Stage.REGISTER, "the Delta log cannot be read"),
-        CodeInfo("INPUT_SCHEMA_MISMATCH", _E, Stage.REGISTER, "a bound table's schema differs from the contract"),
+        CodeInfo(
+            "INPUT_SCHEMA_MISMATCH",
+            _E,
+            Stage.REGISTER,
+            "a bound table's schema differs from the contract",
+        ),
         CodeInfo("PLAN_FAILED", _E, Stage.PLAN, "a view could not be planned"),
-        CodeInfo("OUTPUT_SCHEMA_MISMATCH", _E, Stage.PLAN, "a view's schema differs from the contract"),
+        CodeInfo(
+            "OUTPUT_SCHEMA_MISMATCH", _E, Stage.PLAN, "a view's schema differs from the contract"
+        ),
         CodeInfo("EXECUTION_FAILED", _E, Stage.EXECUTE, "executing the plan failed"),
         CodeInfo("COMMIT_FAILED", _E, Stage.COMMIT, "committing an output to Delta failed"),
         CodeInfo("EXTRACTION_FAILED", _E, Stage.EXTRACT, "Stage-0 extraction could not run at all"),
-        CodeInfo("INTERNAL_PANIC", _E, Stage.INTERNAL, "the engine panicked; caught at the boundary"),
+        CodeInfo(
+            "INTERNAL_PANIC", _E, Stage.INTERNAL, "the engine panicked; caught at the boundary"
+        ),
         CodeInfo("INTERNAL_ERROR", _E, Stage.INTERNAL, "an unexpected internal error"),
     )
 }

@@ -38,10 +38,12 @@ def cache_key(
 
 
 def default_cache_dir() -> Path:
-    base = os.environ.get("CODEANATOMY_CACHE") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "codeanatomy"
-    )
-    return Path(base) / "extract"
+    explicit = os.environ.get("CODEANATOMY_CACHE")
+    if explicit:
+        return Path(explicit) / "extract"
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg) if xdg else Path.home() / ".cache"
+    return base / "codeanatomy" / "extract"
 
 
 @dataclass(frozen=True)
@@ -76,7 +78,7 @@ class ResultCache:
         try:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(_encoder.encode(value))
-            os.replace(tmp, target)
+            Path(tmp).replace(target)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise

@@ -64,7 +64,9 @@ def declared_dependencies(repo_root: Path) -> set[str]:
         except (OSError, UnicodeDecodeError):
             continue
         names.update(
-            _norm(m.group(1)) for line in lines if not line.lstrip().startswith(("#", "-"))
+            _norm(m.group(1))
+            for line in lines
+            if not line.lstrip().startswith(("#", "-"))
             if (m := _REQ_NAME.match(line))
         )
     return names

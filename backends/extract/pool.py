@@ -123,7 +123,8 @@ def _isolate(suspects: list[FileTask], on_result: OnResult, hard_timeout_s: floa
                 except TimeoutError:
                     results[name] = _warning_only(
                         name,
-                        "EXTRACT_TIMEOUT", f"{name} did not finish within {hard_timeout_s:g} s"
+                        "EXTRACT_TIMEOUT",
+                        f"{name} did not finish within {hard_timeout_s:g} s",
                     )
                     _kill(pool)
                     pool = _new_pool(1)

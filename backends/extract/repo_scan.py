@@ -217,8 +217,8 @@ def scan_file(entry: _Entry, roots: list[str], fs: FileSystem) -> ScannedFile:
         raw = fs.read_bytes(entry.abs_path)
     except OSError as exc:
         row["status"] = "unreadable"
-        warning = FileWarning(code="SCAN_UNREADABLE", message=f"{type(exc).__name__}: {exc}")
-        return ScannedFile(row, None, warning)
+        unreadable = FileWarning(code="SCAN_UNREADABLE", message=f"{type(exc).__name__}: {exc}")
+        return ScannedFile(row, None, unreadable)
     row["file_sha256"] = hashlib.sha256(raw).hexdigest()
     row["size_bytes"] = len(raw)
     try:
@@ -233,7 +233,7 @@ def scan_file(entry: _Entry, roots: list[str], fs: FileSystem) -> ScannedFile:
     row["newline"] = newline_style(text)
     row["line_count"] = LineIndex(text).line_count
     row["text_sha256"] = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    warning = None
+    warning: FileWarning | None = None
     if not text:
         warning = FileWarning(code="SCAN_EMPTY_FILE", message="empty source file")
     return ScannedFile(row, text, warning)

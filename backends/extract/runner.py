@@ -97,7 +97,9 @@ def _table(extractor: str, parts: list[pa.Table], rows: list[dict[str, Any]] | N
     return table.sort_by(keys) if table.num_rows else table
 
 
-def extract(repo_root: Path, out_dir: Path, options: ExtractOptions | None = None) -> ExtractSummary:
+def extract(
+    repo_root: Path, out_dir: Path, options: ExtractOptions | None = None
+) -> ExtractSummary:
     """Run all of Stage 0 on ``repo_root`` and write ``out_dir/evidence/<table>``."""
     options = options or ExtractOptions()
     started = time.perf_counter()

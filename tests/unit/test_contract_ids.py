@@ -42,8 +42,14 @@ def test_booleans_are_rejected_as_fields() -> None:
 @pytest.mark.parametrize(
     ("raw", "normalized"),
     [
-        ("scip-python python golden 0.1 `pkg.mod`/f().", "scip-python python golden . `pkg.mod`/f()."),
-        ("scip-python python golden abc123 `pkg`/C#m().", "scip-python python golden . `pkg`/C#m()."),
+        (
+            "scip-python python golden 0.1 `pkg.mod`/f().",
+            "scip-python python golden . `pkg.mod`/f().",
+        ),
+        (
+            "scip-python python golden abc123 `pkg`/C#m().",
+            "scip-python python golden . `pkg`/C#m().",
+        ),
         ("local 12", "local 12"),
         ("scip-python python my  pkg 1.0 `m`/x.", "scip-python python my  pkg . `m`/x."),
         ("malformed", "malformed"),

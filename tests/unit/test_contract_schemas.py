@@ -58,5 +58,14 @@ def test_codes_are_unique_across_registries_and_upper_case() -> None:
 
 
 def test_every_error_code_has_an_engine_stage() -> None:
-    engine_stages = {"validate", "compile", "register", "plan", "execute", "commit", "internal", "extract"}
+    engine_stages = {
+        "validate",
+        "compile",
+        "register",
+        "plan",
+        "execute",
+        "commit",
+        "internal",
+        "extract",
+    }
     assert {str(c.stage) for c in codes.ERROR_CODES.values()} <= engine_stages

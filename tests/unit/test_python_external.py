@@ -43,9 +43,21 @@ def test_broken_pyproject_is_ignored(tmp_path: Path) -> None:
 def test_external_rows_only_for_external_targets(tmp_path: Path) -> None:
     span = {"bstart": 0, "bend": 2, "line": 1, "col": 0, "end_line": 1, "end_col": 2}
     imports = [
-        {"path": "a.py", "ordinal": 0, "target_kind": "external", "absolute_module": "json", **span},
+        {
+            "path": "a.py",
+            "ordinal": 0,
+            "target_kind": "external",
+            "absolute_module": "json",
+            **span,
+        },
         {"path": "a.py", "ordinal": 1, "target_kind": "module", "absolute_module": "pkg", **span},
-        {"path": "a.py", "ordinal": 2, "target_kind": "external", "absolute_module": "zzz_nope", **span},
+        {
+            "path": "a.py",
+            "ordinal": 2,
+            "target_kind": "external",
+            "absolute_module": "zzz_nope",
+            **span,
+        },
     ]
     rows = external_rows(imports, tmp_path)
     assert [(r["ordinal"], r["module"], r["classification"]) for r in rows] == [

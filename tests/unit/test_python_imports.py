@@ -73,7 +73,9 @@ def test_resolve(
     )
 
 
-def _import_row(path: str, bstart: int, expr: str | None, name: str | None, **detail: Any) -> dict[str, Any]:
+def _import_row(
+    path: str, bstart: int, expr: str | None, name: str | None, **detail: Any
+) -> dict[str, Any]:
     full = {"level": 0, "asname": None, "dynamic": None, "in_try": False}
     full.update(detail)
     return {

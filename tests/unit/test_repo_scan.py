@@ -92,7 +92,8 @@ def test_symlink_escape_and_loop_are_reported_not_followed(tmp_path: Path) -> No
     (repo / "self_dir").symlink_to(repo, target_is_directory=True)
 
     class Spy(LocalFileSystem):
-        read: list[Path] = []
+        def __init__(self) -> None:
+            self.read: list[Path] = []
 
         def read_bytes(self, path: Path) -> bytes:
             self.read.append(path.resolve())

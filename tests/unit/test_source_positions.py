@@ -30,7 +30,7 @@ def test_lines_end_at_crlf_cr_and_lf_only() -> None:
 
 def test_utf8_column_offsets() -> None:
     idx = LineIndex(TEXT)
-    line2 = TEXT.split("\r\n")[1].split("\n")[0]
+    line2 = TEXT.split("\r\n")[1].split("\n", maxsplit=1)[0]
     col = len(line2[: line2.index("名前")].encode("utf-8"))
     assert idx.from_utf8_col(2, col) == _expected_offset("名前")
 
@@ -76,7 +76,12 @@ def test_char_offset_conversion() -> None:
     [
         (b"x = 1\n", "x = 1\n", "utf-8", False),
         (b"\xef\xbb\xbfx = '\xc3\xa9'\n", "x = 'é'\n", "utf-8-sig", True),
-        (b"# -*- coding: latin-1 -*-\nx = '\xe9'\n", "# -*- coding: latin-1 -*-\nx = 'é'\n", "iso-8859-1", False),
+        (
+            b"# -*- coding: latin-1 -*-\nx = '\xe9'\n",
+            "# -*- coding: latin-1 -*-\nx = 'é'\n",
+            "iso-8859-1",
+            False,
+        ),
     ],
 )
 def test_decode_source_follows_pep263(raw: bytes, text: str, encoding: str, bom: bool) -> None:
@@ -100,7 +105,13 @@ def test_undecodable_sources_fail_with_a_code(raw: bytes, code: str) -> None:
 
 @pytest.mark.parametrize(
     ("text", "style"),
-    [("a\nb\n", "LF"), ("a\r\nb\r\n", "CRLF"), ("a\rb", "CR"), ("a\nb\r\n", "mixed"), ("a", "none")],
+    [
+        ("a\nb\n", "LF"),
+        ("a\r\nb\r\n", "CRLF"),
+        ("a\rb", "CR"),
+        ("a\nb\r\n", "mixed"),
+        ("a", "none"),
+    ],
 )
 def test_newline_style(text: str, style: str) -> None:
     assert newline_style(text) == style

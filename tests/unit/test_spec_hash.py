@@ -10,7 +10,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from backends.rust import spec_hash as rust_spec_hash
 from backends.contract.spec import (
     DatasetBinding,
     OutputSpec,
@@ -21,6 +20,7 @@ from backends.contract.spec import (
     decode_spec,
     spec_hash,
 )
+from backends.rust import spec_hash as rust_spec_hash
 
 names = st.text(
     alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=12

@@ -3,6 +3,7 @@
 //! The Python package `backends.rust` wraps the compiled module `backends.rust._engine`
 //! (built with the `python` feature). Nothing panics across that boundary.
 
+pub mod ids;
 pub mod spec;
 
 #[cfg(feature = "python")]

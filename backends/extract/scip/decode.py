@@ -1,0 +1,211 @@
+"""Decodes a SCIP index (protobuf) into rows of the contract's ``scip`` table.
+
+Three kinds of row (every column not named is null):
+
+- ``occurrence``: one per occurrence of a scanned document; ``ordinal`` is its index among
+  that document's occurrences sorted by (bstart, bend, symbol, roles); span columns are the
+  SCIP range (0-based lines, UTF-16 columns) converted to canonical byte offsets.
+- ``symbol``: one per SymbolInformation; ``path`` is the defining document, null for the
+  index's external symbols; ``ordinal`` counts within that path in symbol order.
+- ``relationship``: one per Relationship of a SymbolInformation; ``path`` and span null;
+  ``ordinal`` counts over all relationship rows in (symbol, related_symbol, flags) order.
+
+Every symbol is normalized with :func:`backends.contract.ids.normalize_scip_symbol`. Rows
+are sorted, so the output does not depend on the order the indexer wrote its documents in.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import msgspec
+from google.protobuf.message import DecodeError
+
+from backends.contract import schemas
+from backends.contract.ids import normalize_scip_symbol
+from backends.extract.result import FileWarning
+from backends.extract.scip import scip_pb2
+from backends.extract.source import LineIndex
+
+DOC_MAX_CHARS = 2000
+_DEFINITION = 1  # SymbolRole.Definition
+_RELATIONSHIP_FLAGS = ("is_definition", "is_implementation", "is_reference", "is_type_definition")
+_NULL_ROW: dict[str, Any] = dict.fromkeys(schemas.SCIP.names)
+
+
+class IndexDecodeError(Exception):
+    """The bytes are not a SCIP index."""
+
+
+class Decoded(msgspec.Struct, frozen=True, kw_only=True):
+    """Rows of the ``scip`` table and (path, warning) pairs, both in deterministic order."""
+
+    rows: list[dict[str, Any]]
+    warnings: list[tuple[str, FileWarning]]
+
+
+def _detail(obj: Mapping[str, Any]) -> str:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _row(kind: str, **values: Any) -> dict[str, Any]:
+    row = dict(_NULL_ROW)
+    row["kind"] = kind
+    row.update(values)
+    return row
+
+
+def parse_index(data: bytes) -> scip_pb2.Index:
+    """Parse serialized ``scip.Index`` bytes; IndexDecodeError when they are not one."""
+    index = scip_pb2.Index()
+    try:
+        index.ParseFromString(data)
+    except DecodeError as exc:
+        raise IndexDecodeError(str(exc)) from exc
+    return index
+
+
+def byte_range(lines: LineIndex, rng: Iterable[int]) -> tuple[int, int] | None:
+    """Canonical [bstart, bend) of a SCIP range, or None when it does not fit the text.
+
+    A range is [startLine, startChar, endLine, endChar] or, on one line,
+    [line, startChar, endChar]; lines 0-based, characters in UTF-16 code units.
+    """
+    r = list(rng)
+    if len(r) == 3:
+        start_line, start_col, end_line, end_col = r[0], r[1], r[0], r[2]
+    elif len(r) == 4:
+        start_line, start_col, end_line, end_col = r
+    else:
+        return None
+    if min(start_line, start_col, end_line, end_col) < 0:
+        return None
+    try:
+        bstart = lines.from_utf16_col(start_line, start_col)
+        bend = lines.from_utf16_col(end_line, end_col)
+    except ValueError:
+        return None
+    return (bstart, bend) if bstart <= bend else None
+
+
+def _occurrence_rows(
+    path: str, doc: scip_pb2.Document, lines: LineIndex
+) -> tuple[list[dict[str, Any]], list[FileWarning]]:
+    keyed: list[tuple[tuple[int, int, int, str, int], dict[str, Any]]] = []
+    warnings: list[FileWarning] = []
+    for occ in doc.occurrences:
+        symbol = normalize_scip_symbol(occ.symbol)
+        roles = int(occ.symbol_roles)
+        span: dict[str, Any] = {}
+        rng = byte_range(lines, occ.range)
+        if rng is None:
+            warnings.append(
+                FileWarning(
+                    code="EXTRACT_SPAN_UNMAPPED",
+                    message="scip range does not fit the file's text",
+                    detail=_detail({"range": list(occ.range), "symbol": symbol}),
+                )
+            )
+            key = (1, 0, 0, symbol, roles)  # unmapped occurrences sort last
+        else:
+            span = lines.span(*rng)
+            key = (0, rng[0], rng[1], symbol, roles)
+        row = _row(
+            "occurrence",
+            path=path,
+            symbol=symbol,
+            roles=roles,
+            is_definition=bool(roles & _DEFINITION),
+            **span,
+        )
+        keyed.append((key, row))
+    keyed.sort(key=lambda kv: kv[0])
+    rows = []
+    for ordinal, (_, row) in enumerate(keyed):
+        row["ordinal"] = ordinal
+        rows.append(row)
+    return rows, warnings
+
+
+def _symbol_row(path: str | None, info: scip_pb2.SymbolInformation) -> dict[str, Any]:
+    kind = scip_pb2.SymbolInformation.Kind.Name(info.kind) if info.kind else None
+    return _row(
+        "symbol",
+        path=path,
+        symbol=normalize_scip_symbol(info.symbol),
+        symbol_kind=kind,
+        display_name=info.display_name or None,
+        enclosing_symbol=normalize_scip_symbol(info.enclosing_symbol)
+        if info.enclosing_symbol
+        else None,
+        documentation=info.documentation[0][:DOC_MAX_CHARS] if info.documentation else None,
+    )
+
+
+def _relationship_rows(info: scip_pb2.SymbolInformation) -> list[dict[str, Any]]:
+    symbol = normalize_scip_symbol(info.symbol)
+    return [
+        _row(
+            "relationship",
+            symbol=symbol,
+            related_symbol=normalize_scip_symbol(rel.symbol),
+            relationship=",".join(f for f in _RELATIONSHIP_FLAGS if getattr(rel, f)),
+        )
+        for rel in info.relationships
+    ]
+
+
+def _sort_key(row: dict[str, Any]) -> tuple[str, ...]:
+    # Every column but ordinal, nulls first, so ties are broken by content alone.
+    return tuple("" if row[c] is None else f"\x01{row[c]}" for c in schemas.SCIP.names)
+
+
+def _numbered(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    rows.sort(key=_sort_key)
+    for ordinal, row in enumerate(rows):
+        row["ordinal"] = ordinal
+    return rows
+
+
+def decode_index(data: bytes, texts: Mapping[str, str]) -> Decoded:
+    """Rows of the ``scip`` table for an index of the files in ``texts`` (path -> text).
+
+    Documents whose path is not in ``texts`` are skipped with SCIP_DOCUMENT_SKIPPED.
+    Raises IndexDecodeError when ``data`` is not a SCIP index.
+    """
+    index = parse_index(data)
+    occurrences: list[dict[str, Any]] = []
+    symbols_by_path: dict[str | None, list[dict[str, Any]]] = {}
+    relationships: list[dict[str, Any]] = []
+    warnings: list[tuple[str, FileWarning]] = []
+    for doc in index.documents:
+        path = doc.relative_path
+        if path not in texts:
+            warnings.append(
+                (
+                    path,
+                    FileWarning(
+                        code="SCIP_DOCUMENT_SKIPPED",
+                        message="scip document is not a scanned Python file",
+                        detail=_detail({"relative_path": path}),
+                    ),
+                )
+            )
+            continue
+        rows, occ_warnings = _occurrence_rows(path, doc, LineIndex(texts[path]))
+        occurrences.extend(rows)
+        warnings.extend((path, w) for w in occ_warnings)
+        for info in doc.symbols:
+            symbols_by_path.setdefault(path, []).append(_symbol_row(path, info))
+            relationships.extend(_relationship_rows(info))
+    for info in index.external_symbols:
+        symbols_by_path.setdefault(None, []).append(_symbol_row(None, info))
+        relationships.extend(_relationship_rows(info))
+
+    symbols = [r for rows in symbols_by_path.values() for r in _numbered(rows)]
+    all_rows = [*occurrences, *symbols, *_numbered(relationships)]
+    all_rows.sort(key=lambda r: (r["kind"], r["path"] or "", r["path"] is not None, r["ordinal"]))
+    warnings.sort(key=lambda pw: (pw[0], pw[1].code, pw[1].detail or "", pw[1].message))
+    return Decoded(rows=all_rows, warnings=warnings)
