@@ -1,4 +1,6 @@
 """Type stub of the compiled module (checked against it by tests/unit/test_rust_facade.py)."""
 
+__all__ = ["spec_hash", "version"]
+
 def version() -> str: ...
 def spec_hash(json: str) -> str: ...
