@@ -1,0 +1,1 @@
+"""A call graph with known edges."""

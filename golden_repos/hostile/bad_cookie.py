@@ -1,0 +1,3 @@
+# -*- coding: no-such-codec -*-
+"""An unknown codec."""
+x = 1

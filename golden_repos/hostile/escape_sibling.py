@@ -1,0 +1,1 @@
+../packages/packages/util.py

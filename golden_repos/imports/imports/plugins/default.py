@@ -1,0 +1,5 @@
+"""The default plugin."""
+
+
+def activate() -> str:
+    return "default"

@@ -1,0 +1,1 @@
+"""Object-oriented shapes: inheritance, overrides, properties and friends."""

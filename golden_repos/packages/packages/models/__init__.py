@@ -1,0 +1,5 @@
+"""Domain models."""
+
+from .item import Item
+
+__all__ = ["Item"]

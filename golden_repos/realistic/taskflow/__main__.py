@@ -1,0 +1,5 @@
+"""``python -m taskflow``."""
+
+from .cli import main
+
+raise SystemExit(main())

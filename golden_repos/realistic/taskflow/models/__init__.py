@@ -1,0 +1,6 @@
+"""Domain models."""
+
+from .project import Project
+from .task import Status, Task
+
+__all__ = ["Project", "Status", "Task"]

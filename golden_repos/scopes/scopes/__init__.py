@@ -1,0 +1,1 @@
+"""Scoping: closures, nonlocal, global, comprehensions, generators, async, walrus, match."""

@@ -1,0 +1,5 @@
+"""Stock keeping, laid out under src/."""
+
+from .stock import Stock
+
+__all__ = ["Stock"]

@@ -1,0 +1,1 @@
+"""Unicode identifiers, strings and every line layout. 文字 ✨"""

@@ -1,0 +1,2 @@
+"""The golden corpus: fixture repositories with expected facts, pinned sdists, the stdlib
+corpus and the synthetic repository generator."""
