@@ -18,9 +18,12 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from backends.extract.result import FileWarning
+
 NAME = "python_external"
 VERSION = "1"
 
+_SPAN = ("bstart", "bend", "line", "col", "end_line", "end_col")
 _REQ_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 
 
@@ -87,11 +90,15 @@ def classify(
     return "unresolved", None, None
 
 
-def external_rows(imports: Iterable[Mapping[str, Any]], repo_root: Path) -> list[dict[str, Any]]:
-    """Rows of ``python_external``: one per python_imports row whose target is external."""
+def external_rows(
+    imports: Iterable[Mapping[str, Any]], repo_root: Path
+) -> tuple[list[dict[str, Any]], list[tuple[str, FileWarning]]]:
+    """Rows of ``python_external`` (one per python_imports row whose target is external),
+    and an ``IMPORT_UNRESOLVED`` warning for each that is neither stdlib nor third-party."""
     installed = installed_top_levels()
     declared = declared_dependencies(repo_root)
     rows: list[dict[str, Any]] = []
+    warnings: list[tuple[str, FileWarning]] = []
     ordinals: dict[str, int] = {}
     for imp in sorted(imports, key=lambda r: (r["path"], r["ordinal"])):
         if imp["target_kind"] != "external" or not imp["absolute_module"]:
@@ -110,7 +117,17 @@ def external_rows(imports: Iterable[Mapping[str, Any]], repo_root: Path) -> list
                 "classification": classification,
                 "distribution": dist,
                 "distribution_version": version,
-                **{k: imp[k] for k in ("bstart", "bend", "line", "col", "end_line", "end_col")},
+                **{k: imp[k] for k in _SPAN},
             }
         )
-    return rows
+        if classification == "unresolved":
+            message = f"import of {module!r} is neither in the repo, the stdlib nor installed"
+            warnings.append(
+                (
+                    path,
+                    FileWarning(
+                        code="IMPORT_UNRESOLVED", message=message, **{k: imp[k] for k in _SPAN}
+                    ),
+                )
+            )
+    return rows, warnings

@@ -166,9 +166,10 @@ def extract(
         coll.warnings.extend((p, "python_imports", w) for p, w in import_warnings)
     seconds["python_imports"] = time.perf_counter() - t2
     t3 = time.perf_counter()
-    external_rows = (
-        external.external_rows(import_rows, repo_root) if "python_external" in wanted else []
-    )
+    external_rows: list[dict[str, Any]] = []
+    if "python_external" in wanted:
+        external_rows, external_warnings = external.external_rows(import_rows, repo_root)
+        coll.warnings.extend((p, "python_external", w) for p, w in external_warnings)
     seconds["python_external"] = time.perf_counter() - t3
 
     # Materialize every evidence table (empty ones too: the schema is the contract).

@@ -59,9 +59,10 @@ def test_external_rows_only_for_external_targets(tmp_path: Path) -> None:
             **span,
         },
     ]
-    rows = external_rows(imports, tmp_path)
+    rows, warnings = external_rows(imports, tmp_path)
     assert [(r["ordinal"], r["module"], r["classification"]) for r in rows] == [
         (0, "json", "stdlib"),
         (1, "zzz_nope", "unresolved"),
     ]
     assert "json" in sys.stdlib_module_names
+    assert [(p, w.code) for p, w in warnings] == [("a.py", "IMPORT_UNRESOLVED")]
