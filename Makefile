@@ -67,8 +67,8 @@ golden: setup
 	$(RUN) codeanatomy golden extract --out $(GOLDEN_OUT) --with-sdists
 
 bench: setup
-	$(RUN) pytest tests/bench --benchmark-only --benchmark-enable -p no:randomly \
-	  --benchmark-json=reports/bench.json -q
+	$(RUN) pytest tests/bench -o addopts="" --benchmark-only -s -q \
+	  --benchmark-json=reports/bench.json
 
 clean-cache:
 	rm -rf $(HOME)/.cache/codeanatomy/extract

@@ -1,0 +1,389 @@
+"""Specification of the ``cst`` extractor (CONTRACT.md §3, §5.2), and of its agreement with the
+``tree_sitter`` and ``ast`` extractors on every kind the three share."""
+
+from __future__ import annotations
+
+import json
+import sys
+import textwrap
+from collections import Counter
+from types import CodeType, ModuleType
+from typing import Any
+
+import libcst
+import pyarrow as pa
+import pytest
+
+from backends.contract.schemas import CST
+from backends.extract import ast_extractor, cst_extractor, tree_sitter_extractor
+from backends.extract.result import FileResult
+from backends.extract.source import SourceFile
+
+SHARED_KINDS = frozenset(
+    {"module", "class", "function", "lambda", "parameter", "call", "import", "global", "nonlocal"}
+)
+SPAN_EXTRACTORS = pytest.mark.parametrize(
+    "extractor", [cst_extractor, tree_sitter_extractor], ids=["cst", "tree_sitter"]
+)
+
+RICH = '''\
+"""Rich sample."""
+from __future__ import annotations
+import os, os.path as osp
+from . import sibling
+from ..pkg.mod import (x as y, z)
+from m import *
+from typing import TYPE_CHECKING
+import importlib, typing
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+elif typing.TYPE_CHECKING:
+    import never
+try:
+    import ujson as json
+except ImportError:
+    json = importlib.import_module("json")
+finally:
+    __import__("gc")
+__all__ = ["C", "f"]
+__all__ += ("g",)
+
+@decorator  # why
+@app.route("/x", methods=["GET"])
+class C(Base, Generic[T], *mixins, metaclass=Meta, **extra):
+    """Doc."""
+    attr = [lambda q: q for _ in range(3)]
+
+    def m(self, a, /, b: int = 1, *args: os.PathLike, c, d=lambda: 0, **kw) -> None:
+        super().m(a, b, *args, key=c, **kw)
+        self.helper().chain(1)(2)
+        x = 1
+        def inner():
+            nonlocal x
+            global G
+            import inner_mod
+            return importlib.import_module(".rel", package=__name__);
+        return inner
+
+    @staticmethod
+    async def am(*, k): await other(k);  # trailing comment
+    # comment after the body
+
+def f(p1, p2=(lambda z=g(): z)()):
+    global hoisted
+    def hoisted(): pass
+    class Local:
+        def meth(self): pass
+    return [lambda: n for n in (lambda: 1,)], {k: (lambda: v) for k, v in {}.items()}
+
+def g():
+    if x: a;
+print(f"{f(1)!r} and {g()}")
+lam = lambda a, *b, c=1, **d: a(b)
+'''
+
+
+def _source(text: str) -> SourceFile:
+    return SourceFile(path="m.py", module="m", is_package=False, text=text)
+
+
+def _extract(text: str) -> FileResult:
+    return cst_extractor.extract(_source(textwrap.dedent(text)))
+
+
+def _rows(text: str, kind: str | None = None) -> list[dict[str, Any]]:
+    result = _extract(text)
+    assert result.warnings == []
+    return [r for r in result.rows if kind is None or r["kind"] == kind]
+
+
+def _one(text: str, kind: str, **match: Any) -> dict[str, Any]:
+    rows = [r for r in _rows(text, kind) if all(r[k] == v for k, v in match.items())]
+    assert len(rows) == 1, rows
+    return rows[0]
+
+
+def _detail(row: dict[str, Any]) -> Any:
+    return json.loads(row["detail"])
+
+
+def _span_text(source: SourceFile, row: dict[str, Any]) -> str:
+    return source.data[row["bstart"] : row["bend"]].decode("utf-8")
+
+
+def _shared(result: FileResult, *, detail: bool) -> Counter[tuple[Any, ...]]:
+    columns = ["kind", "name", "qualname", "scope_qualname", "expr", "bstart", "bend"]
+    columns += ["detail"] if detail else []
+    return Counter(tuple(r[c] for c in columns) for r in result.rows if r["kind"] in SHARED_KINDS)
+
+
+# -- the table shape ----------------------------------------------------------------------------
+
+
+def test_rows_have_exactly_the_contract_columns_except_path() -> None:
+    expected = set(CST.names) - {"path"}
+    assert all(set(row) == expected for row in _rows(RICH))
+
+
+def test_rows_convert_to_the_contract_arrow_schema() -> None:
+    table = pa.Table.from_pylist([{"path": "m.py", **r} for r in _rows(RICH)], schema=CST)
+    for field in CST:
+        if not field.nullable:
+            assert table.column(field.name).null_count == 0, field.name
+
+
+def test_ordinals_are_row_indexes_and_parents_are_earlier_definitions() -> None:
+    rows = _rows(RICH)
+    definitions = {"module", "class", "function", "lambda"}
+    assert [r["ordinal"] for r in rows] == list(range(len(rows)))
+    assert rows[0]["kind"] == "module" and rows[0]["parent_ordinal"] is None
+    for row in rows[1:]:
+        assert row["parent_ordinal"] < row["ordinal"]
+        assert rows[row["parent_ordinal"]]["kind"] in definitions
+
+
+def test_extraction_is_deterministic() -> None:
+    assert _extract(RICH) == _extract(RICH)
+
+
+# -- agreement with the other parsers -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "other", [tree_sitter_extractor, ast_extractor], ids=["tree_sitter", "ast"]
+)
+@pytest.mark.parametrize("newline", ["\n", "\r\n"], ids=["lf", "crlf"])
+@pytest.mark.parametrize("detail", [False, True], ids=["facts_and_spans", "details"])
+def test_shared_kinds_agree_with_the_other_parsers(
+    other: ModuleType, newline: str, detail: bool
+) -> None:
+    source = _source(RICH.replace("\n", newline))
+    mine, theirs = cst_extractor.extract(source), other.extract(source)
+    assert mine.warnings == theirs.warnings == []
+    assert _shared(mine, detail=detail) == _shared(theirs, detail=detail)
+
+
+def _code_qualnames(code: CodeType) -> set[str]:
+    names = set()
+    stack = [code]
+    while stack:
+        code = stack.pop()
+        if not code.co_name.endswith("comp>") and code.co_name not in ("<module>", "<genexpr>"):
+            names.add(code.co_qualname)
+        stack.extend(c for c in code.co_consts if isinstance(c, CodeType))
+    return names
+
+
+def test_definition_qualnames_are_the_interpreters() -> None:
+    # Our own fixture, compiled (never executed): CPython's compiler is the oracle.
+    expected = _code_qualnames(compile(RICH, "m.py", "exec", dont_inherit=True))
+    rows = _rows(RICH)
+    assert {r["qualname"] for r in rows if r["kind"] in ("class", "function", "lambda")} == expected
+
+
+# -- spans --------------------------------------------------------------------------------------
+
+UNICODE = (
+    '# 😀 émoji\r\nx = "😀"; y = f(1)\r\n'
+    'def 函数(参数: 类型 = "😀"):\r\n\treturn print("😀", 参数)\r\n'
+)
+
+
+@SPAN_EXTRACTORS
+@pytest.mark.parametrize(
+    ("kind", "name", "text"),
+    [
+        ("call", "f", "f(1)"),
+        ("function", "函数", 'def 函数(参数: 类型 = "😀"):\r\n\treturn print("😀", 参数)'),
+        ("parameter", "参数", "参数"),
+        ("call", "print", 'print("😀", 参数)'),
+    ],
+)
+def test_spans_are_canonical_bytes_on_unicode_crlf_and_tab_lines(
+    extractor: ModuleType, kind: str, name: str, text: str
+) -> None:
+    source = _source(UNICODE)
+    [row] = [r for r in extractor.extract(source).rows if (r["kind"], r["name"]) == (kind, name)]
+    assert _span_text(source, row) == text
+    assert (row["line"], row["col"]) == source.lines.position(row["bstart"])
+    assert (row["end_line"], row["end_col"]) == source.lines.position(row["bend"])
+
+
+@SPAN_EXTRACTORS
+def test_identifiers_are_nfkc_normalized_but_spans_keep_the_written_text(
+    extractor: ModuleType,
+) -> None:
+    source = _source("def ﬁx(ａ): pass\n")
+    rows = extractor.extract(source).rows
+    [param] = [r for r in rows if r["kind"] == "parameter"]
+    assert [r["qualname"] for r in rows if r["kind"] == "function"] == ["fix"]
+    assert (param["name"], _span_text(source, param)) == ("a", "ａ")
+
+
+@SPAN_EXTRACTORS
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("@dec\ndef f():\n    return 1\n    # trailing\n\n", "def f():\n    return 1"),
+        ("def f(): return 1;  # c\n", "def f(): return 1"),
+        ("def f():\n    if x: a;\n", "def f():\n    if x: a;"),  # CPython keeps this `;`
+        ("class C:\n    x = 1\n\n    # footer\ny = 2\n", "class C:\n    x = 1"),
+        ("async def f():\n    await g()\n", "async def f():\n    await g()"),
+    ],
+)
+def test_definition_spans_run_from_the_keyword_to_the_last_statement(
+    extractor: ModuleType, text: str, expected: str
+) -> None:
+    source = _source(text)
+    [row] = [r for r in extractor.extract(source).rows if r["kind"] in ("class", "function")]
+    assert _span_text(source, row) == expected
+
+
+def test_spans_survive_whitespace_libcst_does_not_reproduce() -> None:
+    # libcst 1.9.0 drops the space in `except (A, B) :` when it regenerates the code.
+    source = _source("try:\n    pass\nexcept (A, B) :\n    f()\n")
+    result = cst_extractor.extract(source)
+    [call] = [r for r in result.rows if r["kind"] == "call"]
+    assert result.warnings == []
+    assert _span_text(source, call) == "f()"
+
+
+# -- cst-only rows and details ------------------------------------------------------------------
+
+
+def test_each_comment_is_a_row_with_its_text_span_and_scope() -> None:
+    source = _source("# top\ndef f():  # on def\n    x = 1  # 注释\n")
+    rows = [r for r in cst_extractor.extract(source).rows if r["kind"] == "comment"]
+    assert [(r["expr"], _span_text(source, r), r["scope_qualname"]) for r in rows] == [
+        ("# top", "# top", ""),
+        ("# on def", "# on def", "f"),
+        ("# 注释", "# 注释", "f"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("__all__ = ['a', 'b']\n", ["a", "b"]),
+        ("__all__ = ('a',)\n__all__ += ['b']\n", ["a", "b"]),
+        ("__all__ = names\n", None),
+        ("x = 1\n", None),
+    ],
+)
+def test_module_detail_lists_literal_all_names(text: str, expected: list[str] | None) -> None:
+    assert _detail(_one(text, "module"))["all"] == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "flags"),
+    [
+        ("import a\n", (False, False, False, False)),
+        ("try:\n    import a\nexcept E:\n    pass\n", (True, False, False, True)),
+        ("try:\n    pass\nexcept E:\n    import a\n", (True, False, False, True)),
+        ("if TYPE_CHECKING:\n    import a\n", (False, True, False, True)),
+        ("if typing.TYPE_CHECKING:\n    pass\nelse:\n    import a\n", (False, False, False, True)),
+        ("def f():\n    import a\n", (False, False, True, True)),
+        ("if x:\n    import a\n", (False, False, False, True)),
+    ],
+)
+def test_import_flags(text: str, flags: tuple[bool, bool, bool, bool]) -> None:
+    detail = _detail(_one(text, "import"))
+    keys = ("in_try", "in_type_checking", "in_function", "conditional")
+    assert tuple(detail[k] for k in keys) == flags
+
+
+def test_parameters_have_kind_index_default_and_annotation() -> None:
+    rows = _rows("def f(a, /, b: x.T = 1, *c, d, e=2, **f): pass\n", "parameter")
+    assert [(r["name"], r["expr"], _detail(r)) for r in rows] == [
+        ("a", None, {"kind": "posonly", "index": 0, "has_default": False}),
+        ("b", "x.T", {"kind": "positional", "index": 1, "has_default": True}),
+        ("c", None, {"kind": "vararg", "index": 2, "has_default": False}),
+        ("d", None, {"kind": "kwonly", "index": 3, "has_default": False}),
+        ("e", None, {"kind": "kwonly", "index": 4, "has_default": True}),
+        ("f", None, {"kind": "kwarg", "index": 5, "has_default": False}),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "expr", "counts"),
+    [
+        ("super().save(1, k=2)\n", "save", "super().save", (1, 1)),
+        ("a.b().c(*x, **y)\n", None, None, (1, 1)),
+        ("True()\n", None, None, (0, 0)),
+        ("(f)(x for x in y)\n", "f", "f", (1, 0)),
+    ],
+)
+def test_call_name_expr_and_argument_counts(
+    text: str, name: str | None, expr: str | None, counts: tuple[int, int]
+) -> None:
+    row = _rows(text, "call")[0]
+    assert (row["name"], row["expr"]) == (name, expr)
+    assert (_detail(row)["nargs"], _detail(row)["nkeywords"]) == counts
+
+
+def test_dynamic_import_is_an_import_row_on_the_call_span() -> None:
+    source = _source("m = importlib.import_module('pkg.mod')\n")
+    rows = cst_extractor.extract(source).rows
+    [call] = [r for r in rows if r["kind"] == "call"]
+    [imp] = [r for r in rows if r["kind"] == "import"]
+    assert (imp["expr"], _detail(imp)["dynamic"], _detail(imp)["level"]) == (
+        "pkg.mod",
+        "importlib",
+        0,
+    )
+    assert (imp["bstart"], imp["bend"]) == (call["bstart"], call["bend"])
+
+
+# -- failures -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("def f(:\n    pass\n", "EXTRACT_SYNTAX_ERROR"),
+        ('print "python 2"\n', "EXTRACT_SYNTAX_ERROR"),
+        (
+            "".join(" " * i + "if x:\n" for i in range(120)) + " " * 120 + "pass\n",
+            "EXTRACT_RECURSION_LIMIT",
+        ),
+    ],
+    ids=["syntax", "python2", "deep_indentation"],
+)
+def test_unparsable_files_give_one_warning_and_no_rows(text: str, code: str) -> None:
+    result = cst_extractor.extract(_source(text))
+    assert result.rows == []
+    assert [w.code for w in result.warnings] == [code]
+    assert result.warnings[0].line is not None
+
+
+def test_a_recursion_error_of_the_parser_is_a_recursion_limit_warning(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def too_deep(text: str) -> libcst.Module:
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr(libcst, "parse_module", too_deep)
+    result = cst_extractor.extract(_source("x = 1\n"))
+    assert (result.rows, [w.code for w in result.warnings]) == ([], ["EXTRACT_RECURSION_LIMIT"])
+
+
+def test_a_long_flat_expression_is_extracted_and_the_recursion_limit_restored() -> None:
+    # libcst's codegen recurses twice per `+`: 1200 terms exceed the default limit of 1000.
+    limit = sys.getrecursionlimit()
+    result = cst_extractor.extract(_source("x = " + " + ".join(["f()"] * 1200) + "\n"))
+    assert result.warnings == []
+    assert sum(r["kind"] == "call" for r in result.rows) == 1200
+    assert sys.getrecursionlimit() == limit
+
+
+def test_failures_other_than_syntax_errors_propagate(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The worker maps its own timeout exception and crashes; they must not look like syntax.
+    class Interrupted(Exception):
+        pass
+
+    def interrupted(text: str) -> libcst.Module:
+        raise Interrupted
+
+    monkeypatch.setattr(libcst, "parse_module", interrupted)
+    with pytest.raises(Interrupted):
+        cst_extractor.extract(_source("x = 1\n"))
