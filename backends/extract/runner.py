@@ -171,6 +171,8 @@ def extract(
         external_rows, external_warnings = external.external_rows(import_rows, repo_root)
         coll.warnings.extend((p, "python_external", w) for p, w in external_warnings)
     seconds["python_external"] = time.perf_counter() - t3
+    for name, produced in (("python_imports", import_rows), ("python_external", external_rows)):
+        coll.files_with_rows[name].update(str(r["path"]) for r in produced)
 
     # Materialize every evidence table (empty ones too: the schema is the contract).
     t4 = time.perf_counter()
