@@ -1,0 +1,94 @@
+"""``codeanatomy preflight``: the deletion gate's command. Thin: parse, scan, print, exit code.
+
+Exit codes (DESIGN §10): 0 no blocker, 1 gate failed (a blocker, or a file that could not be
+checked: the gate fails closed), 2 usage error (path missing, allow-list entry outside the
+project).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import msgspec
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from harness.preflight.layout import AllowListError
+from harness.preflight.report import PreflightReport
+from harness.preflight.scanner import scan
+from harness.preflight.stack import DEFAULT_ALLOW
+
+app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+
+
+def _print(report: PreflightReport, console: Console) -> None:
+    if report.blockers:
+        table = Table(title=f"deletion blockers in {report.root}")
+        for column in ("where", "kind", "category", "target", "chain", "hint"):
+            table.add_column(column, overflow="fold")
+        for b in report.blockers:
+            table.add_row(
+                f"{b.path}:{b.line}:{b.col}",
+                b.kind,
+                b.category,
+                b.target,
+                " -> ".join(b.chain),
+                b.hint,
+            )
+        console.print(table)
+    for problem in report.problems:
+        where = f"{problem.path}:{problem.line}" if problem.line else problem.path
+        level = "error" if problem.blocking else "warning"
+        console.print(f"{level}: {where}: {problem.kind}: {problem.message}", markup=False)
+    console.print(f"deletion set ({len(report.deletion_set)} files):", markup=False)
+    for path in report.deletion_set:
+        console.print(f"  {path}", markup=False)
+    by_category = report.blockers_by_category()
+    counts = ", ".join(f"{k}={len(v)}" for k, v in by_category.items() if v) or "none"
+    verdict = "PASS" if report.ok else "FAIL"
+    console.print(
+        f"{verdict}: {len(report.blockers)} blocker(s) ({counts}), "
+        f"{sum(p.blocking for p in report.problems)} blocking problem(s), "
+        f"{report.files_scanned} files scanned",
+        markup=False,
+    )
+
+
+@app.command()
+def preflight(
+    path: Annotated[
+        Path, typer.Argument(help="Project root to scan (never imported or run).")
+    ] = Path(),  # the current directory
+    json: Annotated[bool, typer.Option("--json", help="Print the JSON report.")] = False,
+    allow: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--allow",
+            help=(
+                "A path scheduled for deletion, relative to the root (repeatable; replaces the "
+                f"default {', '.join(DEFAULT_ALLOW)})."
+            ),
+        ),
+    ] = None,
+) -> None:
+    """Deletion gate: find everything that still depends on Hamilton, rustworkx or the
+    legacy backend, with file:line and the import chain."""
+    from harness.cli import EXIT_GATE_FAILED, EXIT_OK, EXIT_USAGE
+
+    err = Console(stderr=True)
+    if not path.is_dir():
+        err.print(f"[red]error:[/] {path} is not a directory")
+        raise typer.Exit(EXIT_USAGE)
+    try:
+        report = scan(path, allow=tuple(allow) if allow else DEFAULT_ALLOW)
+    except AllowListError as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(EXIT_USAGE) from exc
+    if json:
+        sys.stdout.write(msgspec.json.format(msgspec.json.encode(report)).decode() + "\n")
+    else:
+        _print(report, Console())
+    raise typer.Exit(EXIT_OK if report.ok else EXIT_GATE_FAILED)
