@@ -25,11 +25,8 @@ from rich.progress import (
 )
 from rich.table import Table
 
-EXIT_OK = 0
-EXIT_GATE_FAILED = 1
-EXIT_USAGE = 2
-EXIT_ENGINE = 3
-EXIT_INTERNAL = 4
+from harness.exit_codes import EXIT_INTERNAL, EXIT_USAGE
+from harness.preflight.cli import preflight
 
 app = typer.Typer(
     name="codeanatomy",
@@ -38,6 +35,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+app.command("preflight")(preflight)
 golden_app = typer.Typer(help="The bundled golden repositories and pinned PyPI sdists.")
 app.add_typer(golden_app, name="golden")
 

@@ -16,6 +16,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from harness.exit_codes import EXIT_GATE_FAILED, EXIT_OK, EXIT_USAGE
 from harness.preflight.layout import AllowListError
 from harness.preflight.report import PreflightReport
 from harness.preflight.scanner import scan
@@ -76,7 +77,6 @@ def preflight(
 ) -> None:
     """Deletion gate: find everything that still depends on Hamilton, rustworkx or the
     legacy backend, with file:line and the import chain."""
-    from harness.cli import EXIT_GATE_FAILED, EXIT_OK, EXIT_USAGE
 
     err = Console(stderr=True)
     if not path.is_dir():

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from harness.cli import EXIT_OK, EXIT_USAGE, app
+from harness.cli import app
+from harness.exit_codes import EXIT_OK, EXIT_USAGE
 
 runner = CliRunner()
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from harness.cli import EXIT_GATE_FAILED, EXIT_OK, EXIT_USAGE
+from harness.exit_codes import EXIT_GATE_FAILED, EXIT_OK, EXIT_USAGE
 from harness.preflight.cli import app
 
 runner = CliRunner()
