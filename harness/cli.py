@@ -25,7 +25,9 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from harness.config.cli import app as config_app
 from harness.exit_codes import EXIT_INTERNAL, EXIT_USAGE
+from harness.killswitch.cli import app as killswitch_app
 from harness.preflight.cli import preflight
 
 app = typer.Typer(
@@ -36,6 +38,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.command("preflight")(preflight)
+app.add_typer(config_app, name="config")
+app.add_typer(killswitch_app, name="killswitch")
 golden_app = typer.Typer(help="The bundled golden repositories and pinned PyPI sdists.")
 app.add_typer(golden_app, name="golden")
 

@@ -1,0 +1,176 @@
+"""The configuration file model (DESIGN §9): one frozen msgspec Struct per section.
+
+``codeanatomy.toml`` (or ``[tool.codeanatomy]`` in pyproject.toml) has three known sections,
+``[engine]``, ``[parity]`` and ``[extract]``. Unknown keys inside a known section are errors
+(a typo must not silently fall back to a default); unknown sections are kept and reported as
+warnings, so other tools may share the file. Relative paths are relative to the folder that
+holds the configuration file; the loader resolves them.
+
+The codes below are the stable identifiers of configuration problems and warnings; callers
+match on them, never on message text.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Final, Literal
+
+import msgspec
+
+Backend = Literal["legacy", "rust", "shadow"]
+"""Which engine serves a build: one backend alone, or both in shadow mode."""
+EngineName = Literal["legacy", "rust"]
+"""One of the two backends (a side of a shadow run)."""
+ValueKind = Literal["default", "file", "env"]
+"""Where an effective value came from."""
+
+NonNegativeInt = Annotated[int, msgspec.Meta(ge=0)]
+PositiveFloat = Annotated[float, msgspec.Meta(gt=0)]
+
+KNOWN_SECTIONS: Final = ("engine", "parity", "extract")
+LEGACY_SECTION: Final = "hamilton"
+CONFIG_FILENAME: Final = "codeanatomy.toml"
+PYPROJECT_FILENAME: Final = "pyproject.toml"
+DEFAULT_STATE_DIR: Final = ".codeanatomy"
+ENV_BACKEND: Final = "CODEANATOMY_BACKEND"
+
+# Error codes (ConfigError.code / ConfigProblem.code).
+CONFIG_PARSE_ERROR: Final = "CONFIG_PARSE_ERROR"
+CONFIG_INVALID: Final = "CONFIG_INVALID"
+CONFIG_NOT_FOUND: Final = "CONFIG_NOT_FOUND"
+CONFIG_ENV_INVALID: Final = "CONFIG_ENV_INVALID"
+# Warning codes (ConfigWarning.code).
+CONFIG_HAMILTON_DEPRECATED: Final = "CONFIG_HAMILTON_DEPRECATED"
+CONFIG_HAMILTON_UNMAPPED: Final = "CONFIG_HAMILTON_UNMAPPED"
+CONFIG_UNKNOWN_SECTION: Final = "CONFIG_UNKNOWN_SECTION"
+CONFIG_PYPROJECT_SHADOWED: Final = "CONFIG_PYPROJECT_SHADOWED"
+CONFIG_POLICY_MISSING: Final = "CONFIG_POLICY_MISSING"
+
+CONFIG_CODES: Final[dict[str, str]] = {
+    CONFIG_PARSE_ERROR: "the file is not valid TOML",
+    CONFIG_INVALID: "a key is unknown, has a value of the wrong type, or breaks a rule",
+    CONFIG_NOT_FOUND: "an explicitly named configuration file does not exist",
+    CONFIG_ENV_INVALID: "an environment override has a value outside its allowed set",
+    CONFIG_HAMILTON_DEPRECATED: "a legacy [hamilton] section was mapped to engine/extract keys",
+    CONFIG_HAMILTON_UNMAPPED: "a [hamilton] key has no equivalent or an invalid value; ignored",
+    CONFIG_UNKNOWN_SECTION: "a section codeanatomy does not know; kept and ignored",
+    CONFIG_PYPROJECT_SHADOWED: "codeanatomy.toml and [tool.codeanatomy] both exist; the file wins",
+    CONFIG_POLICY_MISSING: "the [parity].policy file does not exist",
+}
+
+
+class EngineConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """``[engine]``: which backend serves builds, shadow mode, and the kill switch.
+
+    After loading, ``backend == "shadow"`` exactly when ``shadow`` is true (the loader
+    normalizes ``shadow = true`` with a single backend into a shadow run whose primary is that
+    backend), and ``primary != candidate``.
+    """
+
+    backend: Backend = "legacy"
+    shadow: bool = False
+    primary: EngineName = "legacy"
+    candidate: EngineName = "rust"
+    kill_switch: bool | Literal["legacy"] = False
+    state_dir: str = DEFAULT_STATE_DIR
+
+    @property
+    def kill_switch_engaged(self) -> bool:
+        """Whether this configuration layer engages the kill switch (``true`` or ``"legacy"``)."""
+        return self.kill_switch is True or self.kill_switch == "legacy"
+
+
+class ParityThresholds(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """``[parity.thresholds]``: the most findings of each severity a parity gate tolerates.
+
+    ``None`` means unlimited (the default for sev3: warnings, metrics and timings inform).
+    """
+
+    max_sev1: NonNegativeInt = 0
+    max_sev2: NonNegativeInt = 0
+    max_sev3: NonNegativeInt | None = None
+
+
+class ParityConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """``[parity]``: the parity policy file (tolerances, allow-list) and gate thresholds."""
+
+    policy: str | None = None
+    thresholds: ParityThresholds = msgspec.field(default_factory=ParityThresholds)
+
+
+class ExtractConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """``[extract]``: Stage-0 extraction (DESIGN §4).
+
+    ``extractors``: ``None`` runs all nine. ``cache``: ``true`` uses the default per-user cache
+    folder, ``false`` disables caching, a string names the folder. ``workers``: 0 means one
+    process per core.
+    """
+
+    extractors: tuple[str, ...] | None = None
+    cache: bool | str = True
+    workers: NonNegativeInt = 0
+    file_timeout_s: PositiveFloat = 60.0
+
+
+class CodeanatomyConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """The whole effective configuration (defaults, then the file, then the environment)."""
+
+    engine: EngineConfig = msgspec.field(default_factory=EngineConfig)
+    parity: ParityConfig = msgspec.field(default_factory=ParityConfig)
+    extract: ExtractConfig = msgspec.field(default_factory=ExtractConfig)
+
+
+class ConfigProblem(msgspec.Struct, frozen=True, kw_only=True):
+    """One reason a configuration is rejected, located as precisely as the file allows."""
+
+    code: str
+    message: str
+    file: str | None = None
+    line: int | None = None
+    key: str | None = None
+
+    def __str__(self) -> str:
+        where = self.file or "<config>"
+        if self.line is not None:
+            where = f"{where}:{self.line}"
+        return f"{where}: {self.key}: {self.message}" if self.key else f"{where}: {self.message}"
+
+
+class ConfigWarning(msgspec.Struct, frozen=True, kw_only=True):
+    """A structured warning attached to a successfully loaded configuration."""
+
+    code: str
+    message: str
+    file: str | None = None
+    line: int | None = None
+    key: str | None = None
+
+    def __str__(self) -> str:
+        where = self.file or "<config>"
+        if self.line is not None:
+            where = f"{where}:{self.line}"
+        return f"{where}: {self.code}: {self.message}"
+
+
+class ValueSource(msgspec.Struct, frozen=True, kw_only=True):
+    """Where one effective value came from: ``default``, ``file`` (which key) or ``env``.
+
+    ``key`` is the key as written in the file (``[hamilton].max_tasks`` for a mapped legacy
+    key) or the environment variable's name; ``line`` is filled in on request (``config show``).
+    """
+
+    kind: ValueKind
+    key: str | None = None
+    line: int | None = None
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; ``problems`` lists every reason found (never empty)."""
+
+    def __init__(self, problems: tuple[ConfigProblem, ...]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+    @property
+    def code(self) -> str:
+        """The code of the first problem (all problems of one load usually share it)."""
+        return self.problems[0].code

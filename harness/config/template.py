@@ -1,0 +1,71 @@
+"""The commented default ``codeanatomy.toml`` (``config init``), and the atomic file write.
+
+Every active value equals the model's default (a unit test holds them together), so a fresh
+file documents the defaults without changing behaviour.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Final
+
+DEFAULT_CONFIG_TOML: Final = """\
+# codeanatomy configuration (DESIGN §9). Every value below is the default.
+# Relative paths are relative to the folder of this file.
+# `codeanatomy config show` prints the effective values and where each one came from;
+# `codeanatomy config validate` checks this file.
+
+[engine]
+# Which engine serves builds: "legacy", "rust", or "shadow" (the primary serves, the
+# candidate runs beside it and is compared). CODEANATOMY_BACKEND overrides this.
+backend = "legacy"
+# shadow = true is backend = "shadow" with the backend above as the primary.
+shadow = false
+primary = "legacy"
+candidate = "rust"
+# true (or "legacy") sends every build to the legacy backend. CODEANATOMY_KILL_SWITCH and
+# `codeanatomy killswitch engage` take precedence over this value.
+kill_switch = false
+# Folder of the kill-switch state, lock and audit log.
+state_dir = ".codeanatomy"
+
+[parity]
+# Tolerances and the allow-list of known differences.
+# policy = "parity_policy.toml"
+
+[parity.thresholds]
+# The most findings of each severity a parity gate tolerates (sev3 unlimited when absent).
+max_sev1 = 0
+max_sev2 = 0
+# max_sev3 = 100
+
+[extract]
+# The extractors to run; all nine when absent.
+# extractors = ["repo_scan", "ast", "cst", "tree_sitter", "bytecode", "symtable", "scip",
+#               "python_imports", "python_external"]
+# true: the per-user cache folder; false: no cache; a string: that folder.
+cache = true
+# Worker processes; 0 means one per core.
+workers = 0
+# Time limit of one extractor on one file, in seconds.
+file_timeout_s = 60.0
+"""
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text`` in one step (temp file in the same folder + os.replace)."""
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if path.exists():
+            shutil.copymode(path, temp)
+        Path(temp).replace(path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,220 @@
+"""``codeanatomy killswitch engage|release|status``: thin commands over harness.killswitch.
+
+Exit codes (harness.exit_codes): 0 ok; 2 usage or configuration error (empty reason, invalid
+config without ``--state-dir``); 4 internal error (the state folder cannot be written).
+``status`` exits 0 when the state file is corrupt (it reports it; the switch counts as
+engaged, fail safe) and 2 when the configuration is invalid (after printing the decision of
+the environment and state layers, which do not need it).
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, NamedTuple
+
+import msgspec
+import typer
+
+from harness.config.discover import find_config
+from harness.config.load import LoadedConfig, load_config
+from harness.config.model import DEFAULT_STATE_DIR, ConfigError
+from harness.exit_codes import EXIT_INTERNAL, EXIT_USAGE
+from harness.killswitch.audit import audit_path, read_audit
+from harness.killswitch.decision import ENV_KILL_SWITCH, KillSwitchDecision, config_layer, decide
+from harness.killswitch.state import (
+    KILLSWITCH_AUDIT_CORRUPT,
+    KillSwitchError,
+    Transition,
+    engage,
+    release,
+)
+
+app = typer.Typer(
+    help="The rollback kill switch: engage it to serve every build from the legacy backend.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print a machine-readable JSON result.")]
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option("--config", help="The configuration file (default: found from here)."),
+]
+StateDirOpt = Annotated[
+    Path | None,
+    typer.Option("--state-dir", help="Kill-switch state folder (default: [engine].state_dir)."),
+]
+ActorOpt = Annotated[
+    str | None, typer.Option("--actor", help="Who acts (default: $USER or the login name).")
+]
+
+
+def default_actor(env: Mapping[str, str]) -> str:
+    """The operator's name: $USER, $LOGNAME, then the login name, else ``unknown``."""
+    for name in ("USER", "LOGNAME"):
+        value = env.get(name, "").strip()
+        if value:
+            return value
+    try:
+        return getpass.getuser()
+    except Exception:  # KeyError/OSError when the uid has no passwd entry (containers)
+        return "unknown"
+
+
+class _Context(NamedTuple):
+    """The configuration (None when it does not load) and the state folder to use."""
+
+    loaded: LoadedConfig | None
+    state_dir: Path
+    errors: tuple[str, ...]
+
+
+def _context(config: Path | None, state_dir: Path | None, env: Mapping[str, str]) -> _Context:
+    try:
+        loaded: LoadedConfig | None = load_config(config, env=env)
+        errors: tuple[str, ...] = ()
+    except ConfigError as exc:
+        loaded, errors = None, tuple(str(p) for p in exc.problems)
+    if state_dir is not None:
+        folder = state_dir.absolute()
+    elif loaded is not None:
+        folder = loaded.state_dir
+    else:  # the configured folder is unknowable; show the default one
+        root = config.parent if config is not None else find_config(Path.cwd())[1]
+        folder = (root / DEFAULT_STATE_DIR).absolute()
+    return _Context(loaded, folder, errors)
+
+
+def _decide(context: _Context, env: Mapping[str, str]) -> KillSwitchDecision:
+    if context.loaded is None:
+        engaged, origin = None, "configuration could not be loaded"
+    else:
+        engaged, origin = config_layer(context.loaded)
+    return decide(
+        state_dir=context.state_dir, config_engaged=engaged, config_origin=origin, env=env
+    )
+
+
+def _emit_json(value: object) -> None:
+    data = msgspec.json.encode(value, enc_hook=_enc_hook)
+    sys.stdout.write(msgspec.json.format(data).decode() + "\n")
+
+
+def _enc_hook(value: object) -> object:
+    if isinstance(value, Path):
+        return str(value)
+    raise NotImplementedError(type(value).__name__)
+
+
+def _operate(
+    op: str,
+    *,
+    config: Path | None,
+    state_dir: Path | None,
+    actor: str | None,
+    reason: str,
+    json: bool,
+) -> None:
+    env = os.environ
+    context = _context(config, state_dir, env)
+    if context.errors and state_dir is None:
+        for error in context.errors:
+            typer.echo(f"error: {error}", err=True)
+        typer.echo(f"hint: pass --state-dir, or set {ENV_KILL_SWITCH}=legacy", err=True)
+        raise typer.Exit(EXIT_USAGE)
+    who = actor if actor is not None else default_actor(env)
+    action = engage if op == "engage" else release
+    try:
+        transition: Transition = action(context.state_dir, actor=who, reason=reason)
+    except KillSwitchError as exc:
+        typer.echo(f"error: {exc.code}: {exc}", err=True)
+        raise typer.Exit(EXIT_USAGE) from None
+    except OSError as exc:
+        typer.echo(f"error: cannot update the kill switch in {context.state_dir}: {exc}", err=True)
+        raise typer.Exit(EXIT_INTERNAL) from None
+    decision = _decide(context, env)
+    entry = transition.entry
+    if json:
+        _emit_json({"entry": entry, "state_dir": context.state_dir, "effective": decision})
+    else:
+        typer.echo(
+            f"{entry.op}: {entry.previous_state} -> {entry.new_state} by {entry.actor} "
+            f"({context.state_dir})"
+        )
+    if decision.engaged != (entry.new_state == "engaged"):
+        word = "engaged" if decision.engaged else "released"
+        typer.echo(
+            f"warning: the kill switch is still {word} by {decision.source}: {decision.detail}",
+            err=True,
+        )
+
+
+@app.command("engage")
+def engage_command(
+    reason: Annotated[str, typer.Option("--reason", help="Why (required, non-empty).")],
+    actor: ActorOpt = None,
+    config: ConfigOpt = None,
+    state_dir: StateDirOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Engage: every build from now on is served by the legacy backend (audited)."""
+    _operate("engage", config=config, state_dir=state_dir, actor=actor, reason=reason, json=json)
+
+
+@app.command("release")
+def release_command(
+    reason: Annotated[str, typer.Option("--reason", help="Why (optional).")] = "",
+    actor: ActorOpt = None,
+    config: ConfigOpt = None,
+    state_dir: StateDirOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Release the kill switch (audited); the environment or config may still engage it."""
+    _operate("release", config=config, state_dir=state_dir, actor=actor, reason=reason, json=json)
+
+
+@app.command()
+def status(
+    config: ConfigOpt = None,
+    state_dir: StateDirOpt = None,
+    last: Annotated[int, typer.Option("--last", min=0, help="Audit entries to show.")] = 5,
+    json: JsonOpt = False,
+) -> None:
+    """Show whether the switch is engaged, which layer decided, and the last audit entries."""
+    context = _context(config, state_dir, os.environ)
+    decision = _decide(context, os.environ)
+    log = read_audit(audit_path(context.state_dir), last=last)
+    if json:
+        _emit_json(
+            {
+                "engaged": decision.engaged,
+                "source": decision.source,
+                "detail": decision.detail,
+                "warnings": decision.warnings,
+                "state": decision.state,
+                "state_dir": context.state_dir,
+                "audit": log.entries,
+                "audit_bad_lines": log.bad_lines,
+                "config_errors": context.errors,
+            }
+        )
+    else:
+        word = "ENGAGED" if decision.engaged else "released"
+        typer.echo(f"kill switch: {word} (decided by {decision.source}: {decision.detail})")
+        typer.echo(f"state dir:   {context.state_dir}")
+        for entry in log.entries:
+            reason = f": {entry.reason}" if entry.reason else ""
+            typer.echo(f"  {entry.at} {entry.op:<7} by {entry.actor}@{entry.host}{reason}")
+    for warning in decision.warnings:
+        typer.echo(f"warning: {warning.code}: {warning.message}", err=True)
+    if log.bad_lines:
+        typer.echo(f"warning: {KILLSWITCH_AUDIT_CORRUPT}: {log.bad_lines} bad line(s)", err=True)
+    for error in context.errors:
+        typer.echo(f"error: {error}", err=True)
+    if context.errors:
+        raise typer.Exit(EXIT_USAGE)
