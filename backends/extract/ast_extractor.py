@@ -14,6 +14,10 @@ Decisions the contract leaves open, taken here and reported to the lead:
   keywords, defaults and annotations belong to the enclosing scope (``scope_qualname`` and
   ``parent_ordinal``); parameters and the body belong to the definition.
 - Import flags are lexical: every enclosing ``try``/``if`` counts, even across a def.
+
+The scope, qualname and import-flag rules are shared with the ``cst`` and ``tree_sitter``
+extractors (:mod:`backends.extract.syntax_scope`); node facts are read in
+:mod:`backends.extract.ast_facts`.
 """
 
 from __future__ import annotations
@@ -21,18 +25,21 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Final
 
+from backends.extract.ast_facts import (
+    base_text,
+    declared_globals,
+    decorator_text,
+    expr_text,
+    has_docstring,
+    module_all,
+)
 from backends.extract.result import FileResult, FileWarning
 from backends.extract.source import SourceFile
-from backends.extract.syntax_common import (
-    NULL_SPAN,
-    encode_detail,
-    guarded,
-    span_unmapped_warning,
-    utf8_span,
-)
+from backends.extract.syntax_common import NULL_SPAN, guarded, span_unmapped_warning, utf8_span
+from backends.extract.syntax_scope import ScopeCtx, ScopedRows
 
 NAME: Final = "ast"
 VERSION: Final = "1"
@@ -48,26 +55,8 @@ _COMPREHENSION_NAMES: Final[dict[type[ast.expr], str]] = {
     ast.DictComp: "<dictcomp>",
     ast.GeneratorExp: "<genexpr>",
 }
-_DYNAMIC_IMPORTS: Final = {"importlib.import_module": "importlib", "__import__": "__import__"}
-_TYPE_CHECKING: Final = frozenset({"TYPE_CHECKING", "typing.TYPE_CHECKING"})
 _IDENTIFIER: Final = re.compile(r"\w+")
-_FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
-
-
-@dataclass(frozen=True, slots=True)
-class _Ctx:
-    """Where a node sits: its scope, the qualname prefix of definitions in it, import flags."""
-
-    scope_qualname: str
-    parent_ordinal: int
-    qual_prefix: str  # prefix of a child definition's qualname: "", "C.", "f.<locals>."
-    scope_kind: str  # module, class, function, lambda, comprehension
-    declared_global: frozenset[str]  # `global` names of the innermost def/class
-    in_class_body: bool = False
-    in_try: bool = False
-    in_type_checking: bool = False
-    in_function: bool = False
-    in_if: bool = False
+_Ctx = ScopeCtx[list[ast.stmt]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,135 +69,20 @@ class _Param:
     has_default: bool
 
 
-def expr_text(node: ast.AST | None) -> str | None:
-    """§5.2 *expr text*: a dotted chain of names (optionally from ``super()``), else None."""
-    parts: list[str] = []
-    while True:
-        if isinstance(node, ast.Attribute):
-            parts.append(node.attr)
-            node = node.value
-        elif isinstance(node, ast.Name):
-            parts.append(node.id)
-            break
-        elif (
-            parts
-            and isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Name)
-            and node.func.id == "super"
-            and not node.args
-            and not node.keywords
-        ):
-            parts.append("super()")
-            break
-        else:
-            return None
-    return ".".join(reversed(parts))
-
-
-def _base_text(node: ast.expr) -> str | None:
-    """A base class: ``Generic[T]`` is written ``Generic``."""
-    return expr_text(node.value if isinstance(node, ast.Subscript) else node)
-
-
-def _decorator_text(node: ast.expr) -> str | None:
-    """A decorator: ``@app.route("/")`` is written ``app.route``."""
-    if isinstance(node, ast.Call):
-        node = node.func
-    return _base_text(node)
-
-
-def _has_docstring(body: list[ast.stmt]) -> bool:
-    first = body[0] if body else None
-    return (
-        isinstance(first, ast.Expr)
-        and isinstance(first.value, ast.Constant)
-        and isinstance(first.value.value, str)
-    )
-
-
-def _declared_globals(body: list[ast.stmt]) -> frozenset[str]:
-    """Names declared ``global`` directly in a def/class body (not in nested scopes)."""
-    names: set[str] = set()
-    stack: list[ast.AST] = list(body)
-    while stack:
-        node = stack.pop()
-        if isinstance(node, ast.Global):
-            names.update(node.names)
-        elif not isinstance(node, _FunctionNode | ast.ClassDef | ast.Lambda | ast.expr):
-            # Only statements hold `global`; expressions and nested scopes cannot.
-            stack.extend(ast.iter_child_nodes(node))
-    return frozenset(names)
-
-
-def _string_list(node: ast.expr | None) -> list[str] | None:
-    """The strings of a list/tuple display of string literals, else None."""
-    if not isinstance(node, ast.List | ast.Tuple):
-        return None
-    values = [e.value if isinstance(e, ast.Constant) else None for e in node.elts]
-    strings = [v for v in values if isinstance(v, str)]
-    return strings if len(strings) == len(values) else None
-
-
-def _all_target(stmt: ast.stmt) -> ast.expr | None:
-    """The value bound to ``__all__`` by ``__all__ = ...`` or ``__all__: T = ...``."""
-    if isinstance(stmt, ast.Assign) and any(
-        isinstance(t, ast.Name) and t.id == "__all__" for t in stmt.targets
-    ):
-        return stmt.value
-    if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
-        return stmt.value if stmt.target.id == "__all__" else None
-    return None
-
-
-def _module_all(body: list[ast.stmt]) -> list[str] | None:
-    """Literal ``__all__`` of the module body; None when absent or not a literal."""
-    known: list[str] | None = None
-    unknown = False
-    for stmt in body:
-        value = _all_target(stmt)
-        if value is not None:
-            known = _string_list(value)
-            unknown = known is None
-        elif (
-            isinstance(stmt, ast.AugAssign)
-            and isinstance(stmt.target, ast.Name)
-            and stmt.target.id == "__all__"
-            and isinstance(stmt.op, ast.Add)
-        ):
-            extra = _string_list(stmt.value)
-            if extra is None:
-                unknown = True
-            elif not unknown:
-                known = (known or []) + extra
-    return None if unknown else known
-
-
-def _enter(ctx: _Ctx, kind: str, qualname: str, ordinal: int, declared: frozenset[str]) -> _Ctx:
-    """The context of the body of a class, function or lambda row just emitted in ``ctx``."""
-    return replace(
-        ctx,
-        scope_qualname=qualname,
-        parent_ordinal=ordinal,
-        # CPython: functions and lambdas add "<locals>" to their children's qualnames.
-        qual_prefix=qualname + ("." if kind == "class" else ".<locals>."),
-        scope_kind=kind,
-        declared_global=declared,
-        in_class_body=kind == "class",
-        in_function=ctx.in_function or kind != "class",
-    )
-
-
-class _Walker:
+class _Walker(ScopedRows[list[ast.stmt]]):
     """Emits the rows of one file; holds the per-file state of the walk."""
 
     def __init__(self, source: SourceFile) -> None:
+        super().__init__()
         self.source = source
         self.data = source.data
-        self.rows: list[dict[str, Any]] = []
         self.unmapped = 0
         self.first_unmapped_line: int | None = None
 
-    # -- rows -------------------------------------------------------------------------------
+    def declared_globals(self, body: list[ast.stmt]) -> frozenset[str]:
+        return declared_globals(body)
+
+    # -- spans ------------------------------------------------------------------------------
 
     def span(self, line: int, col: int, end_line: int | None, end_col: int | None) -> Any:
         span = None
@@ -224,35 +98,6 @@ class _Walker:
     def node_span(self, node: ast.expr | ast.stmt | ast.alias) -> Any:
         return self.span(node.lineno, node.col_offset, node.end_lineno, node.end_col_offset)
 
-    def emit(
-        self,
-        ctx: _Ctx | None,
-        kind: str,
-        span: Any,
-        *,
-        name: str | None = None,
-        qualname: str | None = None,
-        expr: str | None = None,
-        node_ctx: str | None = None,
-        detail: dict[str, Any] | None = None,
-    ) -> int:
-        ordinal = len(self.rows)
-        self.rows.append(
-            {
-                "ordinal": ordinal,
-                "parent_ordinal": None if ctx is None else ctx.parent_ordinal,
-                "kind": kind,
-                "name": name,
-                "qualname": qualname,
-                "scope_qualname": "" if ctx is None else ctx.scope_qualname,
-                "expr": expr,
-                "ctx": node_ctx,
-                "detail": encode_detail(detail),
-                **span,
-            }
-        )
-        return ordinal
-
     # -- the walk ---------------------------------------------------------------------------
 
     def walk(self, module: ast.Module) -> None:
@@ -262,9 +107,9 @@ class _Walker:
             "module",
             self.source.lines.span(0, total),
             qualname="",
-            detail={"all": _module_all(module.body), "docstring": _has_docstring(module.body)},
+            detail={"all": module_all(module.body), "docstring": has_docstring(module.body)},
         )
-        ctx = _Ctx("", root, "", "module", frozenset())
+        ctx = _Ctx.module(root)
         stack: list[tuple[Any, _Ctx]] = [(stmt, ctx) for stmt in reversed(module.body)]
         while stack:
             node, ctx = stack.pop()
@@ -304,7 +149,7 @@ class _Walker:
         return []
 
     def visit_try(self, node: ast.Try | ast.TryStar, ctx: _Ctx) -> list[tuple[Any, _Ctx]]:
-        inner = replace(ctx, in_try=True)
+        inner = ctx.enter_try()
         return [
             *((s, inner) for s in node.body),
             *((h, inner) for h in node.handlers),
@@ -313,9 +158,8 @@ class _Walker:
         ]
 
     def visit_if(self, node: ast.If, ctx: _Ctx) -> list[tuple[Any, _Ctx]]:
-        guard = expr_text(node.test) in _TYPE_CHECKING
-        body_ctx = replace(ctx, in_if=True, in_type_checking=ctx.in_type_checking or guard)
-        else_ctx = replace(ctx, in_if=True)
+        body_ctx = ctx.enter_if(expr_text(node.test))
+        else_ctx = ctx.enter_else()
         return [
             (node.test, ctx),
             *((s, body_ctx) for s in node.body),
@@ -324,29 +168,30 @@ class _Walker:
 
     # -- definitions ------------------------------------------------------------------------
 
-    def def_qualname(self, name: str, ctx: _Ctx) -> str:
-        # CPython: a def/class declared `global` in its enclosing def/class is not nested.
-        if ctx.scope_kind in ("function", "class") and name in ctx.declared_global:
-            return name
-        return ctx.qual_prefix + name
-
-    def visit_function(self, node: ast.FunctionDef | ast.AsyncFunctionDef, ctx: _Ctx) -> Any:
+    def definition(
+        self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef, ctx: _Ctx, **detail: Any
+    ) -> _Ctx:
+        """Emit the row of a def/class, ending at its last statement; return its body's ctx."""
+        kind = "class" if isinstance(node, ast.ClassDef) else "function"
         qualname = self.def_qualname(node.name, ctx)
         last = node.body[-1]
         ordinal = self.emit(
             ctx,
-            "function",
+            kind,
             self.span(node.lineno, node.col_offset, last.end_lineno, last.end_col_offset),
             name=node.name,
             qualname=qualname,
             detail={
-                "is_async": isinstance(node, ast.AsyncFunctionDef),
-                "decorators": [_decorator_text(d) for d in node.decorator_list],
-                "is_method": ctx.in_class_body,
-                "docstring": _has_docstring(node.body),
+                **detail,
+                "decorators": [decorator_text(d) for d in node.decorator_list],
+                "docstring": has_docstring(node.body),
             },
         )
-        inner = _enter(ctx, "function", qualname, ordinal, _declared_globals(node.body))
+        return ctx.enter(kind, qualname, ordinal, node.body)
+
+    def visit_function(self, node: ast.FunctionDef | ast.AsyncFunctionDef, ctx: _Ctx) -> Any:
+        is_async = isinstance(node, ast.AsyncFunctionDef)
+        inner = self.definition(node, ctx, is_async=is_async, is_method=ctx.in_class_body)
         return [
             *((d, ctx) for d in node.decorator_list),
             *self.parameters(node.args, ctx, inner),
@@ -355,23 +200,9 @@ class _Walker:
         ]
 
     def visit_class(self, node: ast.ClassDef, ctx: _Ctx) -> Any:
-        qualname = self.def_qualname(node.name, ctx)
-        last = node.body[-1]
         keywords = {k.arg if k.arg is not None else "**": expr_text(k.value) for k in node.keywords}
-        ordinal = self.emit(
-            ctx,
-            "class",
-            self.span(node.lineno, node.col_offset, last.end_lineno, last.end_col_offset),
-            name=node.name,
-            qualname=qualname,
-            detail={
-                "bases": [_base_text(b) for b in node.bases],
-                "keywords": keywords,
-                "decorators": [_decorator_text(d) for d in node.decorator_list],
-                "docstring": _has_docstring(node.body),
-            },
-        )
-        inner = _enter(ctx, "class", qualname, ordinal, _declared_globals(node.body))
+        bases = [base_text(b) for b in node.bases]
+        inner = self.definition(node, ctx, bases=bases, keywords=keywords)
         return [
             *((d, ctx) for d in node.decorator_list),
             *((b, ctx) for b in node.bases),
@@ -382,23 +213,14 @@ class _Walker:
     def visit_lambda(self, node: ast.Lambda, ctx: _Ctx) -> Any:
         qualname = ctx.qual_prefix + "<lambda>"
         ordinal = self.emit(ctx, "lambda", self.node_span(node), name="<lambda>", qualname=qualname)
-        inner = _enter(ctx, "lambda", qualname, ordinal, frozenset())
+        inner = ctx.enter("lambda", qualname, ordinal, None)
         return [*self.parameters(node.args, ctx, inner), (node.body, inner)]
 
     def visit_comprehension(
         self, node: ast.ListComp | ast.SetComp | ast.DictComp | ast.GeneratorExp, ctx: _Ctx
     ) -> Any:
-        # A comprehension is a CPython scope of its own: it shows in the qualname of a
-        # lambda inside it, but not in scope_qualname (§5.2 counts class/function/lambda).
         # Its first iterable is evaluated in the enclosing scope.
-        name = _COMPREHENSION_NAMES[type(node)]
-        inner = replace(
-            ctx,
-            qual_prefix=ctx.qual_prefix + name + ".",
-            scope_kind="comprehension",
-            declared_global=frozenset(),
-            in_class_body=False,
-        )
+        inner = ctx.enter_comprehension(_COMPREHENSION_NAMES[type(node)])
         elts: list[ast.expr] = (
             [node.key, node.value] if isinstance(node, ast.DictComp) else [node.elt]
         )
@@ -466,26 +288,15 @@ class _Walker:
     # -- calls and imports ------------------------------------------------------------------
 
     def visit_call(self, node: ast.Call, ctx: _Ctx) -> list[tuple[Any, _Ctx]]:
-        callee = expr_text(node.func)
-        span = self.node_span(node)
-        self.emit(
+        self.emit_call(
             ctx,
-            "call",
-            span,
-            name=callee.rsplit(".", 1)[-1] if callee else None,
-            expr=callee,
-            detail={"nargs": len(node.args), "nkeywords": len(node.keywords)},
+            self.node_span(node),
+            expr_text(node.func),
+            nargs=len(node.args),
+            nkeywords=len(node.keywords),
+            first=node.args[0] if node.args else None,
+            literal=_string_literal,
         )
-        dynamic = _DYNAMIC_IMPORTS.get(callee or "")
-        first = node.args[0] if node.args else None
-        if dynamic is not None and isinstance(first, ast.Constant) and isinstance(first.value, str):
-            self.emit(
-                ctx,
-                "import",
-                span,
-                expr=first.value,
-                detail=_import_detail(ctx, level=0, asname=None, dynamic=dynamic),
-            )
         return [
             (node.func, ctx),
             *((a, ctx) for a in node.args),
@@ -506,7 +317,7 @@ class _Walker:
                 self.node_span(alias),
                 name=name,
                 expr=module,
-                detail=_import_detail(ctx, level=level, asname=alias.asname, dynamic=None),
+                detail=ctx.import_detail(level=level, asname=alias.asname, dynamic=None),
             )
         return []
 
@@ -538,16 +349,8 @@ def _ctx(node: ast.Name | ast.Attribute) -> str | None:
     return _CTX_NAMES.get(type(node.ctx))
 
 
-def _import_detail(ctx: _Ctx, *, level: int, asname: str | None, dynamic: str | None) -> Any:
-    return {
-        "level": level,
-        "asname": asname,
-        "dynamic": dynamic,
-        "in_try": ctx.in_try,
-        "in_type_checking": ctx.in_type_checking,
-        "in_function": ctx.in_function,
-        "conditional": ctx.in_try or ctx.in_type_checking or ctx.in_function or ctx.in_if,
-    }
+def _string_literal(node: ast.expr) -> str | None:
+    return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
 
 
 def extract(source: SourceFile) -> FileResult:

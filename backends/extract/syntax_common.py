@@ -1,15 +1,16 @@
 """Small helpers shared by the per-file syntax extractors (ast, symtable, bytecode, cst, ...).
 
-Kept parser-neutral: JSON encoding of ``detail`` columns, null spans, turning a native
-(1-based line, UTF-8 byte column) range into canonical span columns, and turning a parser
-failure into the structured warning the contract names (CONTRACT.md §10).
+Kept parser-neutral: JSON encoding of ``detail`` columns, null spans, the literal ``__all__``
+of a module, turning a native (1-based line, UTF-8 byte column) range into canonical span
+columns, and turning a parser failure into the structured warning the contract names
+(CONTRACT.md §10).
 """
 
 from __future__ import annotations
 
 import json
 import warnings
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, Final
 
@@ -45,6 +46,26 @@ def encode_detail(obj: Mapping[str, Any] | None) -> str | None:
     if obj is None:
         return None
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def literal_all(bindings: Iterable[tuple[bool, list[str] | None]]) -> list[str] | None:
+    """Literal ``__all__`` of a module body; None when absent or not a literal.
+
+    ``bindings`` are the module-level bindings of ``__all__`` in source order, each as
+    (augmented, strings): ``__all__ = [...]`` replaces the names, ``__all__ += [...]`` adds to
+    them; ``strings`` is None when the value is not a display of string literals.
+    """
+    known: list[str] | None = None
+    unknown = False
+    for augmented, strings in bindings:
+        if not augmented:
+            known = strings
+            unknown = known is None
+        elif strings is None:
+            unknown = True
+        elif not unknown:
+            known = (known or []) + strings
+    return None if unknown else known
 
 
 def utf8_span(

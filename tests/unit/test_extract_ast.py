@@ -2,91 +2,48 @@
 
 from __future__ import annotations
 
-import json
-import textwrap
 import warnings
-from types import CodeType
 from typing import Any
 
-import pyarrow as pa
 import pytest
 
 from backends.contract.schemas import AST
 from backends.extract import ast_extractor
-from backends.extract.result import FileResult
-from backends.extract.source import SourceFile
+from tests.unit.syntax_helpers import (
+    DECORATED_CLASS,
+    NESTED_SCOPES,
+    ExtractorCase,
+    assert_contract_columns,
+    assert_contract_types,
+    assert_rows_form_a_scope_tree,
+    code_objects,
+    detail_of,
+    span_text,
+)
 
+_CASE = ExtractorCase(ast_extractor, path="pkg/mod.py", module="pkg.mod")
+_source, _extract, _rows, _one = _CASE.source, _CASE.extract, _CASE.rows, _CASE.one
 
-def _source(text: str, path: str = "pkg/mod.py") -> SourceFile:
-    return SourceFile(path=path, module="pkg.mod", is_package=False, text=text)
-
-
-def _extract(text: str) -> FileResult:
-    return ast_extractor.extract(_source(textwrap.dedent(text)))
-
-
-def _rows(text: str, kind: str | None = None) -> list[dict[str, Any]]:
-    result = _extract(text)
-    assert result.warnings == []
-    return [r for r in result.rows if kind is None or r["kind"] == kind]
-
-
-def _one(text: str, kind: str, **match: Any) -> dict[str, Any]:
-    rows = [r for r in _rows(text, kind) if all(r[k] == v for k, v in match.items())]
-    assert len(rows) == 1, rows
-    return rows[0]
-
-
-def _detail(row: dict[str, Any]) -> Any:
-    return json.loads(row["detail"])
-
-
-def _span_text(source: SourceFile, row: dict[str, Any]) -> str:
-    return source.data[row["bstart"] : row["bend"]].decode("utf-8")
-
-
-SAMPLE = """\
-'''Module doc.'''
-import os
-from typing import TYPE_CHECKING
-
-@decorator
-class C(Base):
-    def m(self, x: int = 1) -> None:
-        print(os.path.join(x))
-        return lambda y: y
-
-def f(*args, **kw):
-    del args
-    return [z for z in kw]
-"""
+SAMPLE = (
+    "'''Module doc.'''\nimport os\nfrom typing import TYPE_CHECKING\n\n"
+    + DECORATED_CLASS
+    + "\ndef f(*args, **kw):\n    del args\n    return [z for z in kw]\n"
+)
 
 
 # -- the table shape ----------------------------------------------------------------------------
 
 
 def test_rows_have_exactly_the_contract_columns_except_path() -> None:
-    expected = set(AST.names) - {"path"}
-    assert all(set(row) == expected for row in _rows(SAMPLE))
+    assert_contract_columns(_rows(SAMPLE), AST)
 
 
 def test_rows_convert_to_the_contract_arrow_schema() -> None:
-    rows = [{"path": "pkg/mod.py", **row} for row in _rows(SAMPLE)]
-    table = pa.Table.from_pylist(rows, schema=AST)
-    for field in AST:
-        if not field.nullable:
-            assert table.column(field.name).null_count == 0, field.name
+    assert_contract_types(_rows(SAMPLE), AST, "pkg/mod.py")
 
 
 def test_ordinals_are_row_indexes_and_parents_are_earlier_definitions() -> None:
-    rows = _rows(SAMPLE)
-    assert [r["ordinal"] for r in rows] == list(range(len(rows)))
-    assert rows[0]["kind"] == "module"
-    assert rows[0]["parent_ordinal"] is None
-    definitions = {"module", "class", "function", "lambda"}
-    for row in rows[1:]:
-        assert row["parent_ordinal"] < row["ordinal"]
-        assert rows[row["parent_ordinal"]]["kind"] in definitions
+    assert_rows_form_a_scope_tree(_rows(SAMPLE))
 
 
 def test_extracting_twice_gives_identical_rows() -> None:
@@ -125,42 +82,11 @@ def test_definition_qualnames_follow_cpython(text: str, expected: list[str]) -> 
     assert [r["qualname"] for r in _rows(text) if r["kind"] in kinds] == expected
 
 
-TRICKY = """\
-import functools
-
-class Outer:
-    class Inner:
-        def method(self):
-            def helper():
-                return [lambda: x for x in range(2)]
-            return helper
-    global promoted
-    def promoted(self):
-        return (lambda: (yield))
-
-def outer():
-    global g
-    def g():
-        pass
-    class Local:
-        key = sorted([], key=lambda v: v)
-        def m(self):
-            return {s: (lambda: s) for s in 'ab'}
-    return [lambda: 0 for _ in [lambda: 1]]
-
-async def coro():
-    async def inner():
-        return lambda: 0
-"""
+TRICKY = "import functools\n\n" + NESTED_SCOPES + "        return lambda: 0\n"
 
 
 def test_definition_qualnames_equal_the_compiled_co_qualnames() -> None:
-    compiled: list[str] = []
-    stack = [compile(TRICKY, "tricky.py", "exec", dont_inherit=True)]
-    while stack:
-        code = stack.pop()
-        compiled.append(code.co_qualname)
-        stack.extend(c for c in code.co_consts if isinstance(c, CodeType))
+    compiled = [code.co_qualname for code in code_objects(TRICKY, "tricky.py")]
     expected = sorted(q for q in compiled if q != "<module>" and not q.endswith("comp>"))
     rows = _rows(TRICKY)
     found = sorted(r["qualname"] for r in rows if r["kind"] in {"class", "function", "lambda"})
@@ -201,7 +127,7 @@ def test_class_detail_has_bases_keywords_decorators_and_docstring() -> None:
     class C(Generic[T], mod.Base, make()(), metaclass=abc.ABCMeta):
         '''Doc.'''
     """
-    assert _detail(_one(text, "class", name="C")) == {
+    assert detail_of(_one(text, "class", name="C")) == {
         "bases": ["Generic", "mod.Base", None],
         "keywords": {"metaclass": "abc.ABCMeta"},
         "decorators": ["app.register", "dataclass"],
@@ -235,12 +161,12 @@ def test_class_detail_has_bases_keywords_decorators_and_docstring() -> None:
     ],
 )
 def test_function_detail(text: str, name: str, expected: dict[str, Any]) -> None:
-    assert _detail(_one(text, "function", name=name)) == expected
+    assert detail_of(_one(text, "function", name=name)) == expected
 
 
 def test_parameters_have_kind_index_and_default() -> None:
     rows = _rows("def f(a, /, b=1, *args, c, d=2, **kw):\n    pass\n", "parameter")
-    found = [(r["name"], _detail(r)) for r in rows]
+    found = [(r["name"], detail_of(r)) for r in rows]
     assert found == [
         ("a", {"kind": "posonly", "index": 0, "has_default": False}),
         ("b", {"kind": "positional", "index": 1, "has_default": True}),
@@ -262,34 +188,34 @@ def test_parameter_expr_is_its_annotation_text(annotation: str, expr: str | None
 def test_parameter_span_is_the_name_only() -> None:
     source = _source("def f(self, *, value: int = 3, **extra): pass\n")
     rows = [r for r in ast_extractor.extract(source).rows if r["kind"] == "parameter"]
-    assert [_span_text(source, r) for r in rows] == ["self", "value", "extra"]
+    assert [span_text(source, r) for r in rows] == ["self", "value", "extra"]
 
 
 @pytest.mark.parametrize("text", ["def f(ﬁx): pass\n", "def f(ﬁx: int): pass\n"])
 def test_parameter_span_covers_a_name_as_written_when_not_normalized(text: str) -> None:
     source = _source(text)
     row = next(r for r in ast_extractor.extract(source).rows if r["kind"] == "parameter")
-    assert (row["name"], _span_text(source, row)) == ("fix", "ﬁx")
+    assert (row["name"], span_text(source, row)) == ("fix", "ﬁx")
 
 
 def test_lambda_has_name_and_whole_expression_span() -> None:
     source = _source("key = lambda item: item[0]  # comment\n")
     row = next(r for r in ast_extractor.extract(source).rows if r["kind"] == "lambda")
-    assert (row["name"], _span_text(source, row)) == ("<lambda>", "lambda item: item[0]")
+    assert (row["name"], span_text(source, row)) == ("<lambda>", "lambda item: item[0]")
 
 
 def test_definition_span_starts_at_def_and_ends_at_the_last_statement() -> None:
     text = "@deco\nasync def f():\n    x = 1\n    return x  # trailing\n\n# after\n"
     source = _source(text)
     row = next(r for r in ast_extractor.extract(source).rows if r["kind"] == "function")
-    assert _span_text(source, row) == "async def f():\n    x = 1\n    return x"
+    assert span_text(source, row) == "async def f():\n    x = 1\n    return x"
     assert (row["line"], row["col"], row["end_line"]) == (2, 0, 4)
 
 
 def test_class_span_ends_at_the_last_statement_of_its_body() -> None:
     source = _source("class C:\n    a = 1\n    def m(self):\n        pass\n    # end\n")
     row = next(r for r in ast_extractor.extract(source).rows if r["kind"] == "class")
-    assert _span_text(source, row).endswith("        pass")
+    assert span_text(source, row).endswith("        pass")
 
 
 # -- calls, names, attributes --------------------------------------------------------------------
@@ -312,7 +238,7 @@ def test_call_expr_is_the_callee_chain(text: str, expr: str | None, name: str | 
 
 
 def test_call_detail_counts_positional_and_keyword_arguments() -> None:
-    assert _detail(_one("f(1, *rest, k=2, **kw)\n", "call")) == {"nargs": 2, "nkeywords": 2}
+    assert detail_of(_one("f(1, *rest, k=2, **kw)\n", "call")) == {"nargs": 2, "nkeywords": 2}
 
 
 @pytest.mark.parametrize(
@@ -335,7 +261,7 @@ def test_names_and_attributes_carry_their_context(
 def test_attribute_expr_is_the_whole_dotted_expression() -> None:
     source = _source("value = os.path.sep\n")
     rows = [r for r in ast_extractor.extract(source).rows if r["kind"] == "attribute"]
-    assert [(r["expr"], _span_text(source, r)) for r in rows] == [
+    assert [(r["expr"], span_text(source, r)) for r in rows] == [
         ("os.path.sep", "os.path.sep"),
         ("os.path", "os.path"),
     ]
@@ -358,7 +284,7 @@ def test_declarations_give_one_row_per_name_spanning_the_statement(
     source = _source(text)
     rows = [r for r in ast_extractor.extract(source).rows if r["kind"] == kind]
     assert [r["name"] for r in rows] == statement.split(" ", 1)[1].split(", ")
-    assert {_span_text(source, r) for r in rows} == {statement}
+    assert {span_text(source, r) for r in rows} == {statement}
 
 
 # -- imports ------------------------------------------------------------------------------------
@@ -368,7 +294,7 @@ def test_plain_and_from_imports_give_one_row_per_alias() -> None:
     source = _source("import os.path as osp, sys\nfrom ..pkg import (a, b as c)\nfrom . import *\n")
     rows = [r for r in ast_extractor.extract(source).rows if r["kind"] == "import"]
     found = [
-        (r["name"], r["expr"], _detail(r)["level"], _detail(r)["asname"], _span_text(source, r))
+        (r["name"], r["expr"], detail_of(r)["level"], detail_of(r)["asname"], span_text(source, r))
         for r in rows
     ]
     assert found == [
@@ -407,7 +333,7 @@ FLAGS = ("in_try", "in_type_checking", "in_function", "conditional")
     ],
 )
 def test_import_flags(text: str, expected: tuple[bool, ...]) -> None:
-    detail = _detail(_one(text, "import", expr="json"))
+    detail = detail_of(_one(text, "import", expr="json"))
     assert tuple(detail[flag] for flag in FLAGS) == expected
 
 
@@ -428,14 +354,14 @@ def test_dynamic_import_with_a_literal_also_gives_an_import_row(
         for r in ast_extractor.extract(source).rows
         if r["kind"] == "import" and r["expr"] == module
     )
-    detail = _detail(row)
+    detail = detail_of(row)
     assert (row["name"], detail["dynamic"], detail["level"], detail["in_function"]) == (
         None,
         dynamic,
         0,
         True,
     )
-    assert _span_text(source, row) == call
+    assert span_text(source, row) == call
 
 
 def test_dynamic_import_of_a_computed_name_gives_no_import_row() -> None:
@@ -460,7 +386,7 @@ def test_dynamic_import_of_a_computed_name_gives_no_import_row() -> None:
     ],
 )
 def test_module_all_lists_literal_names(text: str, expected: list[str] | None) -> None:
-    assert _detail(_rows(text, "module")[0])["all"] == expected
+    assert detail_of(_rows(text, "module")[0])["all"] == expected
 
 
 @pytest.mark.parametrize(
@@ -473,7 +399,7 @@ def test_module_all_lists_literal_names(text: str, expected: list[str] | None) -
     ],
 )
 def test_module_docstring_flag(text: str, expected: bool) -> None:
-    assert _detail(_rows(text, "module")[0])["docstring"] is expected
+    assert detail_of(_rows(text, "module")[0])["docstring"] is expected
 
 
 def test_module_row_spans_the_whole_file() -> None:
@@ -506,7 +432,7 @@ def test_spans_are_utf8_byte_offsets_in_crlf_unicode_text(kind: str, name: str, 
     row = next(
         r for r in ast_extractor.extract(source).rows if r["kind"] == kind and r["name"] == name
     )
-    assert _span_text(source, row) == text
+    assert span_text(source, row) == text
 
 
 def test_span_line_and_col_are_one_based_line_and_byte_column() -> None:

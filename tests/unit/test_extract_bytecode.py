@@ -3,34 +3,20 @@
 from __future__ import annotations
 
 import json
-import textwrap
 import warnings
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
 import pytest
 
 from backends.contract.schemas import BYTECODE
 from backends.extract import bytecode_extractor
-from backends.extract.result import FileResult
-from backends.extract.source import SourceFile
+from tests.unit.syntax_helpers import ExtractorCase, assert_contract_columns, assert_contract_types
 
 SPAN = ("bstart", "bend", "line", "col", "end_line", "end_col")
 
-
-def _source(text: str) -> SourceFile:
-    return SourceFile(path="pkg/mod.py", module="pkg.mod", is_package=False, text=text)
-
-
-def _extract(text: str) -> FileResult:
-    return bytecode_extractor.extract(_source(textwrap.dedent(text)))
-
-
-def _rows(text: str, kind: str | None = None) -> list[dict[str, Any]]:
-    result = _extract(text)
-    assert result.warnings == []
-    return [r for r in result.rows if kind is None or r["kind"] == kind]
+_CASE = ExtractorCase(bytecode_extractor, path="pkg/mod.py", module="pkg.mod")
+_source, _extract, _rows = _CASE.source, _CASE.extract, _CASE.rows
 
 
 def _code(text: str, qualname: str) -> dict[str, Any]:
@@ -51,16 +37,11 @@ class C:
 
 
 def test_rows_have_exactly_the_contract_columns_except_path() -> None:
-    expected = set(BYTECODE.names) - {"path"}
-    assert all(set(row) == expected for row in _rows(SAMPLE))
+    assert_contract_columns(_rows(SAMPLE), BYTECODE)
 
 
 def test_rows_convert_to_the_contract_arrow_schema() -> None:
-    rows = [{"path": "pkg/mod.py", **row} for row in _rows(SAMPLE)]
-    table = pa.Table.from_pylist(rows, schema=BYTECODE)
-    for field in BYTECODE:
-        if not field.nullable:
-            assert table.column(field.name).null_count == 0, field.name
+    assert_contract_types(_rows(SAMPLE), BYTECODE, "pkg/mod.py")
 
 
 def test_ordinals_are_row_indexes() -> None:

@@ -3,21 +3,26 @@
 
 from __future__ import annotations
 
-import json
 import sys
-import textwrap
 from collections import Counter
-from types import CodeType, ModuleType
+from types import ModuleType
 from typing import Any
 
 import libcst
-import pyarrow as pa
 import pytest
 
 from backends.contract.schemas import CST
 from backends.extract import ast_extractor, cst_extractor, tree_sitter_extractor
 from backends.extract.result import FileResult
-from backends.extract.source import SourceFile
+from tests.unit.syntax_helpers import (
+    ExtractorCase,
+    assert_contract_columns,
+    assert_contract_types,
+    assert_rows_form_a_scope_tree,
+    code_objects,
+    detail_of,
+    span_text,
+)
 
 SHARED_KINDS = frozenset(
     {"module", "class", "function", "lambda", "parameter", "call", "import", "global", "nonlocal"}
@@ -83,32 +88,8 @@ lam = lambda a, *b, c=1, **d: a(b)
 '''
 
 
-def _source(text: str) -> SourceFile:
-    return SourceFile(path="m.py", module="m", is_package=False, text=text)
-
-
-def _extract(text: str) -> FileResult:
-    return cst_extractor.extract(_source(textwrap.dedent(text)))
-
-
-def _rows(text: str, kind: str | None = None) -> list[dict[str, Any]]:
-    result = _extract(text)
-    assert result.warnings == []
-    return [r for r in result.rows if kind is None or r["kind"] == kind]
-
-
-def _one(text: str, kind: str, **match: Any) -> dict[str, Any]:
-    rows = [r for r in _rows(text, kind) if all(r[k] == v for k, v in match.items())]
-    assert len(rows) == 1, rows
-    return rows[0]
-
-
-def _detail(row: dict[str, Any]) -> Any:
-    return json.loads(row["detail"])
-
-
-def _span_text(source: SourceFile, row: dict[str, Any]) -> str:
-    return source.data[row["bstart"] : row["bend"]].decode("utf-8")
+_CASE = ExtractorCase(cst_extractor, path="m.py", module="m")
+_source, _extract, _rows, _one = _CASE.source, _CASE.extract, _CASE.rows, _CASE.one
 
 
 def _shared(result: FileResult, *, detail: bool) -> Counter[tuple[Any, ...]]:
@@ -121,25 +102,15 @@ def _shared(result: FileResult, *, detail: bool) -> Counter[tuple[Any, ...]]:
 
 
 def test_rows_have_exactly_the_contract_columns_except_path() -> None:
-    expected = set(CST.names) - {"path"}
-    assert all(set(row) == expected for row in _rows(RICH))
+    assert_contract_columns(_rows(RICH), CST)
 
 
 def test_rows_convert_to_the_contract_arrow_schema() -> None:
-    table = pa.Table.from_pylist([{"path": "m.py", **r} for r in _rows(RICH)], schema=CST)
-    for field in CST:
-        if not field.nullable:
-            assert table.column(field.name).null_count == 0, field.name
+    assert_contract_types(_rows(RICH), CST, "m.py")
 
 
 def test_ordinals_are_row_indexes_and_parents_are_earlier_definitions() -> None:
-    rows = _rows(RICH)
-    definitions = {"module", "class", "function", "lambda"}
-    assert [r["ordinal"] for r in rows] == list(range(len(rows)))
-    assert rows[0]["kind"] == "module" and rows[0]["parent_ordinal"] is None
-    for row in rows[1:]:
-        assert row["parent_ordinal"] < row["ordinal"]
-        assert rows[row["parent_ordinal"]]["kind"] in definitions
+    assert_rows_form_a_scope_tree(_rows(RICH))
 
 
 def test_extraction_is_deterministic() -> None:
@@ -163,20 +134,13 @@ def test_shared_kinds_agree_with_the_other_parsers(
     assert _shared(mine, detail=detail) == _shared(theirs, detail=detail)
 
 
-def _code_qualnames(code: CodeType) -> set[str]:
-    names = set()
-    stack = [code]
-    while stack:
-        code = stack.pop()
-        if not code.co_name.endswith("comp>") and code.co_name not in ("<module>", "<genexpr>"):
-            names.add(code.co_qualname)
-        stack.extend(c for c in code.co_consts if isinstance(c, CodeType))
-    return names
-
-
 def test_definition_qualnames_are_the_interpreters() -> None:
     # Our own fixture, compiled (never executed): CPython's compiler is the oracle.
-    expected = _code_qualnames(compile(RICH, "m.py", "exec", dont_inherit=True))
+    expected = {
+        code.co_qualname
+        for code in code_objects(RICH, "m.py")
+        if not code.co_name.endswith("comp>") and code.co_name not in ("<module>", "<genexpr>")
+    }
     rows = _rows(RICH)
     assert {r["qualname"] for r in rows if r["kind"] in ("class", "function", "lambda")} == expected
 
@@ -204,7 +168,7 @@ def test_spans_are_canonical_bytes_on_unicode_crlf_and_tab_lines(
 ) -> None:
     source = _source(UNICODE)
     [row] = [r for r in extractor.extract(source).rows if (r["kind"], r["name"]) == (kind, name)]
-    assert _span_text(source, row) == text
+    assert span_text(source, row) == text
     assert (row["line"], row["col"]) == source.lines.position(row["bstart"])
     assert (row["end_line"], row["end_col"]) == source.lines.position(row["bend"])
 
@@ -217,7 +181,7 @@ def test_identifiers_are_nfkc_normalized_but_spans_keep_the_written_text(
     rows = extractor.extract(source).rows
     [param] = [r for r in rows if r["kind"] == "parameter"]
     assert [r["qualname"] for r in rows if r["kind"] == "function"] == ["fix"]
-    assert (param["name"], _span_text(source, param)) == ("a", "ａ")
+    assert (param["name"], span_text(source, param)) == ("a", "ａ")
 
 
 @SPAN_EXTRACTORS
@@ -236,7 +200,7 @@ def test_definition_spans_run_from_the_keyword_to_the_last_statement(
 ) -> None:
     source = _source(text)
     [row] = [r for r in extractor.extract(source).rows if r["kind"] in ("class", "function")]
-    assert _span_text(source, row) == expected
+    assert span_text(source, row) == expected
 
 
 def test_spans_survive_whitespace_libcst_does_not_reproduce() -> None:
@@ -245,7 +209,7 @@ def test_spans_survive_whitespace_libcst_does_not_reproduce() -> None:
     result = cst_extractor.extract(source)
     [call] = [r for r in result.rows if r["kind"] == "call"]
     assert result.warnings == []
-    assert _span_text(source, call) == "f()"
+    assert span_text(source, call) == "f()"
 
 
 # -- cst-only rows and details ------------------------------------------------------------------
@@ -254,7 +218,7 @@ def test_spans_survive_whitespace_libcst_does_not_reproduce() -> None:
 def test_each_comment_is_a_row_with_its_text_span_and_scope() -> None:
     source = _source("# top\ndef f():  # on def\n    x = 1  # 注释\n")
     rows = [r for r in cst_extractor.extract(source).rows if r["kind"] == "comment"]
-    assert [(r["expr"], _span_text(source, r), r["scope_qualname"]) for r in rows] == [
+    assert [(r["expr"], span_text(source, r), r["scope_qualname"]) for r in rows] == [
         ("# top", "# top", ""),
         ("# on def", "# on def", "f"),
         ("# 注释", "# 注释", "f"),
@@ -271,7 +235,7 @@ def test_each_comment_is_a_row_with_its_text_span_and_scope() -> None:
     ],
 )
 def test_module_detail_lists_literal_all_names(text: str, expected: list[str] | None) -> None:
-    assert _detail(_one(text, "module"))["all"] == expected
+    assert detail_of(_one(text, "module"))["all"] == expected
 
 
 @pytest.mark.parametrize(
@@ -287,14 +251,14 @@ def test_module_detail_lists_literal_all_names(text: str, expected: list[str] | 
     ],
 )
 def test_import_flags(text: str, flags: tuple[bool, bool, bool, bool]) -> None:
-    detail = _detail(_one(text, "import"))
+    detail = detail_of(_one(text, "import"))
     keys = ("in_try", "in_type_checking", "in_function", "conditional")
     assert tuple(detail[k] for k in keys) == flags
 
 
 def test_parameters_have_kind_index_default_and_annotation() -> None:
     rows = _rows("def f(a, /, b: x.T = 1, *c, d, e=2, **f): pass\n", "parameter")
-    assert [(r["name"], r["expr"], _detail(r)) for r in rows] == [
+    assert [(r["name"], r["expr"], detail_of(r)) for r in rows] == [
         ("a", None, {"kind": "posonly", "index": 0, "has_default": False}),
         ("b", "x.T", {"kind": "positional", "index": 1, "has_default": True}),
         ("c", None, {"kind": "vararg", "index": 2, "has_default": False}),
@@ -318,7 +282,7 @@ def test_call_name_expr_and_argument_counts(
 ) -> None:
     row = _rows(text, "call")[0]
     assert (row["name"], row["expr"]) == (name, expr)
-    assert (_detail(row)["nargs"], _detail(row)["nkeywords"]) == counts
+    assert (detail_of(row)["nargs"], detail_of(row)["nkeywords"]) == counts
 
 
 def test_dynamic_import_is_an_import_row_on_the_call_span() -> None:
@@ -326,7 +290,7 @@ def test_dynamic_import_is_an_import_row_on_the_call_span() -> None:
     rows = cst_extractor.extract(source).rows
     [call] = [r for r in rows if r["kind"] == "call"]
     [imp] = [r for r in rows if r["kind"] == "import"]
-    assert (imp["expr"], _detail(imp)["dynamic"], _detail(imp)["level"]) == (
+    assert (imp["expr"], detail_of(imp)["dynamic"], detail_of(imp)["level"]) == (
         "pkg.mod",
         "importlib",
         0,

@@ -2,31 +2,20 @@
 
 from __future__ import annotations
 
-import textwrap
-from types import CodeType
-from typing import Any
-
-import pyarrow as pa
 import pytest
 
 from backends.contract.schemas import SYMTABLE
 from backends.extract import ast_extractor, symtable_extractor
-from backends.extract.result import FileResult
-from backends.extract.source import SourceFile
+from tests.unit.syntax_helpers import (
+    NESTED_SCOPES,
+    ExtractorCase,
+    assert_contract_columns,
+    assert_contract_types,
+    code_objects,
+)
 
-
-def _source(text: str) -> SourceFile:
-    return SourceFile(path="pkg/mod.py", module="pkg.mod", is_package=False, text=text)
-
-
-def _extract(text: str) -> FileResult:
-    return symtable_extractor.extract(_source(textwrap.dedent(text)))
-
-
-def _rows(text: str, kind: str | None = None) -> list[dict[str, Any]]:
-    result = _extract(text)
-    assert result.warnings == []
-    return [r for r in result.rows if kind is None or r["kind"] == kind]
+_CASE = ExtractorCase(symtable_extractor, path="pkg/mod.py", module="pkg.mod")
+_source, _extract, _rows = _CASE.source, _CASE.extract, _CASE.rows
 
 
 def _flags(text: str, scope: str, name: str) -> list[str]:
@@ -49,16 +38,11 @@ def f():
 
 
 def test_rows_have_exactly_the_contract_columns_except_path() -> None:
-    expected = set(SYMTABLE.names) - {"path"}
-    assert all(set(row) == expected for row in _rows(SAMPLE))
+    assert_contract_columns(_rows(SAMPLE), SYMTABLE)
 
 
 def test_rows_convert_to_the_contract_arrow_schema() -> None:
-    rows = [{"path": "pkg/mod.py", **row} for row in _rows(SAMPLE)]
-    table = pa.Table.from_pylist(rows, schema=SYMTABLE)
-    for field in SYMTABLE:
-        if not field.nullable:
-            assert table.column(field.name).null_count == 0, field.name
+    assert_contract_types(_rows(SAMPLE), SYMTABLE, "pkg/mod.py")
 
 
 def test_each_scope_row_is_followed_by_its_symbols_sorted_by_name() -> None:
@@ -120,40 +104,11 @@ def test_scope_qualnames_follow_cpython(text: str, expected: list[str]) -> None:
     assert [r["scope_qualname"] for r in _rows(text, "scope")][1:] == expected
 
 
-TRICKY = """\
-class Outer:
-    class Inner:
-        def method(self):
-            def helper():
-                return [lambda: x for x in range(2)]
-            return helper
-    global promoted
-    def promoted(self):
-        return (lambda: (yield))
-
-def outer():
-    global g
-    def g():
-        pass
-    class Local:
-        key = sorted([], key=lambda v: v)
-        def m(self):
-            return {s: (lambda: s) for s in 'ab'}
-    return [lambda: 0 for _ in [lambda: 1]]
-
-async def coro():
-    async def inner():
-        return (lambda: 0, {i for i in ()}, (j for j in ()))
-"""
+TRICKY = NESTED_SCOPES + "        return (lambda: 0, {i for i in ()}, (j for j in ()))\n"
 
 
 def test_scope_qualnames_equal_the_compiled_co_qualnames() -> None:
-    compiled: list[str] = []
-    stack = [compile(TRICKY, "tricky.py", "exec", dont_inherit=True)]
-    while stack:
-        code = stack.pop()
-        compiled.append(code.co_qualname)
-        stack.extend(c for c in code.co_consts if isinstance(c, CodeType))
+    compiled = [code.co_qualname for code in code_objects(TRICKY, "tricky.py")]
     found = [r["scope_qualname"] for r in _rows(TRICKY, "scope")]
     assert sorted(found[1:]) == sorted(q for q in compiled if q != "<module>")
 

@@ -8,68 +8,40 @@ parses with ``error`` rows, hostile nesting, and the quirks of its grammar.
 from __future__ import annotations
 
 import json
-import textwrap
-from typing import Any
 
-import pyarrow as pa
 import pytest
 
 from backends.contract.schemas import TREE_SITTER
 from backends.extract import cst_extractor, tree_sitter_extractor
-from backends.extract.result import FileResult
-from backends.extract.source import SourceFile
+from tests.unit.syntax_helpers import (
+    DECORATED_CLASS,
+    ExtractorCase,
+    assert_contract_columns,
+    assert_contract_types,
+    assert_rows_form_a_scope_tree,
+    span_text,
+)
 
-SAMPLE = """\
-'''Module doc.'''
-import os
-from .pkg import thing as alias
+SAMPLE = "'''Module doc.'''\nimport os\nfrom .pkg import thing as alias\n\n" + DECORATED_CLASS
 
-@decorator
-class C(Base):
-    def m(self, x: int = 1) -> None:
-        print(os.path.join(x))
-        return lambda y: y
-"""
-
-
-def _source(text: str) -> SourceFile:
-    return SourceFile(path="m.py", module="m", is_package=False, text=text)
-
-
-def _extract(text: str) -> FileResult:
-    return tree_sitter_extractor.extract(_source(textwrap.dedent(text)))
-
-
-def _rows(text: str, kind: str | None = None) -> list[dict[str, Any]]:
-    return [r for r in _extract(text).rows if kind is None or r["kind"] == kind]
-
-
-def _span_text(source: SourceFile, row: dict[str, Any]) -> str:
-    return source.data[row["bstart"] : row["bend"]].decode("utf-8")
+# Files with syntax errors still give rows (and a warning): rows are read whatever the warnings.
+_CASE = ExtractorCase(tree_sitter_extractor, path="m.py", module="m", clean=False)
+_source, _extract, _rows = _CASE.source, _CASE.extract, _CASE.rows
 
 
 # -- the table shape ----------------------------------------------------------------------------
 
 
 def test_rows_have_exactly_the_contract_columns_except_path() -> None:
-    expected = set(TREE_SITTER.names) - {"path"}
-    assert all(set(row) == expected for row in _rows(SAMPLE))
+    assert_contract_columns(_rows(SAMPLE), TREE_SITTER)
 
 
 def test_rows_convert_to_the_contract_arrow_schema() -> None:
-    rows = [{"path": "m.py", **r} for r in _rows(SAMPLE + "def broken(:\n")]
-    table = pa.Table.from_pylist(rows, schema=TREE_SITTER)
-    for field in TREE_SITTER:
-        if not field.nullable:
-            assert table.column(field.name).null_count == 0, field.name
+    assert_contract_types(_rows(SAMPLE + "def broken(:\n"), TREE_SITTER, "m.py")
 
 
 def test_ordinals_are_row_indexes_and_parents_are_earlier_definitions() -> None:
-    rows = _rows(SAMPLE)
-    assert [r["ordinal"] for r in rows] == list(range(len(rows)))
-    assert rows[0]["kind"] == "module" and rows[0]["parent_ordinal"] is None
-    for row in rows[1:]:
-        assert rows[row["parent_ordinal"]]["kind"] in {"module", "class", "function", "lambda"}
+    assert_rows_form_a_scope_tree(_rows(SAMPLE))
 
 
 def test_a_clean_file_has_no_error_rows_and_no_warning() -> None:
@@ -140,7 +112,7 @@ def test_type_call_read_as_a_type_alias_still_gives_the_call() -> None:
     text = "def f(obj):\n    type(obj).attr = 1\n"
     source = _source(text)
     [call] = [r for r in tree_sitter_extractor.extract(source).rows if r["kind"] == "call"]
-    assert (call["expr"], _span_text(source, call)) == ("type", "type(obj)")
+    assert (call["expr"], span_text(source, call)) == ("type", "type(obj)")
     assert call["scope_qualname"] == "f"
 
 
@@ -153,7 +125,7 @@ def test_trailing_comments_of_a_block_are_outside_the_definition() -> None:
     text = "class C:\n    def m(self):\n        return 1\n        # end of m\n    # end of C\n"
     source = _source(text)
     spans = {
-        r["name"]: _span_text(source, r) for r in _rows(text) if r["kind"] in ("class", "function")
+        r["name"]: span_text(source, r) for r in _rows(text) if r["kind"] in ("class", "function")
     }
     assert spans == {
         "C": "class C:\n    def m(self):\n        return 1",
