@@ -26,14 +26,31 @@ class CachedResult(msgspec.Struct, frozen=True):
     warnings: list[FileWarning]
 
 
+class RepoCachedResult(msgspec.Struct, frozen=True):
+    """What a whole-repository extractor (scip) produced: IPC bytes and (path, warning) pairs."""
+
+    ipc: bytes
+    warnings: list[tuple[str, FileWarning]]
+
+
 _encoder = msgspec.msgpack.Encoder()
 _decoder = msgspec.msgpack.Decoder(CachedResult)
+_repo_decoder = msgspec.msgpack.Decoder(RepoCachedResult)
 
 
 def cache_key(
     extractor: str, version: str, path: str, module: str | None, is_package: bool, text_sha: str
 ) -> str:
     parts = [extractor, version, CONTRACT_VERSION, path, module or "", str(is_package), text_sha]
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+
+
+def repo_cache_key(
+    extractor: str, version: str, project_name: str, files: list[tuple[str, str]]
+) -> str:
+    """Key of a whole-repository result: every (path, text sha256) pair, sorted."""
+    parts = [extractor, version, CONTRACT_VERSION, project_name]
+    parts += [f"{path}\x1e{sha}" for path, sha in sorted(files)]
     return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
 
 
@@ -56,19 +73,29 @@ class ResultCache:
         assert self.root is not None
         return self.root / extractor / key[:2] / f"{key}.msgpack"
 
-    def get(self, extractor: str, key: str) -> CachedResult | None:
+    def _read(self, extractor: str, key: str) -> bytes | None:
         if self.root is None:
             return None
         try:
-            data = self._file(extractor, key).read_bytes()
+            return self._file(extractor, key).read_bytes()
         except OSError:
             return None
+
+    def get(self, extractor: str, key: str) -> CachedResult | None:
+        data = self._read(extractor, key)
         try:
-            return _decoder.decode(data)
+            return None if data is None else _decoder.decode(data)
         except msgspec.DecodeError:
             return None  # a torn or stale entry is a miss, never an error
 
-    def put(self, extractor: str, key: str, value: CachedResult) -> None:
+    def get_repo(self, extractor: str, key: str) -> RepoCachedResult | None:
+        data = self._read(extractor, key)
+        try:
+            return None if data is None else _repo_decoder.decode(data)
+        except msgspec.DecodeError:
+            return None
+
+    def put(self, extractor: str, key: str, value: CachedResult | RepoCachedResult) -> None:
         if self.root is None:
             return
         target = self._file(extractor, key)

@@ -22,13 +22,19 @@ import pyarrow as pa
 from backends.contract.codes import WARNING_CODES
 from backends.contract.schemas import EVIDENCE_TABLES, EXTRACTORS
 from backends.extract import external, imports, repo_scan
-from backends.extract.cache import CachedResult, ResultCache, cache_key
+from backends.extract.cache import (
+    CachedResult,
+    RepoCachedResult,
+    ResultCache,
+    cache_key,
+    repo_cache_key,
+)
 from backends.extract.delta import write_table
 from backends.extract.pool import run_tasks
 from backends.extract.registry import PER_FILE, per_file_extractor
 from backends.extract.result import FileWarning
 from backends.extract.summary import ExtractorStats, ExtractSummary
-from backends.extract.worker import FileTask
+from backends.extract.worker import FileTask, to_ipc
 
 Progress = Callable[[str, int, int], None]
 
@@ -46,8 +52,13 @@ class ExtractOptions:
     file_order_seed: int | None = None
     progress: Progress | None = None
 
-    def worker_count(self) -> int:
-        return self.workers if self.workers > 0 else max(1, os.cpu_count() or 1)
+    def worker_count(self, *, indexer_running: bool = False) -> int:
+        """Explicit ``workers``, else one per core, less one while the indexer runs: scip is
+        one serial process and the critical path of a cold run, so it gets a core of its own."""
+        if self.workers > 0:
+            return self.workers
+        cores = os.cpu_count() or 1
+        return max(1, cores - 1) if indexer_running else cores
 
 
 @dataclass
@@ -122,7 +133,10 @@ def extract(
 
     # Stage 1: per-file parsers in the pool, scip alongside in a thread (its own subprocess).
     t1 = time.perf_counter()
-    scip_thread, scip_box = _start_scip(repo_root, texts, out_dir, options, wanted)
+    text_shas = [(f.path, _text_sha(f)) for f in ok_files]
+    scip_thread, scip_box = _start_scip(
+        repo_root, texts, text_shas, out_dir, options, wanted, cache
+    )
     per_file = [e for e in PER_FILE if e in wanted]
     tasks = _plan_tasks(ok_files, per_file, cache, coll, options)
     done = 0
@@ -150,7 +164,7 @@ def extract(
     crashes = run_tasks(
         tasks,
         on_result,
-        workers=options.worker_count(),
+        workers=options.worker_count(indexer_running=scip_thread is not None),
         hard_timeout_s=max(options.file_timeout_s * 3, 10.0),
     )
     seconds["per_file"] = time.perf_counter() - t1
@@ -249,19 +263,33 @@ def _plan_tasks(
 def _start_scip(
     repo_root: Path,
     texts: dict[str, str],
+    text_shas: list[tuple[str, str]],
     out_dir: Path,
     options: ExtractOptions,
     wanted: set[str],
+    cache: ResultCache,
 ) -> tuple[threading.Thread | None, dict[str, Any]]:
+    """Run scip in a thread (its indexer is a subprocess), or serve it from the cache.
+
+    scip is cross-file: its result is cached for the whole set of (path, text) pairs, so any
+    changed file re-indexes the repository. Failures are never cached.
+    """
     box: dict[str, Any] = {}
     if "scip" not in wanted:
         return None, box
+    from backends.extract import scip
+
+    key = repo_cache_key("scip", scip.VERSION, repo_root.name, text_shas)
+    hit = cache.get_repo("scip", key)
+    if hit is not None:
+        table = pa.ipc.open_stream(pa.py_buffer(hit.ipc)).read_all()
+        box["result"] = scip.RepoResult(rows=table.to_pylist(), warnings=hit.warnings)
+        box["cache_hit"] = True
+        return None, box
 
     def work() -> None:
-        from backends.extract import scip
-
         try:
-            box["result"] = scip.extract_repo(
+            result = scip.extract_repo(
                 repo_root,
                 texts,
                 out_dir / "work" / "scip",
@@ -270,24 +298,35 @@ def _start_scip(
             )
         except Exception as exc:  # the indexer wrapper must never abort Stage 0
             box["error"] = exc
+            return
+        box["result"] = result
+        if not any(w.code in _SCIP_UNCACHED for _, w in result.warnings):
+            table = pa.Table.from_pylist(result.rows, schema=EVIDENCE_TABLES["scip"].schema)
+            cache.put("scip", key, RepoCachedResult(ipc=to_ipc(table), warnings=result.warnings))
 
     thread = threading.Thread(target=work, name="scip", daemon=True)
     thread.start()
     return thread, box
 
 
+_SCIP_UNCACHED = frozenset({"SCIP_FAILED", "SCIP_UNAVAILABLE"})
+
+
 def _join_scip(
     thread: threading.Thread | None, box: dict[str, Any], coll: _Collected
 ) -> list[dict[str, Any]]:
-    if thread is None:
-        return []
-    thread.join()
+    if thread is not None:
+        thread.join()
     if "error" in box:
         exc = box["error"]
         coll.warnings.append(
             ("", "scip", FileWarning(code="SCIP_FAILED", message=f"{type(exc).__name__}: {exc}"))
         )
         return []
+    if "result" not in box:
+        return []
+    if box.get("cache_hit"):
+        coll.cache_hits["scip"] += 1
     result = box["result"]
     for path, warning in result.warnings:
         coll.warnings.append((path, "scip", warning))

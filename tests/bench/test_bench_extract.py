@@ -89,10 +89,10 @@ def test_single_scip_cost(
 def test_cold_and_warm_extraction(
     benchmark: Any, corpora: dict[str, Path], corpus: str, tmp_path: Path
 ) -> None:
-    """Full Stage 0 with 2 workers: cold (empty cache) then warm (same cache)."""
+    """Full Stage 0 with the default workers: cold (empty cache) then warm (same cache)."""
     cache = tmp_path / "cache"
     t0 = time.perf_counter()
-    cold = extract(corpora[corpus], tmp_path / "cold", ExtractOptions(workers=2, cache_dir=cache))
+    cold = extract(corpora[corpus], tmp_path / "cold", ExtractOptions(cache_dir=cache))
     cold_s = time.perf_counter() - t0
     warm = benchmark.pedantic(
         lambda: extract(

@@ -52,6 +52,8 @@ def test_warm_run_hits_the_cache_and_gives_identical_rows(repo: Path, tmp_path: 
     for name in ("ast", "cst", "tree_sitter", "bytecode", "symtable"):
         assert cold.extractors[name].cache_hits == 0
         assert warm.extractors[name].cache_hits == files
+    # scip is cross-file: one cached result for the whole unchanged repository.
+    assert (cold.extractors["scip"].cache_hits, warm.extractors["scip"].cache_hits) == (0, 1)
     cc, cw = _content(tmp_path / "cold"), _content(tmp_path / "warm")
     for name in TABLES:
         assert cc[name].equals(cw[name]), name
@@ -64,15 +66,16 @@ def test_a_changed_file_is_re_extracted(repo: Path, tmp_path: Path) -> None:
     extract(
         work,
         tmp_path / "r1",
-        ExtractOptions(workers=1, cache_dir=cache, extractors=("repo_scan", "ast")),
+        ExtractOptions(workers=1, cache_dir=cache, extractors=("repo_scan", "ast", "scip")),
     )
     victim = sorted(work.rglob("*.py"))[0]
     victim.write_text(victim.read_text("utf-8") + "\ndef added_later():\n    return 1\n", "utf-8")
     again = extract(
         work,
         tmp_path / "r2",
-        ExtractOptions(workers=1, cache_dir=cache, extractors=("repo_scan", "ast")),
+        ExtractOptions(workers=1, cache_dir=cache, extractors=("repo_scan", "ast", "scip")),
     )
     assert again.extractors["ast"].cache_hits == again.python_files_ok - 1
+    assert again.extractors["scip"].cache_hits == 0  # any changed file re-indexes
     names = read_table(tmp_path / "r2" / "evidence" / "ast").column("name").to_pylist()
     assert "added_later" in names
