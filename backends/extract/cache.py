@@ -45,11 +45,15 @@ def cache_key(
     return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
 
 
+# Bumped when the stored layout changes (2: the table is stored sorted by primary key).
+_REPO_FORMAT = "2"
+
+
 def repo_cache_key(
     extractor: str, version: str, project_name: str, files: list[tuple[str, str]]
 ) -> str:
     """Key of a whole-repository result: every (path, text sha256) pair, sorted."""
-    parts = [extractor, version, CONTRACT_VERSION, project_name]
+    parts = [extractor, version, CONTRACT_VERSION, _REPO_FORMAT, project_name]
     parts += [f"{path}\x1e{sha}" for path, sha in sorted(files)]
     return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
 

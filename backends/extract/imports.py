@@ -10,6 +10,7 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import pyarrow as pa
@@ -55,8 +56,10 @@ class ModuleMap:
             modules.setdefault(name, (None, "namespace_package"))
         return cls(modules=modules, by_path=by_path)
 
-    def top_levels(self) -> set[str]:
-        return {m.split(".", 1)[0] for m in self.modules}
+    @cached_property
+    def top_levels(self) -> frozenset[str]:
+        """First components of every repo module (computed once per map)."""
+        return frozenset(m.split(".", 1)[0] for m in self.modules)
 
 
 def _detail(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -113,7 +116,7 @@ def resolve(
             out.update(target_kind=kind, resolved_name=name)
         out.update(resolved_module=absolute, resolved_path=path)
         return out
-    if level > 0 or absolute.split(".", 1)[0] in modmap.top_levels():
+    if level > 0 or absolute.split(".", 1)[0] in modmap.top_levels:
         return out  # names the repo but nothing there: unresolved
     out["target_kind"] = "external"
     return out

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from backends.contract.codes import WARNING_CODES
 from backends.contract.schemas import EVIDENCE_TABLES, EXTRACTORS
@@ -65,7 +66,10 @@ class ExtractOptions:
 class _Collected:
     """Mutable accumulator owned by one run (results arrive from the pool callback)."""
 
-    batches: dict[str, list[pa.Table]] = field(default_factory=lambda: defaultdict(list))
+    # extractor -> [(path, table)]; concatenated in path order, so no global sort is needed.
+    batches: dict[str, list[tuple[str, pa.Table]]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
     warnings: list[tuple[str, str, FileWarning]] = field(default_factory=list)
     files_with_rows: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     succeeded: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
@@ -77,7 +81,7 @@ class _Collected:
         with self.lock:
             if table.num_rows:
                 col = pa.array([path] * table.num_rows, pa.string())
-                self.batches[extractor].append(table.add_column(0, "path", col))
+                self.batches[extractor].append((path, table.add_column(0, "path", col)))
                 self.files_with_rows[extractor].add(path)
             for w in result.warnings:
                 self.warnings.append((path, extractor, w))
@@ -95,17 +99,23 @@ def _from_ipc(data: bytes, extractor: str) -> pa.Table:
     return pa.ipc.open_stream(pa.py_buffer(data)).read_all()
 
 
-def _table(extractor: str, parts: list[pa.Table], rows: list[dict[str, Any]] | None) -> pa.Table:
+def _table(
+    extractor: str, parts: list[tuple[str, pa.Table]], rows: list[dict[str, Any]] | None
+) -> pa.Table:
+    """The contract table of one extractor, rows in primary-key order.
+
+    Per-file parts are already in ordinal order and are concatenated by path; explicit rows
+    are built and sorted by key.
+    """
     contract = EVIDENCE_TABLES[extractor]
     if rows is not None:
         table = pa.Table.from_pylist(rows, schema=contract.schema)
-    elif parts:
-        table = pa.concat_tables([p.select(contract.schema.names) for p in parts])
-        table = table.cast(contract.schema)
-    else:
-        table = contract.schema.empty_table()
-    keys = [(k, "ascending") for k in contract.primary_key]
-    return table.sort_by(keys) if table.num_rows else table
+        keys = [(k, "ascending") for k in contract.primary_key]
+        return table.sort_by(keys) if table.num_rows else table
+    if not parts:
+        return contract.schema.empty_table()
+    ordered = [t.select(contract.schema.names) for _, t in sorted(parts, key=lambda p: p[0])]
+    return pa.concat_tables(ordered).cast(contract.schema)
 
 
 def extract(
@@ -168,12 +178,14 @@ def extract(
         hard_timeout_s=max(options.file_timeout_s * 3, 10.0),
     )
     seconds["per_file"] = time.perf_counter() - t1
-    scip_rows = _join_scip(scip_thread, scip_box, coll)
+    scip_table = _join_scip(scip_thread, scip_box, coll)
     seconds["stage1"] = time.perf_counter() - t1
 
     # Stage 2 and 3: reconcile and classify imports.
     t2 = time.perf_counter()
     syntax = {s: _table(s, coll.batches[s], None) for s in imports.SYNTAX_SOURCES}
+    if scip_table is not None:
+        syntax["scip"] = scip_table  # built already; materialized with the others below
     import_rows: list[dict[str, Any]] = []
     if "python_imports" in wanted:
         import_rows, import_warnings = imports.reconcile(syntax, scan_rows, coll.succeeded)
@@ -194,7 +206,6 @@ def extract(
         "repo_scan": scan_rows,
         "python_imports": import_rows,
         "python_external": external_rows,
-        "scip": scip_rows,
         "extract_diagnostics": _diagnostic_rows(coll.warnings),
     }
     versions: dict[str, int] = {}
@@ -282,8 +293,8 @@ def _start_scip(
     key = repo_cache_key("scip", scip.VERSION, repo_root.name, text_shas)
     hit = cache.get_repo("scip", key)
     if hit is not None:
-        table = pa.ipc.open_stream(pa.py_buffer(hit.ipc)).read_all()
-        box["result"] = scip.RepoResult(rows=table.to_pylist(), warnings=hit.warnings)
+        box["table"] = pa.ipc.open_stream(pa.py_buffer(hit.ipc)).read_all()
+        box["warnings"] = hit.warnings
         box["cache_hit"] = True
         return None, box
 
@@ -299,9 +310,10 @@ def _start_scip(
         except Exception as exc:  # the indexer wrapper must never abort Stage 0
             box["error"] = exc
             return
-        box["result"] = result
+        table = _table("scip", [], result.rows)
+        box["table"] = table
+        box["warnings"] = result.warnings
         if not any(w.code in _SCIP_UNCACHED for _, w in result.warnings):
-            table = pa.Table.from_pylist(result.rows, schema=EVIDENCE_TABLES["scip"].schema)
             cache.put("scip", key, RepoCachedResult(ipc=to_ipc(table), warnings=result.warnings))
 
     thread = threading.Thread(target=work, name="scip", daemon=True)
@@ -314,7 +326,8 @@ _SCIP_UNCACHED = frozenset({"SCIP_FAILED", "SCIP_UNAVAILABLE"})
 
 def _join_scip(
     thread: threading.Thread | None, box: dict[str, Any], coll: _Collected
-) -> list[dict[str, Any]]:
+) -> pa.Table | None:
+    """Wait for the indexer; its table (None when scip did not run), warnings collected."""
     if thread is not None:
         thread.join()
     if "error" in box:
@@ -322,19 +335,17 @@ def _join_scip(
         coll.warnings.append(
             ("", "scip", FileWarning(code="SCIP_FAILED", message=f"{type(exc).__name__}: {exc}"))
         )
-        return []
-    if "result" not in box:
-        return []
+        return None
+    if "table" not in box:
+        return None
     if box.get("cache_hit"):
         coll.cache_hits["scip"] += 1
-    result = box["result"]
-    for path, warning in result.warnings:
+    for path, warning in box["warnings"]:
         coll.warnings.append((path, "scip", warning))
-    rows: list[dict[str, Any]] = list(result.rows)
-    for row in rows:
-        if row.get("path"):
-            coll.files_with_rows["scip"].add(str(row["path"]))
-    return rows
+    table: pa.Table = box["table"]
+    paths = pc.unique(table["path"].drop_null()).to_pylist()
+    coll.files_with_rows["scip"].update(str(p) for p in paths)
+    return table
 
 
 def _diagnostic_rows(warnings: list[tuple[str, str, FileWarning]]) -> list[dict[str, Any]]:
