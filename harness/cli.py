@@ -25,6 +25,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from harness.cli_options import JsonOpt
 from harness.config.cli import app as config_app
 from harness.exit_codes import EXIT_INTERNAL, EXIT_USAGE
 from harness.killswitch.cli import app as killswitch_app
@@ -44,7 +45,6 @@ golden_app = typer.Typer(help="The bundled golden repositories and pinned PyPI s
 app.add_typer(golden_app, name="golden")
 
 err = Console(stderr=True)
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print a machine-readable JSON result.")]
 
 
 def _emit_json(value: object) -> None:

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 import msgspec
 import typer
 
+from harness.cli_options import ConfigOpt, JsonOpt, sub_app
 from harness.config.discover import find_config
 from harness.config.load import LoadedConfig, load_config
 from harness.config.migrate import MigrationOutcome, migrate_file
@@ -20,20 +21,7 @@ from harness.config.model import ConfigError
 from harness.config.template import DEFAULT_CONFIG_TOML, write_text_atomic
 from harness.exit_codes import EXIT_INTERNAL, EXIT_OK, EXIT_USAGE
 
-app = typer.Typer(
-    help="Show, validate, migrate or create the codeanatomy configuration.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print a machine-readable JSON result.")]
-ConfigOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--config", help="The configuration file (default: found from the working folder)."
-    ),
-]
+app = sub_app("Show, validate, migrate or create the codeanatomy configuration.")
 
 
 def _emit_json(value: object) -> None:

@@ -19,6 +19,7 @@ from typing import Annotated, NamedTuple
 import msgspec
 import typer
 
+from harness.cli_options import ConfigOpt, JsonOpt, sub_app
 from harness.config.discover import find_config
 from harness.config.load import LoadedConfig, load_config
 from harness.config.model import DEFAULT_STATE_DIR, ConfigError
@@ -33,18 +34,8 @@ from harness.killswitch.state import (
     release,
 )
 
-app = typer.Typer(
-    help="The rollback kill switch: engage it to serve every build from the legacy backend.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
+app = sub_app("The rollback kill switch: engage it to serve every build from the legacy backend.")
 
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print a machine-readable JSON result.")]
-ConfigOpt = Annotated[
-    Path | None,
-    typer.Option("--config", help="The configuration file (default: found from here)."),
-]
 StateDirOpt = Annotated[
     Path | None,
     typer.Option("--state-dir", help="Kill-switch state folder (default: [engine].state_dir)."),
