@@ -84,6 +84,11 @@ AST = _schema(*_SYNTAX_FIELDS)
 CST = _schema(*_SYNTAX_FIELDS)
 TREE_SITTER = _schema(*_SYNTAX_FIELDS, _req("is_error", BOOL))
 
+# The ``syntax`` view (CONTRACT §12): every row of each file's winning syntax source, with the
+# name of that source. Intermediate, but part of the contract so stage-by-stage parity can
+# compare it.
+SYNTAX_VIEW = _schema(*_SYNTAX_FIELDS).append(_req("source", STR))
+
 BYTECODE = _schema(
     _req("path", STR),
     _req("ordinal", I32),
@@ -208,6 +213,7 @@ DIAGNOSTICS = pa.schema(
         _req("code", STR),
         _req("severity", STR),
         _req("stage", STR),
+        _req("source", STR),
         _opt("path", STR),
         _opt("bstart", I64),
         _opt("bend", I64),
