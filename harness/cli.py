@@ -27,6 +27,7 @@ from rich.table import Table
 
 from harness.cli_options import JsonOpt
 from harness.config.cli import app as config_app
+from harness.engine_cli import build, plan
 from harness.exit_codes import EXIT_INTERNAL, EXIT_USAGE
 from harness.killswitch.cli import app as killswitch_app
 from harness.preflight.cli import preflight
@@ -39,6 +40,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.command("preflight")(preflight)
+app.command("build")(build)
+app.command("plan")(plan)
 app.add_typer(config_app, name="config")
 app.add_typer(killswitch_app, name="killswitch")
 golden_app = typer.Typer(help="The bundled golden repositories and pinned PyPI sdists.")

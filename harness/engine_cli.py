@@ -1,0 +1,181 @@
+"""``codeanatomy build`` and ``codeanatomy plan``: one backend, explicitly named.
+
+Engine errors print their stable code and stage (``--json``: an ``error`` object) and exit 3;
+an unavailable backend or bad arguments exit 2 (DESIGN §10).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Literal
+
+import msgspec
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from backends.contract.spec import SemanticExecutionSpec, SpecPolicy, decode_spec
+from harness.cli_options import JsonOpt
+from harness.exit_codes import EXIT_ENGINE, EXIT_USAGE
+from harness.run.errors import BackendUnavailable, EngineFailure
+
+BackendName = Literal["legacy", "rust"]
+BackendOpt = Annotated[
+    BackendName, typer.Option("--backend", help="Which engine computes the CPG.")
+]
+err = Console(stderr=True)
+
+
+def _emit_json(value: object) -> None:
+    sys.stdout.write(msgspec.json.format(msgspec.json.encode(value)).decode() + "\n")
+
+
+def _fail(exc: EngineFailure | BackendUnavailable, json: bool) -> typer.Exit:
+    if isinstance(exc, BackendUnavailable):
+        if json:
+            _emit_json(
+                {
+                    "error": {
+                        "backend": exc.backend,
+                        "code": "BACKEND_UNAVAILABLE",
+                        "message": exc.reason,
+                    }
+                }
+            )
+        err.print(f"[red]error:[/] backend {exc.backend} unavailable: {exc.reason}")
+        return typer.Exit(EXIT_USAGE)
+    if json:
+        _emit_json({"error": exc.to_dict()})
+    err.print(f"[red]{exc.code}[/] ({exc.backend}, stage {exc.stage}): {exc.message}")
+    return typer.Exit(EXIT_ENGINE)
+
+
+def build(
+    repo: Annotated[Path, typer.Argument(help="Repository root to analyse (never imported).")],
+    out: Annotated[
+        Path, typer.Option("--out", help="Run directory (run.json, evidence/, outputs/).")
+    ],
+    backend: BackendOpt = "legacy",
+    workers: Annotated[
+        int, typer.Option(help="Extraction worker processes (0: one per core).")
+    ] = 0,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Do not use the extraction cache.")
+    ] = False,
+    no_scip: Annotated[
+        bool, typer.Option("--no-scip", help="Resolve without SCIP evidence.")
+    ] = False,
+    min_confidence_bp: Annotated[
+        int,
+        typer.Option(
+            "--min-confidence-bp", help="Drop edges below this confidence (basis points)."
+        ),
+    ] = 0,
+    views: Annotated[
+        bool, typer.Option("--views", help="Also write every intermediate view to OUT/views/.")
+    ] = False,
+    json: JsonOpt = False,
+) -> None:
+    """Build the CPG of REPO with one backend: evidence, outputs and run.json under OUT."""
+    from backends.extract.cache import default_cache_dir
+    from backends.extract.runner import ExtractOptions
+    from harness.cli import _progress, _progress_callback
+    from harness.run.build import run_build
+    from harness.run.request import BuildRequest
+
+    if not repo.is_dir():
+        err.print(f"[red]error:[/] {repo} is not a directory")
+        raise typer.Exit(EXIT_USAGE)
+    with _progress(not json) as progress:
+        request = BuildRequest(
+            repo=repo,
+            out=out,
+            extract=ExtractOptions(
+                workers=workers,
+                cache_dir=None if no_cache else default_cache_dir(),
+                progress=_progress_callback(progress),
+            ),
+            policy=SpecPolicy(use_scip=not no_scip, min_confidence_bp=min_confidence_bp),
+            views=views,
+        )
+        try:
+            outcome = run_build(backend, request)
+        except (EngineFailure, BackendUnavailable) as exc:
+            raise _fail(exc, json) from exc
+    manifest = outcome.manifest
+    if json:
+        _emit_json(manifest)
+        return
+    table = Table(title=f"{backend} build of {repo} -> {out}")
+    for col in ("output", "rows", "version", "fingerprint"):
+        table.add_column(col, justify="left" if col in ("output", "fingerprint") else "right")
+    for o in manifest.outputs:
+        table.add_row(o.table, str(o.rows), str(o.delta_version), o.fingerprint[:16])
+    Console().print(table)
+    t = manifest.timings
+    typer.echo(
+        f"extract {t.get('extract_s', 0):.2f}s  semantic {t.get('semantic_s', 0):.2f}s  "
+        f"total {t.get('total_s', 0):.2f}s  warnings {sum(manifest.warnings_by_code.values())}"
+    )
+
+
+def _plan_spec(
+    spec_file: Path | None, evidence: Path | None, no_scip: bool
+) -> SemanticExecutionSpec:
+    from backends.contract.schemas import EVIDENCE_TABLES
+    from backends.contract.views import default_spec, evidence_bindings
+    from harness.adapters.common import workload_spec
+
+    policy = SpecPolicy(use_scip=not no_scip)
+    if spec_file is not None:
+        try:
+            return decode_spec(spec_file.read_bytes())
+        except (OSError, msgspec.ValidationError, msgspec.DecodeError) as exc:
+            err.print(f"[red]error:[/] {spec_file}: {exc}")
+            raise typer.Exit(EXIT_USAGE) from exc
+    if evidence is not None:
+        return workload_spec(evidence, policy)
+    # No data: the workload spec over a placeholder evidence folder at version 0.
+    return default_spec(
+        evidence_bindings("evidence", dict.fromkeys(EVIDENCE_TABLES, 0)), policy=policy
+    )
+
+
+def plan(
+    backend: BackendOpt = "legacy",
+    tier: Annotated[
+        int, typer.Option("--tier", min=1, max=3, help="1 summary, 2 dependencies, 3 validation.")
+    ] = 2,
+    evidence: Annotated[
+        Path | None,
+        typer.Option("--evidence", help="Bind the spec to this run's evidence (OUT/evidence)."),
+    ] = None,
+    spec_file: Annotated[
+        Path | None, typer.Option("--spec", help="A spec JSON file instead of the workload.")
+    ] = None,
+    no_scip: Annotated[bool, typer.Option("--no-scip")] = False,
+    json: JsonOpt = False,
+) -> None:
+    """Show how a backend would compute the CPG: spec hash, outputs, view graph, schedule."""
+    from harness.adapters import adapter
+
+    if tier == 3 and backend == "legacy":
+        err.print("[red]error:[/] the legacy backend has plan tiers 1-2 only")
+        raise typer.Exit(EXIT_USAGE)
+    spec = _plan_spec(spec_file, evidence, no_scip)
+    try:
+        report = adapter(backend).plan(spec, tier)
+    except (EngineFailure, BackendUnavailable) as exc:
+        raise _fail(exc, json) from exc
+    if json:
+        _emit_json(report)
+        return
+    typer.echo(f"backend {report.backend}  tier {report.tier}  spec {report.spec_hash}")
+    typer.echo(f"outputs: {', '.join(report.outputs)}")
+    typer.echo("graph: " + ", ".join(f"{k}={v}" for k, v in report.graph.items()))
+    for i, group in enumerate(report.schedule or ()):
+        typer.echo(f"  generation {i}: {', '.join(group)}")
+    for check in report.validation or ():
+        mark = "ok" if check.schema_ok else "SCHEMA MISMATCH"
+        typer.echo(f"  {check.view}: {mark}")

@@ -1,0 +1,45 @@
+"""What a build is asked to do, and what it produced (independent of the backend)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from backends.contract.result import RunResult
+from backends.contract.spec import SpecPolicy
+from backends.extract.runner import ExtractOptions
+from backends.extract.summary import ExtractSummary
+
+
+@dataclass(frozen=True)
+class BuildRequest:
+    """Build the CPG of ``repo`` into the run directory ``out`` (DESIGN §3 layout)."""
+
+    repo: Path
+    out: Path
+    extract: ExtractOptions = field(default_factory=ExtractOptions)
+    policy: SpecPolicy = field(default_factory=SpecPolicy)
+    views: bool = False
+    """Also materialize every intermediate view under ``OUT/views/`` (stage-by-stage parity)."""
+
+    @property
+    def evidence_dir(self) -> Path:
+        return self.out / "evidence"
+
+    @property
+    def outputs_dir(self) -> Path:
+        return self.out / "outputs"
+
+    @property
+    def views_dir(self) -> Path | None:
+        return self.out / "views" if self.views else None
+
+
+@dataclass(frozen=True)
+class BackendBuild:
+    """What an adapter returns: the extraction summary, the semantic result and timings."""
+
+    backend: str
+    summary: ExtractSummary
+    result: RunResult
+    timings: dict[str, float]
