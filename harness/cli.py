@@ -26,6 +26,7 @@ from rich.progress import (
 from rich.table import Table
 
 from harness.cli_options import JsonOpt
+from harness.compare.cli import compare
 from harness.config.cli import app as config_app
 from harness.engine_cli import build, plan
 from harness.exit_codes import EXIT_INTERNAL, EXIT_USAGE
@@ -42,6 +43,7 @@ app = typer.Typer(
 app.command("preflight")(preflight)
 app.command("build")(build)
 app.command("plan")(plan)
+app.command("compare")(compare)
 app.add_typer(config_app, name="config")
 app.add_typer(killswitch_app, name="killswitch")
 golden_app = typer.Typer(help="The bundled golden repositories and pinned PyPI sdists.")

@@ -58,7 +58,7 @@ def _encoder(typ: pa.DataType) -> Encoder:
         return _encode_str
     if pat.is_integer(typ):
         return _encode_int
-    if pat.is_float64(typ):
+    if pat.is_floating(typ):
         return _encode_float
     if pat.is_boolean(typ):
         return _encode_bool

@@ -1,0 +1,48 @@
+"""``codeanatomy compare RUN_A RUN_B``: stage-by-stage parity of two run directories."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import msgspec
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from harness.cli_options import JsonOpt
+from harness.compare.model import SEVERITY_ORDER
+from harness.exit_codes import EXIT_GATE_FAILED, EXIT_USAGE
+
+err = Console(stderr=True)
+
+
+def compare(
+    run_a: Annotated[Path, typer.Argument(help="The primary run directory.")],
+    run_b: Annotated[Path, typer.Argument(help="The candidate run directory.")],
+    json: JsonOpt = False,
+) -> None:
+    """Compare two runs (evidence, views, outputs); exit 1 on a sev1/sev2 mismatch."""
+    from harness.compare.runs import compare_runs
+
+    for run in (run_a, run_b):
+        if not run.is_dir():
+            err.print(f"[red]error:[/] {run} is not a run directory")
+            raise typer.Exit(EXIT_USAGE)
+    result = compare_runs(run_a, run_b)
+    if json:
+        sys.stdout.write(msgspec.json.format(msgspec.json.encode(result)).decode() + "\n")
+    else:
+        table = Table(title=f"{run_a} vs {run_b}: {result.severity}")
+        for col in ("stage", "table", "severity", "reasons"):
+            table.add_column(col)
+        for v in result.tables:
+            if v.severity != "ok":
+                table.add_row(v.stage, v.table, v.severity, "; ".join(v.reasons))
+        Console().print(table)
+        for w in result.warnings:
+            typer.echo(f"warning {w.code}: {w.primary} vs {w.candidate}")
+        typer.echo(f"first divergent stage: {result.first_divergent_stage or 'none'}")
+    if SEVERITY_ORDER[result.severity] >= SEVERITY_ORDER["sev2"]:
+        raise typer.Exit(EXIT_GATE_FAILED)

@@ -1,0 +1,116 @@
+"""Compare two run directories stage by stage: evidence, then views, then outputs.
+
+Each stage's tables are compared with :func:`compare_table`; the report names the first stage
+that diverges (so a difference in the outputs that starts in the evidence is blamed on the
+evidence). Warnings are compared by code and count (sev3). Every verdict carries the Delta
+versions of both sides, read from each run's ``run.json`` when present.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import msgspec
+
+from backends.contract.schemas import EVIDENCE_TABLES, OUTPUT_TABLES
+from backends.contract.views import VIEW_CATALOG
+from harness.compare.model import SEVERITY_ORDER, Severity, TableVerdict, worst
+from harness.compare.tables import TableRef, TableRules, compare_table
+from harness.run.manifest import RunManifest, read_manifest
+
+STAGES: tuple[str, ...] = ("evidence", "views", "outputs")
+
+
+def view_key(view: str) -> tuple[str, ...]:
+    """The primary key of a catalogue view: that of the output table it is shaped like."""
+    schema = VIEW_CATALOG[view].schema
+    for contract in OUTPUT_TABLES.values():
+        if contract.schema.equals(schema):
+            return contract.primary_key
+    return ("path", "ordinal")
+
+
+class WarningDelta(msgspec.Struct, frozen=True, kw_only=True):
+    """A warning code whose count differs between the two runs."""
+
+    code: str
+    primary: int
+    candidate: int
+
+
+class RunComparison(msgspec.Struct, frozen=True, kw_only=True):
+    """Everything two runs disagree on, with the worst severity and the first divergent stage."""
+
+    primary: str
+    candidate: str
+    severity: Severity
+    first_divergent_stage: str | None
+    tables: tuple[TableVerdict, ...]
+    warnings: tuple[WarningDelta, ...]
+
+
+def _manifest(run: Path) -> RunManifest | None:
+    path = run / "run.json"
+    return read_manifest(path) if path.is_file() else None
+
+
+def _versions(manifest: RunManifest | None) -> dict[tuple[str, str], int]:
+    if manifest is None:
+        return {}
+    pinned = {("evidence", e.table): e.delta_version for e in manifest.inputs}
+    pinned.update({("outputs", o.table): o.delta_version for o in manifest.outputs})
+    return pinned
+
+
+def _tables(stage: str, run_a: Path, run_b: Path) -> list[tuple[str, tuple[str, ...]]]:
+    if stage == "evidence":
+        return [(n, c.primary_key) for n, c in EVIDENCE_TABLES.items()]
+    if stage == "outputs":
+        return [(n, c.primary_key) for n, c in OUTPUT_TABLES.items()]
+    if not ((run_a / "views").is_dir() and (run_b / "views").is_dir()):
+        return []
+    return [(v, view_key(v)) for v in VIEW_CATALOG]
+
+
+def compare_runs(
+    run_a: Path, run_b: Path, rules: dict[str, TableRules] | None = None
+) -> RunComparison:
+    """Compare ``run_a`` (primary) with ``run_b`` (candidate)."""
+    rules = rules or {}
+    man_a, man_b = _manifest(run_a), _manifest(run_b)
+    pins_a, pins_b = _versions(man_a), _versions(man_b)
+    verdicts: list[TableVerdict] = []
+    first: str | None = None
+    for stage in STAGES:
+        for name, key in _tables(stage, run_a, run_b):
+            ref_a = TableRef(run_a / stage / name, pins_a.get((stage, name)))
+            ref_b = TableRef(run_b / stage / name, pins_b.get((stage, name)))
+            verdict = compare_table(stage, name, key, ref_a, ref_b, rules.get(name))
+            verdicts.append(verdict)
+            if first is None and SEVERITY_ORDER[verdict.severity] >= SEVERITY_ORDER["sev2"]:
+                first = stage
+    warnings = _warning_deltas(man_a, man_b)
+    severity = worst(*(v.severity for v in verdicts))
+    if warnings:
+        severity = worst(severity, "sev3")
+    return RunComparison(
+        primary=str(run_a),
+        candidate=str(run_b),
+        severity=severity,
+        first_divergent_stage=first,
+        tables=tuple(verdicts),
+        warnings=warnings,
+    )
+
+
+def _warning_deltas(a: RunManifest | None, b: RunManifest | None) -> tuple[WarningDelta, ...]:
+    if a is None or b is None:
+        return ()
+    codes = sorted(set(a.warnings_by_code) | set(b.warnings_by_code))
+    return tuple(
+        WarningDelta(
+            code=c, primary=a.warnings_by_code.get(c, 0), candidate=b.warnings_by_code.get(c, 0)
+        )
+        for c in codes
+        if a.warnings_by_code.get(c, 0) != b.warnings_by_code.get(c, 0)
+    )

@@ -1,0 +1,117 @@
+"""Compare one table of two runs, cheapest check first (DESIGN §7).
+
+schema -> row count -> fingerprint -> (only when fingerprints differ) keyed row diff.
+A missing table or a schema break is sev1; a row count beyond the tolerance is sev1; any other
+content difference is sev2; duplicate primary keys (an ID collision) are sev1.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+from deltalake import DeltaTable
+
+from backends.contract.fingerprint import fingerprint
+from harness.compare.diff import DiffOptions, keyed_diff
+from harness.compare.model import Severity, TableSide, TableVerdict, worst
+from harness.compare.schema import schema_differences
+
+
+@dataclass(frozen=True)
+class TableRules:
+    """What the parity policy says about one table."""
+
+    diff: DiffOptions = field(default_factory=DiffOptions)
+    row_count_tolerance: float = 0.0
+    """Relative row-count difference above which the mismatch is sev1 (0: any difference)."""
+
+
+@dataclass(frozen=True)
+class TableRef:
+    """A Delta table of one run, pinned to a version (None: the latest)."""
+
+    uri: Path
+    version: int | None = None
+
+
+def _open(ref: TableRef | None) -> tuple[DeltaTable | None, pa.Table | None]:
+    if ref is None or not (ref.uri / "_delta_log").is_dir():
+        return None, None
+    dt = DeltaTable(str(ref.uri), version=ref.version)
+    return dt, pa.table(dt.to_pyarrow_table())
+
+
+def _side(ref: TableRef, dt: DeltaTable | None, table: pa.Table | None) -> TableSide:
+    return TableSide(
+        uri=str(ref.uri),
+        delta_version=None if dt is None else int(dt.version()),
+        rows=None if table is None else table.num_rows,
+        fingerprint=None if table is None else fingerprint(table),
+    )
+
+
+def _drop(table: pa.Table, rules: TableRules) -> pa.Table:
+    ignored = [c for c, r in rules.diff.columns.items() if r.ignore and c in table.column_names]
+    return table.drop_columns(ignored) if ignored else table
+
+
+def compare_table(
+    stage: str,
+    name: str,
+    key: tuple[str, ...],
+    primary: TableRef | None,
+    candidate: TableRef | None,
+    rules: TableRules | None = None,
+) -> TableVerdict:
+    """The verdict for one table; never raises on content (a missing side is a verdict)."""
+    rules = rules or TableRules()
+    dt_a, a = _open(primary)
+    dt_b, b = _open(candidate)
+    side_a = None if primary is None else _side(primary, dt_a, a)
+    side_b = None if candidate is None else _side(candidate, dt_b, b)
+
+    def verdict(severity: Severity, *reasons: str, **extra: object) -> TableVerdict:
+        return TableVerdict(
+            stage=stage,
+            table=name,
+            severity=severity,
+            reasons=reasons,
+            primary=side_a,
+            candidate=side_b,
+            **extra,  # type: ignore[arg-type]
+        )
+
+    if a is None or b is None or dt_a is None or dt_b is None:
+        missing = "primary" if a is None else "candidate"
+        if a is None and b is None:
+            return verdict("ok", "absent on both sides")
+        return verdict("sev1", f"table missing on the {missing} side")
+    differences = schema_differences(a.schema, b.schema)
+    if differences:
+        return verdict("sev1", "schema differs", schema_differences=tuple(differences))
+    reasons: list[str] = []
+    severity: Severity = "ok"
+    if a.num_rows != b.num_rows:
+        base = max(a.num_rows, 1)
+        relative = abs(a.num_rows - b.num_rows) / base
+        sev: Severity = "sev1" if relative > rules.row_count_tolerance else "sev2"
+        severity = worst(severity, sev)
+        reasons.append(f"row count {a.num_rows} != {b.num_rows}")
+    if fingerprint(_drop(a, rules)) == fingerprint(_drop(b, rules)) and not reasons:
+        return verdict("ok")
+    diff = keyed_diff(dt_a, dt_b, key, a.schema, rules.diff)
+    if diff.duplicate_keys_primary or diff.duplicate_keys_candidate:
+        severity = worst(severity, "sev1")
+        reasons.append(
+            f"duplicate keys: primary {diff.duplicate_keys_primary}, "
+            f"candidate {diff.duplicate_keys_candidate}"
+        )
+    if diff.added or diff.removed or diff.changed:
+        severity = worst(severity, "sev2")
+        reasons.append(f"rows added {diff.added}, removed {diff.removed}, changed {diff.changed}")
+    elif not reasons:
+        # Fingerprints differ only through values within the policy's tolerances.
+        return verdict("ok", "equal within tolerances", diff=diff)
+    return verdict(severity, *reasons, diff=diff)
