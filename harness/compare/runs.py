@@ -54,11 +54,16 @@ def _manifest(run: Path) -> RunManifest | None:
     return read_manifest(path) if path.is_file() else None
 
 
-def _versions(manifest: RunManifest | None) -> dict[tuple[str, str], int]:
+def _pins(manifest: RunManifest | None) -> dict[tuple[str, str], TableRef]:
+    """Where each evidence and output table of a run is, and at which version."""
     if manifest is None:
         return {}
-    pinned = {("evidence", e.table): e.delta_version for e in manifest.inputs}
-    pinned.update({("outputs", o.table): o.delta_version for o in manifest.outputs})
+    pinned = {
+        ("evidence", e.table): TableRef(Path(e.uri), e.delta_version) for e in manifest.inputs
+    }
+    pinned.update(
+        {("outputs", o.table): TableRef(Path(o.uri), o.delta_version) for o in manifest.outputs}
+    )
     return pinned
 
 
@@ -78,13 +83,13 @@ def compare_runs(
     """Compare ``run_a`` (primary) with ``run_b`` (candidate)."""
     rules = rules or {}
     man_a, man_b = _manifest(run_a), _manifest(run_b)
-    pins_a, pins_b = _versions(man_a), _versions(man_b)
+    pins_a, pins_b = _pins(man_a), _pins(man_b)
     verdicts: list[TableVerdict] = []
     first: str | None = None
     for stage in STAGES:
         for name, key in _tables(stage, run_a, run_b):
-            ref_a = TableRef(run_a / stage / name, pins_a.get((stage, name)))
-            ref_b = TableRef(run_b / stage / name, pins_b.get((stage, name)))
+            ref_a = pins_a.get((stage, name)) or TableRef(run_a / stage / name)
+            ref_b = pins_b.get((stage, name)) or TableRef(run_b / stage / name)
             verdict = compare_table(stage, name, key, ref_a, ref_b, rules.get(name))
             verdicts.append(verdict)
             if first is None and SEVERITY_ORDER[verdict.severity] >= SEVERITY_ORDER["sev2"]:

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from harness.adapters import adapter
-from harness.run.manifest import RunManifest, build_manifest, write_manifest
+from harness.run.manifest import RunManifest, ServedBy, build_manifest, write_manifest
 from harness.run.request import BackendBuild, BuildRequest
 
 
@@ -18,13 +18,15 @@ class BuildOutcome:
     manifest: RunManifest
 
 
-def run_build(backend: str, request: BuildRequest) -> BuildOutcome:
+def run_build(
+    backend: str, request: BuildRequest, served_by: ServedBy | None = None
+) -> BuildOutcome:
     """Extract, compute the CPG with ``backend`` and write ``run.json``.
 
     Raises EngineFailure (a coded backend error) or BackendUnavailable.
     """
     started_at = dt.datetime.now(dt.UTC)
     built = adapter(backend).build(request)
-    manifest = build_manifest(request, built, started_at)
+    manifest = build_manifest(request, built, started_at, served_by)
     write_manifest(request.out / "run.json", manifest)
     return BuildOutcome(build=built, manifest=manifest)

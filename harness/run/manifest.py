@@ -45,6 +45,14 @@ class RepoEntry(msgspec.Struct, frozen=True, kw_only=True):
     fingerprint: str
 
 
+class ServedBy(msgspec.Struct, frozen=True, kw_only=True):
+    """Which backend served the build and why (gateway routing, DESIGN §8)."""
+
+    backend: str
+    source: str
+    reason: str
+
+
 class RunManifest(msgspec.Struct, frozen=True, kw_only=True):
     """The content of ``run.json``."""
 
@@ -61,6 +69,7 @@ class RunManifest(msgspec.Struct, frozen=True, kw_only=True):
     timings: dict[str, float]
     started_at: str
     finished_at: str
+    served_by: ServedBy | None = None
 
 
 def repo_fingerprint(repo_scan: pa.Table) -> str:
@@ -103,7 +112,10 @@ def _warnings_by_code(diagnostics: TableEntry | None) -> dict[str, int]:
 
 
 def build_manifest(
-    request: BuildRequest, build: BackendBuild, started_at: dt.datetime
+    request: BuildRequest,
+    build: BackendBuild,
+    started_at: dt.datetime,
+    served_by: ServedBy | None = None,
 ) -> RunManifest:
     """Describe a finished build; reads back every evidence and output table it names."""
     inputs = []
@@ -138,6 +150,7 @@ def build_manifest(
         timings=dict(sorted(build.timings.items())),
         started_at=started_at.isoformat(timespec="seconds"),
         finished_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        served_by=served_by,
     )
 
 

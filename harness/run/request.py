@@ -21,10 +21,12 @@ class BuildRequest:
     policy: SpecPolicy = field(default_factory=SpecPolicy)
     views: bool = False
     """Also materialize every intermediate view under ``OUT/views/`` (stage-by-stage parity)."""
+    evidence: Path | None = None
+    """Evidence shared with another run (shadow mode); default ``OUT/evidence``."""
 
     @property
     def evidence_dir(self) -> Path:
-        return self.out / "evidence"
+        return self.evidence if self.evidence is not None else self.out / "evidence"
 
     @property
     def outputs_dir(self) -> Path:

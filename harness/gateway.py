@@ -1,0 +1,78 @@
+"""The stable library API (DESIGN §1, §3): ``build_graph_product``.
+
+Routes every build with :func:`harness.route.decide_route` (kill switch > request > config >
+default, legacy fallback when the Rust extension cannot load), then runs one backend, or both
+in shadow mode. The caller always gets the primary's outcome: its manifest, or its exception.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from backends.contract.spec import SpecPolicy
+from backends.extract.runner import ExtractOptions
+from harness.config.load import LoadedConfig, load_config
+from harness.route import Mode, Route, decide_route
+from harness.run.build import run_build
+from harness.run.manifest import RunManifest, ServedBy
+from harness.run.request import BuildRequest
+from harness.shadow.runner import ShadowOptions, ShadowOutcome, run_shadow
+
+
+@dataclass(frozen=True)
+class GraphProductBuildRequest:
+    """Build the CPG of ``repo`` into ``out``; ``backend`` forces a mode (kill switch aside)."""
+
+    repo: Path
+    out: Path
+    backend: Mode | None = None
+    extract: ExtractOptions = field(default_factory=ExtractOptions)
+    policy: SpecPolicy = field(default_factory=SpecPolicy)
+    views: bool = False
+    shadow: ShadowOptions = field(default_factory=ShadowOptions)
+    config: LoadedConfig | None = None
+    env: Mapping[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class GraphProductBuildResult:
+    """What served the build and its manifest; in shadow mode, everything observed."""
+
+    route: Route
+    backend: str
+    run_dir: Path
+    manifest: RunManifest
+    shadow: ShadowOutcome | None = None
+
+
+def build_graph_product(request: GraphProductBuildRequest) -> GraphProductBuildResult:
+    """Route and run one build. Raises the serving backend's EngineFailure, nothing else of
+    the candidate's."""
+    config = request.config if request.config is not None else load_config(env=request.env)
+    route = decide_route(config, request.backend, request.env)
+    build_request = BuildRequest(
+        repo=request.repo,
+        out=request.out,
+        extract=request.extract,
+        policy=request.policy,
+        views=request.views or route.mode == "shadow",
+    )
+    if route.mode != "shadow" or route.candidate is None:
+        served = ServedBy(backend=route.primary, source=route.source, reason=route.reason)
+        outcome = run_build(route.primary, build_request, served)
+        return GraphProductBuildResult(
+            route=route, backend=route.primary, run_dir=request.out, manifest=outcome.manifest
+        )
+    shadow = run_shadow(build_request, route.primary, route.candidate, request.shadow)
+    if shadow.primary_error is not None:
+        raise shadow.primary_error
+    assert shadow.manifest is not None
+    return GraphProductBuildResult(
+        route=route,
+        backend=route.primary,
+        run_dir=request.out / route.primary,
+        manifest=shadow.manifest,
+        shadow=shadow,
+    )

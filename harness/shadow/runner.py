@@ -1,0 +1,178 @@
+"""Run a primary and a candidate backend on one repository and compare them.
+
+Layout (DESIGN §3): ``OUT/evidence`` (shared Stage 0), ``OUT/<primary>/``, ``OUT/<candidate>/``
+(each with ``run.json`` and ``outputs/``). The primary runs in this process and its outcome
+(result or exception) is what the caller gets; the candidate runs in a child process with a
+time limit, and everything it does is only recorded.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import msgspec
+
+from backends.extract.runner import extract
+from harness.adapters.common import workload_spec
+from harness.compare.runs import RunComparison, compare_runs
+from harness.compare.tables import TableRules
+from harness.run.errors import EngineFailure
+from harness.run.manifest import RunManifest
+from harness.run.request import BuildRequest
+from harness.shadow.candidate import run_in_child
+from harness.shadow.observation import HarnessFault, Observation
+from harness.shadow.side import SidePlan, execute_side
+
+Order = Literal["random", "primary_first", "candidate_first"]
+
+
+class ShadowError(Exception):
+    """Strict mode only: the candidate failed, or the harness did, or the sides differ."""
+
+
+@dataclass(frozen=True)
+class ShadowOptions:
+    """How to run the two sides."""
+
+    isolated: bool = False
+    order: Order = "random"
+    seed: int | None = None
+    candidate_timeout_s: float = 1800.0
+    strict: bool = False
+    views: bool = True
+    rules: dict[str, TableRules] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ShadowOutcome:
+    """Both observations, the primary's manifest (or its exception) and the comparison."""
+
+    primary: Observation
+    candidate: Observation
+    order: tuple[str, str]
+    manifest: RunManifest | None
+    primary_error: EngineFailure | None
+    comparison: RunComparison | None
+    faults: tuple[HarnessFault, ...]
+    extract_s: float
+
+
+def _plans(
+    request: BuildRequest, primary: str, candidate: str, options: ShadowOptions
+) -> tuple[SidePlan, SidePlan, float]:
+    base = {
+        "repo": str(request.repo),
+        "views": options.views,
+        "policy": request.policy,
+        "workers": request.extract.workers,
+        "cache_dir": None if request.extract.cache_dir is None else str(request.extract.cache_dir),
+    }
+    if options.isolated:
+        sides = [
+            SidePlan(backend=b, role=r, mode="build", run_dir=str(request.out / b), **base)  # type: ignore[arg-type]
+            for b, r in ((primary, "primary"), (candidate, "candidate"))
+        ]
+        return sides[0], sides[1], 0.0
+    t0 = time.perf_counter()
+    summary = extract(request.repo, request.out, request.extract)
+    extract_s = time.perf_counter() - t0
+    evidence = request.out / "evidence"
+    spec = workload_spec(evidence, request.policy)
+    shared = {
+        "mode": "semantics",
+        "evidence_dir": str(evidence.resolve()),
+        "spec_json": msgspec.json.encode(spec),
+        "summary_json": msgspec.json.encode(summary),
+        "extract_s": extract_s,
+    }
+    sides = [
+        SidePlan(backend=b, role=r, run_dir=str(request.out / b), **base, **shared)  # type: ignore[arg-type]
+        for b, r in ((primary, "primary"), (candidate, "candidate"))
+    ]
+    return sides[0], sides[1], extract_s
+
+
+def run_shadow(
+    request: BuildRequest, primary: str, candidate: str, options: ShadowOptions | None = None
+) -> ShadowOutcome:
+    """Run both sides; return everything observed. Raises only the primary's own failure
+    (after the candidate ran and was recorded), or ShadowError in strict mode."""
+    options = options or ShadowOptions()
+    plan_p, plan_c, extract_s = _plans(request, primary, candidate, options)
+    rng = random.Random(options.seed)
+    first = {"primary_first": "primary", "candidate_first": "candidate"}.get(
+        options.order, rng.choice(("primary", "candidate"))
+    )
+    observations: dict[str, Observation] = {}
+    manifest: RunManifest | None = None
+    primary_error: EngineFailure | None = None
+    for role in (first, "candidate" if first == "primary" else "primary"):
+        if role == "primary":
+            wall, cpu = time.perf_counter(), time.process_time()
+            error = None
+            try:
+                manifest = execute_side(plan_p)
+            except EngineFailure as exc:
+                primary_error, error = exc, exc.to_dict()
+            observations[role] = Observation(
+                backend=primary,
+                role="primary",
+                ok=error is None,
+                run_dir=plan_p.run_dir,
+                wall_s=round(time.perf_counter() - wall, 4),
+                cpu_s=round(time.process_time() - cpu, 4),
+                error=error,
+            )
+        else:
+            wall = time.perf_counter()
+            child = run_in_child(plan_c, options.candidate_timeout_s)
+            observations[role] = Observation(
+                backend=candidate,
+                role="candidate",
+                ok=child.manifest is not None,
+                run_dir=plan_c.run_dir,
+                wall_s=round(time.perf_counter() - wall, 4),
+                cpu_s=round(child.cpu_s, 4),
+                timed_out=child.timed_out,
+                error=child.error,
+            )
+    faults: list[HarnessFault] = []
+    comparison = None
+    if observations["primary"].ok and observations["candidate"].ok:
+        try:
+            comparison = compare_runs(
+                Path(plan_p.run_dir), Path(plan_c.run_dir), options.rules or None
+            )
+        except Exception as exc:  # a harness fault never reaches the caller (unless strict)
+            faults.append(HarnessFault(where="compare", error=f"{type(exc).__name__}: {exc}"))
+    outcome = ShadowOutcome(
+        primary=observations["primary"],
+        candidate=observations["candidate"],
+        order=(first, "candidate" if first == "primary" else "primary"),
+        manifest=manifest,
+        primary_error=primary_error,
+        comparison=comparison,
+        faults=tuple(faults),
+        extract_s=round(extract_s, 4),
+    )
+    if options.strict:
+        _raise_if_unclean(outcome)
+    return outcome
+
+
+def _raise_if_unclean(outcome: ShadowOutcome) -> None:
+    if not outcome.candidate.ok:
+        raise ShadowError(
+            f"candidate {outcome.candidate.backend} failed: {outcome.candidate.error}"
+        )
+    if outcome.faults:
+        raise ShadowError(f"harness faults: {outcome.faults}")
+    if outcome.comparison is not None and outcome.comparison.severity in ("sev1", "sev2"):
+        raise ShadowError(
+            f"parity {outcome.comparison.severity} (first divergent stage "
+            f"{outcome.comparison.first_divergent_stage})"
+        )
