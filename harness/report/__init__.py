@@ -1,0 +1,2 @@
+"""Parity reports: ``parity.json`` (versioned schema), ``parity.md``, ``junit.xml``,
+``parity.html``."""
