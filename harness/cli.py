@@ -32,6 +32,7 @@ from harness.engine_cli import build, plan
 from harness.exit_codes import EXIT_INTERNAL, EXIT_USAGE
 from harness.killswitch.cli import app as killswitch_app
 from harness.preflight.cli import preflight
+from harness.shadow.cli import shadow
 
 app = typer.Typer(
     name="codeanatomy",
@@ -44,6 +45,7 @@ app.command("preflight")(preflight)
 app.command("build")(build)
 app.command("plan")(plan)
 app.command("compare")(compare)
+app.command("shadow")(shadow)
 app.add_typer(config_app, name="config")
 app.add_typer(killswitch_app, name="killswitch")
 golden_app = typer.Typer(help="The bundled golden repositories and pinned PyPI sdists.")

@@ -1,0 +1,65 @@
+"""Shadow runs over several repositories, one report (the parity gate's engine)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Console
+
+from backends.extract.cache import default_cache_dir
+from backends.extract.runner import ExtractOptions
+from harness.compare.policy import ParityPolicy
+from harness.config.load import LoadedConfig
+from harness.report.assemble import RepoRun, assemble
+from harness.report.model import ParityReport
+from harness.report.writers import write_reports
+from harness.route import decide_route
+from harness.run.request import BuildRequest
+from harness.shadow.runner import ShadowOptions, run_shadow
+
+
+def _extract_options(config: LoadedConfig) -> ExtractOptions:
+    cache = config.config.extract.cache
+    cache_dir = (
+        None if cache is False else default_cache_dir() if cache is True else config.resolve(cache)
+    )
+    return ExtractOptions(workers=config.config.extract.workers, cache_dir=cache_dir)
+
+
+def run_suite(
+    repos: list[Path],
+    out: Path,
+    config: LoadedConfig,
+    policy: ParityPolicy,
+    options: ShadowOptions,
+    *,
+    quiet: bool = False,
+) -> tuple[ParityReport, dict[str, Path]]:
+    """Shadow-run every repo (primary/candidate from the config) and write ``out/report``."""
+    route = decide_route(config, "shadow")
+    primary = route.primary if route.mode == "shadow" else config.config.engine.primary
+    candidate = route.candidate or config.config.engine.candidate
+    console = Console(stderr=True)
+    runs = []
+    single = len(repos) == 1
+    for repo in repos:
+        name = repo.resolve().name
+        run_out = out if single else out / name
+        if not quiet:
+            console.print(f"[bold]== shadow {name}[/]: {primary} (primary) vs {candidate}")
+        request = BuildRequest(repo=repo, out=run_out, extract=_extract_options(config), views=True)
+        outcome = run_shadow(request, primary, candidate, options)
+        if outcome.primary_error is not None:
+            raise outcome.primary_error
+        runs.append(RepoRun(name=name, repo=str(repo), outcome=outcome))
+    thresholds = config.config.parity.thresholds
+    report = assemble(
+        runs,
+        policy,
+        {
+            "max_sev1": thresholds.max_sev1,
+            "max_sev2": thresholds.max_sev2,
+            "max_sev3": thresholds.max_sev3,
+        },
+    )
+    return report, write_reports(report, out / "report")
