@@ -72,7 +72,7 @@ def build_graph_product(request: GraphProductBuildRequest) -> GraphProductBuildR
     return GraphProductBuildResult(
         route=route,
         backend=route.primary,
-        run_dir=request.out / route.primary,
+        run_dir=Path(shadow.primary.run_dir),
         manifest=shadow.manifest,
         shadow=shadow,
     )

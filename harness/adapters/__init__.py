@@ -31,7 +31,20 @@ class Adapter(Protocol):
 
 
 def adapter(name: str) -> Adapter:
-    """The adapter of backend ``name``; BackendUnavailable when it cannot load here."""
+    """The adapter of backend ``name``; BackendUnavailable when it cannot load here.
+
+    A name of the form ``package.module:ATTRIBUTE`` names an adapter object outside the
+    harness (a plugin, or a test double); it is imported by that path.
+    """
+    if ":" in name:
+        import importlib
+
+        module, _, attribute = name.partition(":")
+        try:
+            found: Adapter = getattr(importlib.import_module(module), attribute)
+        except (ImportError, AttributeError) as exc:
+            raise BackendUnavailable(name, f"cannot load adapter: {exc}") from exc
+        return found
     if name == "rust":
         from harness.adapters import rust
 

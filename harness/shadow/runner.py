@@ -61,6 +61,17 @@ class ShadowOutcome:
     extract_s: float
 
 
+def side_dirs(primary: str, candidate: str) -> tuple[str, str]:
+    """Folder names of the two sides: the backend names (a plugin ``module:NAME`` gives
+    ``name``), the candidate's suffixed when both are the same backend."""
+
+    def name(backend: str) -> str:
+        return backend.rpartition(":")[2].lower()
+
+    first, second = name(primary), name(candidate)
+    return first, (second if second != first else f"{second}-candidate")
+
+
 def _plans(
     request: BuildRequest, primary: str, candidate: str, options: ShadowOptions
 ) -> tuple[SidePlan, SidePlan, float]:
@@ -71,10 +82,12 @@ def _plans(
         "workers": request.extract.workers,
         "cache_dir": None if request.extract.cache_dir is None else str(request.extract.cache_dir),
     }
+    dirs = side_dirs(primary, candidate)
+    roles = ((primary, "primary", dirs[0]), (candidate, "candidate", dirs[1]))
     if options.isolated:
         sides = [
-            SidePlan(backend=b, role=r, mode="build", run_dir=str(request.out / b), **base)  # type: ignore[arg-type]
-            for b, r in ((primary, "primary"), (candidate, "candidate"))
+            SidePlan(backend=b, role=r, mode="build", run_dir=str(request.out / d), **base)  # type: ignore[arg-type]
+            for b, r, d in roles
         ]
         return sides[0], sides[1], 0.0
     t0 = time.perf_counter()
@@ -90,8 +103,8 @@ def _plans(
         "extract_s": extract_s,
     }
     sides = [
-        SidePlan(backend=b, role=r, run_dir=str(request.out / b), **base, **shared)  # type: ignore[arg-type]
-        for b, r in ((primary, "primary"), (candidate, "candidate"))
+        SidePlan(backend=b, role=r, run_dir=str(request.out / d), **base, **shared)  # type: ignore[arg-type]
+        for b, r, d in roles
     ]
     return sides[0], sides[1], extract_s
 
