@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 import msgspec
 
@@ -50,7 +50,7 @@ class RowDiff(msgspec.Struct, frozen=True, kw_only=True):
     column_mismatches: dict[str, int]
     duplicate_keys_primary: int
     duplicate_keys_candidate: int
-    samples: tuple[dict[str, object], ...]
+    samples: tuple[dict[str, Any], ...]
 
 
 class TableVerdict(msgspec.Struct, frozen=True, kw_only=True):

@@ -1,0 +1,164 @@
+"""Parity reports in all four formats, from a report with one clean and one divergent repo."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import msgspec
+import pytest
+
+from harness.compare.model import RowDiff, TableSide, TableVerdict
+from harness.compare.runs import RunComparison
+from harness.report.model import ParityReport, RepoParity, finding_counts, verdict_of
+from harness.report.writers import report_schema, write_reports
+from harness.shadow.observation import Observation
+
+THRESHOLDS: dict[str, int | None] = {"max_sev1": 0, "max_sev2": 0, "max_sev3": None}
+
+
+def _side(rows: int) -> TableSide:
+    return TableSide(uri="/runs/x", delta_version=3, rows=rows, fingerprint="f" * 64)
+
+
+def _repo(name: str, divergent: bool) -> RepoParity:
+    tables = [
+        TableVerdict(
+            stage="evidence",
+            table="ast",
+            severity="ok",
+            reasons=(),
+            primary=_side(5),
+            candidate=_side(5),
+        )
+    ]
+    if divergent:
+        diff = RowDiff(
+            key=("edge_id",),
+            added=1,
+            removed=0,
+            changed=2,
+            column_mismatches={"dst_id": 2},
+            duplicate_keys_primary=0,
+            duplicate_keys_candidate=0,
+            samples=({"change": "changed", "edge_id": "e1", "columns": ["dst_id"]},),
+        )
+        tables.append(
+            TableVerdict(
+                stage="outputs",
+                table="cpg_edges",
+                severity="sev2",
+                reasons=("rows added 1, removed 0, changed 2",),
+                primary=_side(10),
+                candidate=_side(11),
+                diff=diff,
+            )
+        )
+    comparison = RunComparison(
+        primary="/runs/legacy",
+        candidate="/runs/rust",
+        severity="sev2" if divergent else "ok",
+        first_divergent_stage="outputs" if divergent else None,
+        tables=tuple(tables),
+        warnings=(),
+    )
+    obs = {
+        role: Observation(
+            backend=b, role=role, ok=True, run_dir=f"/runs/{b}", wall_s=1.5, cpu_s=1.0
+        )  # type: ignore[arg-type]
+        for role, b in (("primary", "legacy"), ("candidate", "rust"))
+    }
+    return RepoParity(
+        name=name,
+        repo=f"/repos/{name}",
+        severity=comparison.severity,
+        primary=obs["primary"],
+        candidate=obs["candidate"],
+        order=("primary", "candidate"),
+        extract_s=2.0,
+        comparison=comparison,
+        faults=(),
+        timings={
+            "legacy": {"extract_s": 2.0, "semantic_s": 3.0, "total_s": 5.0},
+            "rust": {"extract_s": 2.0, "semantic_s": 0.2, "total_s": 2.2},
+        },
+    )
+
+
+@pytest.fixture
+def report() -> ParityReport:
+    repos = (_repo("clean", False), _repo("drift", True))
+    counts = finding_counts(repos)
+    return ParityReport(
+        report_version="parity/1",
+        generated_at="2026-11-22T00:00:00+00:00",
+        versions={"codeanatomy": "0.1.0"},
+        verdict=verdict_of(counts, THRESHOLDS),
+        thresholds=THRESHOLDS,
+        counts=counts,
+        repos=repos,
+    )
+
+
+def test_a_sev2_finding_fails_the_verdict(report: ParityReport) -> None:
+    assert report.counts["sev2"] == 1
+    assert report.verdict == "fail"
+
+
+def test_json_round_trips_and_ships_its_schema(report: ParityReport, tmp_path: Path) -> None:
+    paths = write_reports(report, tmp_path)
+    decoded = msgspec.json.decode(paths["json"].read_bytes(), type=ParityReport)
+    assert decoded == report
+    schema = msgspec.json.decode(paths["schema"].read_bytes())
+    assert schema == msgspec.json.decode(msgspec.json.encode(report_schema()))
+    assert "ParityReport" in str(schema)
+
+
+def test_markdown_names_the_divergent_table_and_stage(report: ParityReport, tmp_path: Path) -> None:
+    text = write_reports(report, tmp_path)["markdown"].read_text()
+    assert "parity: fail" in text
+    assert "| drift | sev2 | outputs |" in text
+    assert "outputs/cpg_edges" in text
+
+
+def test_junit_has_one_case_per_table_and_a_failure_for_sev2(
+    report: ParityReport, tmp_path: Path
+) -> None:
+    root = ET.parse(write_reports(report, tmp_path)["junit"]).getroot()
+    suites = {s.get("name"): s for s in root.iter("testsuite")}
+    assert suites["parity.drift"].get("failures") == "1"
+    assert suites["parity.clean"].get("failures") == "0"
+    failed = [c.get("name") for c in root.iter("testcase") if c.find("failure") is not None]
+    assert failed == ["cpg_edges"]
+
+
+def test_html_is_self_contained(report: ParityReport, tmp_path: Path) -> None:
+    html = write_reports(report, tmp_path)["html"].read_text()
+    assert "http://" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    assert "https://" not in html
+    assert "<script src" not in html
+
+
+def _chromium() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.skipif(_chromium() is None, reason="Chromium is not installed (.ci/run installs it)")
+def test_html_renders_in_headless_chromium(report: ParityReport, tmp_path: Path) -> None:
+    page = write_reports(report, tmp_path)["html"]
+    browser = _chromium()
+    assert browser is not None
+    dom = subprocess.run(
+        [browser, "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", page.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
+    assert '<span id="verdict" class="fail">fail</span>' in dom
+    assert dom.count('class="repo"') == 2
+    assert 'data-table="cpg_edges" data-severity="sev2"' in dom
+    assert '<b class="first-divergent">outputs</b>' in dom
+    assert dom.count('class="bar"') == 12
