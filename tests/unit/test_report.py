@@ -14,7 +14,7 @@ from harness.compare.model import RowDiff, TableSide, TableVerdict
 from harness.compare.runs import RunComparison
 from harness.report.model import ParityReport, RepoParity, finding_counts, verdict_of
 from harness.report.writers import report_schema, write_reports
-from harness.shadow.observation import Observation
+from harness.shadow.observation import Observation, Role
 
 THRESHOLDS: dict[str, int | None] = {"max_sev1": 0, "max_sev2": 0, "max_sev3": None}
 
@@ -64,11 +64,12 @@ def _repo(name: str, divergent: bool) -> RepoParity:
         tables=tuple(tables),
         warnings=(),
     )
+    roles: tuple[tuple[Role, str], ...] = (("primary", "legacy"), ("candidate", "rust"))
     obs = {
         role: Observation(
             backend=b, role=role, ok=True, run_dir=f"/runs/{b}", wall_s=1.5, cpu_s=1.0
-        )  # type: ignore[arg-type]
-        for role, b in (("primary", "legacy"), ("candidate", "rust"))
+        )
+        for role, b in roles
     }
     return RepoParity(
         name=name,
