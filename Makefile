@@ -15,8 +15,11 @@ UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 RUN := $(UV) run --frozen --no-sync
 GOLDEN_OUT ?= reports/golden
 CARGO_FLAGS := --release --manifest-path backends/rust/Cargo.toml
+# actionlint validates .github/workflows; built from Go's module proxy into the shared cache.
+ACTIONLINT_VERSION := v1.7.7
+ACTIONLINT := $(HOME)/.cache/codeanatomy/bin/actionlint
 
-.PHONY: help setup uv sync scip lint fmt test test-rust test-py golden bench clean-cache
+.PHONY: help setup uv sync scip actionlint lint fmt test test-rust test-py golden bench clean-cache
 
 help:
 	@echo "make golden  - set up everything, then extract evidence from every bundled golden repo"
@@ -43,7 +46,13 @@ scip:
 	  cd tools/scip && npm ci --no-audit --no-fund --loglevel=error; \
 	fi
 
-lint: sync
+$(ACTIONLINT):
+	GOBIN=$(dir $(ACTIONLINT)) GOFLAGS=-mod=mod go install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
+
+actionlint: $(ACTIONLINT)
+	$(ACTIONLINT) -shellcheck= .github/workflows/*.yml
+
+lint: sync actionlint
 	$(RUN) ruff format --check .
 	$(RUN) ruff check .
 	$(RUN) mypy
