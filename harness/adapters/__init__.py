@@ -6,6 +6,7 @@ rest of the harness names backends by string and asks :func:`adapter` for the mo
 
 from __future__ import annotations
 
+import importlib
 from typing import Protocol
 
 from backends.contract.result import PlanReport, RunResult
@@ -33,25 +34,25 @@ class Adapter(Protocol):
 def adapter(name: str) -> Adapter:
     """The adapter of backend ``name``; BackendUnavailable when it cannot load here.
 
-    A name of the form ``package.module:ATTRIBUTE`` names an adapter object outside the
-    harness (a plugin, or a test double); it is imported by that path.
+    Adapters are found by name (``harness.adapters.<name>``), never imported statically: when
+    the legacy adapter is deleted (Phase 7), ``adapter("legacy")`` reports it unavailable and
+    nothing else in the harness changes. A name of the form ``package.module:ATTRIBUTE`` names
+    an adapter object outside the harness (a plugin, or a test double).
     """
     if ":" in name:
-        import importlib
-
-        module, _, attribute = name.partition(":")
-        try:
-            found: Adapter = getattr(importlib.import_module(module), attribute)
-        except (ImportError, AttributeError) as exc:
-            raise BackendUnavailable(name, f"cannot load adapter: {exc}") from exc
-        return found
-    if name == "rust":
-        from harness.adapters import rust
-
-        rust.check_available()
-        return rust.ADAPTER
-    if name == "legacy":
-        from harness.adapters import legacy
-
-        return legacy.ADAPTER
-    raise BackendUnavailable(name, f"unknown backend; known: {', '.join(BACKENDS)}")
+        module_name, _, attribute = name.partition(":")
+    elif name in BACKENDS:
+        module_name, attribute = f"{__name__}.{name}", "ADAPTER"
+    else:
+        raise BackendUnavailable(name, f"unknown backend; known: {', '.join(BACKENDS)}")
+    try:
+        module = importlib.import_module(module_name)
+        found: Adapter = getattr(module, attribute)
+    except ImportError as exc:
+        raise BackendUnavailable(name, f"cannot load: {exc}") from exc
+    except AttributeError as exc:
+        raise BackendUnavailable(name, f"no adapter object: {exc}") from exc
+    check = getattr(module, "check_available", None)
+    if callable(check):
+        check()
+    return found

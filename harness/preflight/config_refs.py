@@ -168,9 +168,8 @@ def _blocker(rel: str, lines: TomlLines, found: _Found) -> Blocker:
         line, col = lines.key(found.keys)
     else:
         line, col = lines.value(found.keys, found.value)
-    where = _where(
-        found.keys[:-1] if found.kind == "dependency" and found.value is None else found.keys
-    )
+    keys = found.keys[:-1] if found.kind == "dependency" and found.value is None else found.keys
+    where = _where(keys)
     return Blocker(
         path=rel,
         line=line,
@@ -180,6 +179,7 @@ def _blocker(rel: str, lines: TomlLines, found: _Found) -> Blocker:
         chain=(rel, found.target),
         category=_CATEGORY[found.kind],
         hint=config_hint(found.kind, found.target, where),
+        key=".".join(keys),
     )
 
 

@@ -52,6 +52,8 @@ class Blocker(msgspec.Struct, frozen=True, kw_only=True):
     chain: tuple[str, ...]
     category: Category
     hint: str
+    key: str | None = None
+    """For a configuration finding: the dotted TOML key of the table or list holding it."""
 
 
 class Problem(msgspec.Struct, frozen=True, kw_only=True):

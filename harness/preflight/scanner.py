@@ -173,11 +173,20 @@ def scan(root: Path, *, allow: Sequence[str] = DEFAULT_ALLOW) -> PreflightReport
     imports = _ImportScan(layout)
     imports.read()
     text_blockers, text_problems, text_count = _text_files(root)
-    blockers = [
-        b for b in (*imports.blockers(), *text_blockers) if not in_allow(b.path, layout.allow)
-    ]
+    key_entries = [e for e in layout.allow if "#" in e]
+    used_keys: set[str] = set()
+    blockers = []
+    for b in (*imports.blockers(), *text_blockers):
+        if in_allow(b.path, layout.allow):
+            continue
+        matched = [e for e in key_entries if _key_allowed(b, e)]
+        if matched:
+            used_keys.update(matched)
+            continue
+        blockers.append(b)
     problems = [*imports.problems, *text_problems]
-    empty = [e for e in layout.allow if not _covers_any(e, layout.deletion_set)]
+    deletion = tuple(sorted((*layout.deletion_set, *used_keys)))
+    empty = [e for e in layout.allow if not _covers_any(e, deletion)]
     notes = (
         CI_NOTE,
         _CONFIG_NOTE,
@@ -187,12 +196,21 @@ def scan(root: Path, *, allow: Sequence[str] = DEFAULT_ALLOW) -> PreflightReport
         schema_version=SCHEMA_VERSION,
         root=str(root),
         allow=layout.allow,
-        deletion_set=layout.deletion_set,
+        deletion_set=deletion,
         blockers=tuple(sorted(blockers, key=blocker_sort_key)),
         problems=tuple(sorted(problems, key=problem_sort_key)),
         files_scanned=len(layout.python_files) + text_count,
         notes=notes,
         ok=not blockers and not any(p.blocking for p in problems),
+    )
+
+
+def _key_allowed(blocker: Blocker, entry: str) -> bool:
+    """True when a configuration blocker lies in the allow-listed ``FILE#dotted.key`` table."""
+    path, _, key = entry.partition("#")
+    found = blocker.key
+    return (
+        blocker.path == path and found is not None and (found == key or found.startswith(key + "."))
     )
 
 

@@ -23,7 +23,7 @@ dependencies = [
 ]
 
 [project.optional-dependencies]
-legacy = ["rustworkx>=0.18"]
+scheduling = ["rustworkx>=0.18"]
 
 [dependency-groups]
 dev = ["pytest==9.2.0", "sf-hamilton[visualization]==1.90.0"]
@@ -107,7 +107,7 @@ def configured(tmp_path_factory: pytest.TempPathFactory) -> PreflightReport:
 # (path, line, col, kind, target, category), written by hand from the texts above.
 EXPECTED = [
     ("pyproject.toml", 9, 2, "dependency", "apache-hamilton", "dependency"),
-    ("pyproject.toml", 13, 10, "dependency", "rustworkx", "dependency"),
+    ("pyproject.toml", 13, 14, "dependency", "rustworkx", "dependency"),
     ("pyproject.toml", 16, 24, "dependency", "sf-hamilton", "dependency"),
     ("pyproject.toml", 20, 13, "entry_point", "backends.legacy.cli", "entry_point"),
     ("pyproject.toml", 23, 9, "entry_point", "harness.adapters.legacy", "entry_point"),
@@ -216,3 +216,24 @@ def test_pyproject_legacy_declaration_is_found_wherever_it_lives(
 )
 def test_pyproject_look_alikes_are_not_blockers(tmp_path: Path, text: str) -> None:
     assert scan(_write(tmp_path, {"pyproject.toml": text})).blockers == ()
+
+
+def test_the_allow_listed_legacy_extra_is_scheduled_for_deletion_not_blocking(
+    tmp_path: Path,
+) -> None:
+    """``pyproject.toml#project.optional-dependencies.legacy`` is in the default allow-list:
+    the extra is deleted with the code; the same requirement in another extra still blocks."""
+    pyproject = """
+    [project]
+    name = "demo"
+    dependencies = ["pyarrow==26.0.1"]
+
+    [project.optional-dependencies]
+    legacy = ["apache-hamilton==1.90.0", "rustworkx==0.18.1"]
+    viz = ["rustworkx==0.18.1"]
+    """
+    report = scan(_write(tmp_path, {"pyproject.toml": pyproject}))
+    assert [(b.key, b.target) for b in report.blockers] == [
+        ("project.optional-dependencies.viz", "rustworkx")
+    ]
+    assert "pyproject.toml#project.optional-dependencies.legacy" in report.deletion_set
