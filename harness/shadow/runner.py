@@ -18,6 +18,7 @@ import msgspec
 
 from backends.extract.runner import extract
 from harness.adapters.common import workload_spec
+from harness.compare.model import worst
 from harness.compare.runs import RunComparison, compare_runs
 from harness.compare.tables import TableRules
 from harness.run.errors import EngineFailure
@@ -45,6 +46,9 @@ class ShadowOptions:
     strict: bool = False
     views: bool = True
     rules: dict[str, TableRules] = field(default_factory=dict)
+    noise_baseline: bool = False
+    """Run the primary twice: what differs between its own runs is volatile, reported as
+    noise (sev3), not as a mismatch (DESIGN §7)."""
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,7 @@ class ShadowOutcome:
     comparison: RunComparison | None
     faults: tuple[HarnessFault, ...]
     extract_s: float
+    noise: RunComparison | None = None
 
 
 def side_dirs(primary: str, candidate: str) -> tuple[str, str]:
@@ -155,11 +160,19 @@ def run_shadow(
             )
     faults: list[HarnessFault] = []
     comparison = None
+    noise = None
+    if observations["primary"].ok and options.noise_baseline:
+        try:
+            noise = _noise_baseline(plan_p, options)
+        except Exception as exc:  # recorded, never raised to the caller (unless strict)
+            faults.append(HarnessFault(where="noise", error=f"{type(exc).__name__}: {exc}"))
     if observations["primary"].ok and observations["candidate"].ok:
         try:
             comparison = compare_runs(
                 Path(plan_p.run_dir), Path(plan_c.run_dir), options.rules or None
             )
+            if noise is not None:
+                comparison = discount_noise(comparison, noise)
         except Exception as exc:  # a harness fault never reaches the caller (unless strict)
             faults.append(HarnessFault(where="compare", error=f"{type(exc).__name__}: {exc}"))
     outcome = ShadowOutcome(
@@ -171,10 +184,39 @@ def run_shadow(
         comparison=comparison,
         faults=tuple(faults),
         extract_s=round(extract_s, 4),
+        noise=noise,
     )
     if options.strict:
         _raise_if_unclean(outcome)
     return outcome
+
+
+def _noise_baseline(plan: SidePlan, options: ShadowOptions) -> RunComparison:
+    """Run the primary a second time and compare it with its first run."""
+    again = msgspec.structs.replace(plan, run_dir=f"{plan.run_dir}-noise", role="primary")
+    execute_side(again)
+    return compare_runs(Path(plan.run_dir), Path(again.run_dir), options.rules or None)
+
+
+def discount_noise(comparison: RunComparison, noise: RunComparison) -> RunComparison:
+    """Tables that differ between two runs of the primary are volatile: their mismatch is
+    reported as noise (sev3), never as a sev1/sev2 finding."""
+    volatile = {(t.stage, t.table) for t in noise.tables if t.severity != "ok"}
+    if not volatile:
+        return comparison
+    tables = tuple(
+        msgspec.structs.replace(
+            t, severity="sev3", reasons=(*t.reasons, "volatile: differs between two primary runs")
+        )
+        if (t.stage, t.table) in volatile and t.severity != "ok"
+        else t
+        for t in comparison.tables
+    )
+    first = next((t.stage for t in tables if t.severity in ("sev1", "sev2")), None)
+    severity = worst(*(t.severity for t in tables), "sev3" if comparison.warnings else "ok")
+    return msgspec.structs.replace(
+        comparison, tables=tables, first_divergent_stage=first, severity=severity
+    )
 
 
 def _raise_if_unclean(outcome: ShadowOutcome) -> None:

@@ -32,7 +32,7 @@ class Echo:
     ) -> RunResult:
         scan_uri = next(b.uri for b in spec.inputs if b.name == "repo_scan")
         paths = read_table(Path(scan_uri)).column("path").to_pylist()
-        paths += [f"extra{i}.py" for i in range(self.nodes_extra)]
+        paths += [f"extra{i}.py" for i in range(self.nodes_extra)] + self.extra_paths()
         outputs = []
         for name, contract in OUTPUT_TABLES.items():
             if name == "cpg_nodes":
@@ -61,6 +61,9 @@ class Echo:
             outputs=tuple(outputs),
         )
 
+    def extra_paths(self) -> list[str]:
+        return []
+
     def plan(self, spec: SemanticExecutionSpec, tier: int) -> PlanReport:
         raise NotImplementedError
 
@@ -72,6 +75,13 @@ class Drifting(Echo):
     """Like Echo, with one extra FILE node: a real content mismatch."""
 
     nodes_extra = 1
+
+
+class Flaky(Echo):
+    """Like Echo, with one node whose path changes on every run: a volatile output."""
+
+    def extra_paths(self) -> list[str]:
+        return [f"clock-{time.time_ns()}.py"]
 
 
 class Raising(Echo):
@@ -104,6 +114,7 @@ class Garbage(Echo):
 
 
 ECHO = Echo()
+FLAKY = Flaky()
 DRIFTING = Drifting()
 RAISING = Raising()
 HANGING = Hanging()

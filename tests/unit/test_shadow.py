@@ -94,3 +94,27 @@ def test_the_order_is_random_unless_pinned(repo: Path, tmp_path: Path) -> None:
         )
         orders.add(outcome.order)
     assert orders == {("primary", "candidate"), ("candidate", "primary")}
+
+
+def _noise_run(repo: Path, out: Path, primary: str, candidate: str) -> ShadowOutcome:
+    options = ShadowOptions(order="primary_first", candidate_timeout_s=20, noise_baseline=True)
+    return run_shadow(_request(repo, out), f"{FAKES}:{primary}", f"{FAKES}:{candidate}", options)
+
+
+def test_a_deterministic_primary_has_no_noise(repo: Path, tmp_path: Path) -> None:
+    outcome = _noise_run(repo, tmp_path / "out", "ECHO", "ECHO")
+    assert outcome.noise is not None
+    assert [t.table for t in outcome.noise.tables if t.severity != "ok"] == []
+    assert outcome.comparison is not None and outcome.comparison.severity == "ok"
+
+
+def test_a_volatile_table_is_reported_as_noise_not_as_a_mismatch(
+    repo: Path, tmp_path: Path
+) -> None:
+    outcome = _noise_run(repo, tmp_path / "out", "FLAKY", "ECHO")
+    assert outcome.noise is not None
+    assert [t.table for t in outcome.noise.tables if t.severity != "ok"] == ["cpg_nodes"]
+    assert outcome.comparison is not None
+    nodes = next(t for t in outcome.comparison.tables if t.table == "cpg_nodes")
+    assert nodes.severity == "sev3"
+    assert outcome.comparison.first_divergent_stage is None
