@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from backends.contract.spec import SemanticExecutionSpec, SpecPolicy, decode_spec
-from harness.cli_options import JsonOpt
+from harness.cli_options import ConfigOpt, JsonOpt
 from harness.exit_codes import EXIT_ENGINE, EXIT_USAGE
 from harness.run.errors import BackendUnavailable, EngineFailure
 
@@ -56,7 +56,13 @@ def build(
     out: Annotated[
         Path, typer.Option("--out", help="Run directory (run.json, evidence/, outputs/).")
     ],
-    backend: BackendOpt = "legacy",
+    backend: Annotated[
+        str | None,
+        typer.Option(
+            "--backend",
+            help="legacy, rust or shadow (default: the configuration; the kill switch wins).",
+        ),
+    ] = None,
     workers: Annotated[
         int, typer.Option(help="Extraction worker processes (0: one per core).")
     ] = 0,
@@ -75,22 +81,33 @@ def build(
     views: Annotated[
         bool, typer.Option("--views", help="Also write every intermediate view to OUT/views/.")
     ] = False,
+    config: ConfigOpt = None,
     json: JsonOpt = False,
 ) -> None:
-    """Build the CPG of REPO with one backend: evidence, outputs and run.json under OUT."""
+    """Build the CPG of REPO: evidence, outputs and run.json under OUT (routed by the gateway)."""
     from backends.extract.cache import default_cache_dir
     from backends.extract.runner import ExtractOptions
     from harness.cli import _progress, _progress_callback
-    from harness.run.build import run_build
-    from harness.run.request import BuildRequest
+    from harness.config.load import load_config
+    from harness.config.model import ConfigError
+    from harness.gateway import GraphProductBuildRequest, build_graph_product
 
+    if backend not in (None, "legacy", "rust", "shadow"):
+        err.print(f"[red]error:[/] --backend {backend!r}: legacy, rust or shadow")
+        raise typer.Exit(EXIT_USAGE)
     if not repo.is_dir():
         err.print(f"[red]error:[/] {repo} is not a directory")
         raise typer.Exit(EXIT_USAGE)
+    try:
+        loaded = load_config(config)
+    except ConfigError as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(EXIT_USAGE) from exc
     with _progress(not json) as progress:
-        request = BuildRequest(
+        request = GraphProductBuildRequest(
             repo=repo,
             out=out,
+            backend=backend,  # type: ignore[arg-type]
             extract=ExtractOptions(
                 workers=workers,
                 cache_dir=None if no_cache else default_cache_dir(),
@@ -98,16 +115,21 @@ def build(
             ),
             policy=SpecPolicy(use_scip=not no_scip, min_confidence_bp=min_confidence_bp),
             views=views,
+            config=loaded,
         )
         try:
-            outcome = run_build(backend, request)
+            result = build_graph_product(request)
         except (EngineFailure, BackendUnavailable) as exc:
             raise _fail(exc, json) from exc
-    manifest = outcome.manifest
+    manifest = result.manifest
     if json:
         _emit_json(manifest)
         return
-    table = Table(title=f"{backend} build of {repo} -> {out}")
+    route = result.route
+    err.print(f"served by [bold]{result.backend}[/] ({route.source}: {route.reason})")
+    for note in route.notes:
+        err.print(f"[yellow]note:[/] {note}")
+    table = Table(title=f"{result.backend} build of {repo} -> {result.run_dir}")
     for col in ("output", "rows", "version", "fingerprint"):
         table.add_column(col, justify="left" if col in ("output", "fingerprint") else "right")
     for o in manifest.outputs:
@@ -118,6 +140,9 @@ def build(
         f"extract {t.get('extract_s', 0):.2f}s  semantic {t.get('semantic_s', 0):.2f}s  "
         f"total {t.get('total_s', 0):.2f}s  warnings {sum(manifest.warnings_by_code.values())}"
     )
+    if result.shadow is not None and result.shadow.comparison is not None:
+        c = result.shadow.comparison
+        typer.echo(f"shadow: {c.severity}, first divergent stage {c.first_divergent_stage}")
 
 
 def _plan_spec(

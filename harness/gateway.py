@@ -8,7 +8,7 @@ in shadow mode. The caller always gets the primary's outcome: its manifest, or i
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from backends.contract.spec import SpecPolicy
@@ -18,6 +18,7 @@ from harness.route import Mode, Route, decide_route
 from harness.run.build import run_build
 from harness.run.manifest import RunManifest, ServedBy
 from harness.run.request import BuildRequest
+from harness.shadow.observation import HarnessFault
 from harness.shadow.runner import ShadowOptions, ShadowOutcome, run_shadow
 
 
@@ -47,6 +48,34 @@ class GraphProductBuildResult:
     shadow: ShadowOutcome | None = None
 
 
+def _write_report(
+    request: GraphProductBuildRequest, config: LoadedConfig, shadow: ShadowOutcome
+) -> ShadowOutcome:
+    """Write ``OUT/report`` for a shadow build; a failure here is a recorded harness fault."""
+    from harness.compare.policy import load_policy
+    from harness.report.assemble import RepoRun, assemble
+    from harness.report.writers import write_reports
+
+    try:
+        parity = config.config.parity
+        policy = load_policy(config.resolve(parity.policy) if parity.policy else None)
+        thresholds = parity.thresholds
+        report = assemble(
+            [RepoRun(name=request.repo.resolve().name, repo=str(request.repo), outcome=shadow)],
+            policy,
+            {
+                "max_sev1": thresholds.max_sev1,
+                "max_sev2": thresholds.max_sev2,
+                "max_sev3": thresholds.max_sev3,
+            },
+        )
+        write_reports(report, request.out / "report")
+    except Exception as exc:  # never reaches the caller: the primary's outcome is the result
+        fault = HarnessFault(where="report", error=f"{type(exc).__name__}: {exc}")
+        return replace(shadow, faults=(*shadow.faults, fault))
+    return shadow
+
+
 def build_graph_product(request: GraphProductBuildRequest) -> GraphProductBuildResult:
     """Route and run one build. Raises the serving backend's EngineFailure, nothing else of
     the candidate's."""
@@ -69,6 +98,7 @@ def build_graph_product(request: GraphProductBuildRequest) -> GraphProductBuildR
     if shadow.primary_error is not None:
         raise shadow.primary_error
     assert shadow.manifest is not None
+    shadow = _write_report(request, config, shadow)
     return GraphProductBuildResult(
         route=route,
         backend=route.primary,

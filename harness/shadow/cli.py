@@ -37,6 +37,9 @@ def shadow(
     strict: Annotated[
         bool, typer.Option("--strict", help="Raise on any candidate failure (tests, CI).")
     ] = False,
+    noise: Annotated[
+        bool, typer.Option("--noise", help="Run the primary twice; report volatile tables.")
+    ] = False,
     config: ConfigOpt = None,
     json: JsonOpt = False,
 ) -> None:
@@ -71,6 +74,7 @@ def shadow(
         candidate_timeout_s=timeout,
         strict=strict,
         rules=parity_policy.rules(),
+        noise_baseline=noise,
     )
     try:
         report, paths = run_suite(repos, out, loaded, parity_policy, options, quiet=json)
