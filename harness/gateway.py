@@ -97,12 +97,13 @@ def build_graph_product(request: GraphProductBuildRequest) -> GraphProductBuildR
     shadow = run_shadow(build_request, route.primary, route.candidate, request.shadow)
     if shadow.primary_error is not None:
         raise shadow.primary_error
-    assert shadow.manifest is not None
+    manifest = shadow.manifest
+    assert manifest is not None
     shadow = _write_report(request, config, shadow)
     return GraphProductBuildResult(
         route=route,
         backend=route.primary,
         run_dir=Path(shadow.primary.run_dir),
-        manifest=shadow.manifest,
+        manifest=manifest,
         shadow=shadow,
     )
