@@ -29,6 +29,7 @@ _SECTION_TYPES: dict[str, type[msgspec.Struct]] = {
     "engine": m.EngineConfig,
     "parity": m.ParityConfig,
     "extract": m.ExtractConfig,
+    "gates": m.GatesConfig,
 }
 _OTHER_ENGINE: dict[str, m.EngineName] = {"legacy": "rust", "rust": "legacy"}
 _Path = tuple[str, ...]
@@ -208,9 +209,7 @@ class _Load:
                 message = f"unknown section [{name}] is ignored{hint}"
                 self.warning(m.CONFIG_UNKNOWN_SECTION, message, (name,))
             else:
-                message = (
-                    "unknown top-level key; settings belong in [engine], [parity] or [extract]"
-                )
+                message = "unknown top-level key; settings belong in [engine], [parity], [extract] or [gates]"
                 key = f"[{'.'.join(self.prefix)}].{name}" if self.prefix else name
                 self.problems.append((m.CONFIG_INVALID, (name,), key, message))
         legacy = data.get(m.LEGACY_SECTION)

@@ -25,6 +25,7 @@ ValueKind = Literal["default", "file", "env"]
 
 NonNegativeInt = Annotated[int, msgspec.Meta(ge=0)]
 PositiveFloat = Annotated[float, msgspec.Meta(gt=0)]
+PositiveInt = Annotated[int, msgspec.Meta(gt=0)]
 
 KNOWN_SECTIONS: Final = ("engine", "parity", "extract")
 LEGACY_SECTION: Final = "hamilton"
@@ -95,6 +96,20 @@ class ParityConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_o
 
     policy: str | None = None
     thresholds: ParityThresholds = msgspec.field(default_factory=ParityThresholds)
+    history: str = "reports/parity_history"
+    """The parity history Delta table every shadow suite appends to (the cutover gate reads it)."""
+    cutover_runs: PositiveInt = 5
+    """Consecutive clean parity runs the cutover gate requires."""
+
+
+class GatesConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """``[gates]``: where verdicts go, how old evidence may be, and the performance budgets."""
+
+    out: str = "reports/gates"
+    max_evidence_age_h: PositiveFloat = 168.0
+    bench_json: str = "reports/bench.json"
+    min_semantic_speedup: PositiveFloat = 10.0
+    max_warm_extract_ratio: PositiveFloat = 0.10
 
 
 class ExtractConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
@@ -117,6 +132,7 @@ class CodeanatomyConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True,
     engine: EngineConfig = msgspec.field(default_factory=EngineConfig)
     parity: ParityConfig = msgspec.field(default_factory=ParityConfig)
     extract: ExtractConfig = msgspec.field(default_factory=ExtractConfig)
+    gates: GatesConfig = msgspec.field(default_factory=GatesConfig)
 
 
 class ConfigProblem(msgspec.Struct, frozen=True, kw_only=True):

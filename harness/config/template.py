@@ -36,6 +36,11 @@ state_dir = ".codeanatomy"
 # Tolerances and the allow-list of known differences.
 # policy = "parity_policy.toml"
 
+# The parity history Delta table every shadow suite appends to.
+history = "reports/parity_history"
+# Consecutive clean parity runs the cutover gate requires.
+cutover_runs = 5
+
 [parity.thresholds]
 # The most findings of each severity a parity gate tolerates (sev3 unlimited when absent).
 max_sev1 = 0
@@ -52,6 +57,16 @@ cache = true
 workers = 0
 # Time limit of one extractor on one file, in seconds.
 file_timeout_s = 60.0
+
+[gates]
+# Where `codeanatomy gate` writes its verdicts.
+out = "reports/gates"
+# The release checklist fails evidence older than this (hours).
+max_evidence_age_h = 168.0
+# pytest-benchmark results read by the perf gate, and its budgets.
+bench_json = "reports/bench.json"
+min_semantic_speedup = 10.0
+max_warm_extract_ratio = 0.1
 """
 
 
