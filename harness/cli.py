@@ -30,6 +30,7 @@ from harness.compare.cli import compare
 from harness.config.cli import app as config_app
 from harness.engine_cli import build, plan
 from harness.exit_codes import EXIT_INTERNAL, EXIT_USAGE
+from harness.gates.cli import gate
 from harness.killswitch.cli import app as killswitch_app
 from harness.preflight.cli import preflight
 from harness.shadow.cli import shadow
@@ -46,6 +47,7 @@ app.command("build")(build)
 app.command("plan")(plan)
 app.command("compare")(compare)
 app.command("shadow")(shadow)
+app.command("gate")(gate)
 app.add_typer(config_app, name="config")
 app.add_typer(killswitch_app, name="killswitch")
 golden_app = typer.Typer(help="The bundled golden repositories and pinned PyPI sdists.")

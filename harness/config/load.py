@@ -209,7 +209,10 @@ class _Load:
                 message = f"unknown section [{name}] is ignored{hint}"
                 self.warning(m.CONFIG_UNKNOWN_SECTION, message, (name,))
             else:
-                message = "unknown top-level key; settings belong in [engine], [parity], [extract] or [gates]"
+                message = (
+                    "unknown top-level key; settings belong in [engine], [parity], [extract] "
+                    "or [gates]"
+                )
                 key = f"[{'.'.join(self.prefix)}].{name}" if self.prefix else name
                 self.problems.append((m.CONFIG_INVALID, (name,), key, message))
         legacy = data.get(m.LEGACY_SECTION)

@@ -16,7 +16,7 @@ import msgspec
 import pyarrow as pa
 
 from backends.contract.fingerprint import fingerprint, schema_hash
-from backends.contract.result import RunWarning
+from backends.contract.result import OperatorMetric, RunWarning
 from backends.contract.schemas import EVIDENCE_TABLES
 from backends.extract.delta import read_table
 from harness.run.request import BackendBuild, BuildRequest
@@ -70,6 +70,8 @@ class RunManifest(msgspec.Struct, frozen=True, kw_only=True):
     started_at: str
     finished_at: str
     served_by: ServedBy | None = None
+    metrics: tuple[OperatorMetric, ...] = ()
+    view_rows: dict[str, int] = {}
 
 
 def repo_fingerprint(repo_scan: pa.Table) -> str:
@@ -151,6 +153,8 @@ def build_manifest(
         started_at=started_at.isoformat(timespec="seconds"),
         finished_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         served_by=served_by,
+        metrics=build.result.metrics,
+        view_rows=build.result.view_rows,
     )
 
 

@@ -62,4 +62,8 @@ def run_suite(
             "max_sev3": thresholds.max_sev3,
         },
     )
-    return report, write_reports(report, out / "report")
+    paths = write_reports(report, out / "report")
+    from harness.gates.history import append_history
+
+    append_history(config.resolve(config.config.parity.history), report)
+    return report, paths

@@ -1,0 +1,306 @@
+"""The gates (DESIGN §8, issue: gates). Each returns a :class:`GateVerdict`; none raises for a
+failed check (an engine error in a gate is a failed check with its code)."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import msgspec
+
+from backends.contract.codes import WARNING_CODES
+from backends.extract.cache import default_cache_dir
+from backends.extract.runner import ExtractOptions
+from harness.config.load import LoadedConfig
+from harness.gates.history import recent_runs
+from harness.gates.verdict import Check, GateVerdict, make_verdict
+from harness.report.model import RepoParity
+from harness.run.errors import BackendUnavailable, EngineFailure
+from harness.run.manifest import RunManifest
+
+BACKENDS = ("legacy", "rust")
+
+
+@dataclass(frozen=True)
+class GateContext:
+    """What every gate gets: the config, the repositories, and a scratch folder."""
+
+    config: LoadedConfig
+    repos: tuple[Path, ...]
+    work: Path
+    project: Path
+
+
+def _name(repo: Path) -> str:
+    return repo.resolve().name
+
+
+def _build(ctx: GateContext, backend: str, repo: Path, out: Path, **extract: object) -> RunManifest:
+    from harness.run.build import run_build
+    from harness.run.request import BuildRequest
+
+    options = ExtractOptions(cache_dir=default_cache_dir(), **extract)  # type: ignore[arg-type]
+    return run_build(backend, BuildRequest(repo=repo, out=out, extract=options)).manifest
+
+
+def _fingerprints(manifest: RunManifest) -> dict[str, str]:
+    return {o.table: o.fingerprint for o in manifest.outputs}
+
+
+def gate_parity(ctx: GateContext) -> GateVerdict:
+    """Shadow over the repos with the policy's thresholds; appends to the parity history."""
+    from harness.compare.policy import load_policy
+    from harness.shadow.runner import ShadowOptions
+    from harness.shadow.suite import run_suite
+
+    parity = ctx.config.config.parity
+    policy = load_policy(ctx.config.resolve(parity.policy) if parity.policy else None)
+    options = ShadowOptions(rules=policy.rules(), noise_baseline=True)
+    try:
+        report, paths = run_suite(
+            list(ctx.repos), ctx.work / "parity", ctx.config, policy, options, quiet=True
+        )
+    except EngineFailure as exc:
+        return make_verdict(
+            "parity", [Check(name="primary", passed=False, detail=exc.code)], "primary failed"
+        )
+
+    def stage(r: RepoParity) -> str:
+        return r.comparison.first_divergent_stage or "-" if r.comparison else "-"
+
+    checks = [
+        Check(
+            name=r.name,
+            passed=r.severity not in ("sev1", "sev2")
+            or all(
+                t.allowed
+                for t in (r.comparison.tables if r.comparison else ())
+                if t.severity in ("sev1", "sev2")
+            ),
+            detail=f"{r.severity}; first divergent stage {stage(r)}",
+        )
+        for r in report.repos
+    ]
+    checks.append(
+        Check(name="thresholds", passed=report.verdict == "pass", detail=json.dumps(report.counts))
+    )
+    return make_verdict(
+        "parity",
+        checks,
+        f"parity {report.verdict} over {len(report.repos)} repos",
+        {k: str(v) for k, v in paths.items()},
+    )
+
+
+def gate_determinism(ctx: GateContext) -> GateVerdict:
+    """Per backend: the same repo twice, with 1 and 2 workers and shuffled file order."""
+    checks = []
+    for backend in BACKENDS:
+        for repo in ctx.repos:
+            base = ctx.work / "determinism" / backend / _name(repo)
+            try:
+                runs = [
+                    _build(ctx, backend, repo, base / "a", workers=1),
+                    _build(ctx, backend, repo, base / "b", workers=2, file_order_seed=7),
+                    _build(ctx, backend, repo, base / "c", workers=2, file_order_seed=11),
+                ]
+            except (EngineFailure, BackendUnavailable) as exc:
+                checks.append(Check(name=f"{backend}/{_name(repo)}", passed=False, detail=str(exc)))
+                continue
+            prints = [_fingerprints(m) for m in runs]
+            differing = sorted(t for t in prints[0] if len({p.get(t) for p in prints}) > 1)
+            checks.append(
+                Check(
+                    name=f"{backend}/{_name(repo)}",
+                    passed=not differing,
+                    detail="identical fingerprints" if not differing else f"differ: {differing}",
+                )
+            )
+    return make_verdict(
+        "determinism", checks, "same inputs -> same fingerprints (runs, workers, file order)"
+    )
+
+
+def gate_observability(ctx: GateContext) -> GateVerdict:
+    """Every run.json field typed and present; warning codes registered; metrics present."""
+    checks = []
+    for backend in BACKENDS:
+        for repo in ctx.repos:
+            name = f"{backend}/{_name(repo)}"
+            try:
+                manifest = _build(
+                    ctx, backend, repo, ctx.work / "observability" / backend / _name(repo)
+                )
+                raw = (ctx.work / "observability" / backend / _name(repo) / "run.json").read_bytes()
+                msgspec.json.decode(raw, type=RunManifest, strict=True)
+            except (EngineFailure, BackendUnavailable, msgspec.ValidationError) as exc:
+                checks.append(Check(name=name, passed=False, detail=str(exc)))
+                continue
+            missing = [
+                k for k in ("extract_s", "semantic_s", "total_s") if k not in manifest.timings
+            ]
+            unknown = [c for c in manifest.warnings_by_code if c not in WARNING_CODES]
+            problems = []
+            if missing:
+                problems.append(f"timings missing {missing}")
+            if unknown:
+                problems.append(f"unregistered warning codes {unknown}")
+            if not manifest.metrics:
+                problems.append("no operator metrics")
+            if manifest.served_by is None:
+                problems.append("no served_by")
+            if len(manifest.outputs) != 5 or any(not o.fingerprint for o in manifest.outputs):
+                problems.append("outputs incomplete")
+            checks.append(
+                Check(name=name, passed=not problems, detail="; ".join(problems) or "complete")
+            )
+    return make_verdict("observability", checks, "run.json fields, warning codes and metrics")
+
+
+def gate_perf(ctx: GateContext) -> GateVerdict:
+    """Budgets from the pytest-benchmark reports (ratios measured in one run)."""
+    gates = ctx.config.config.gates
+    checks = []
+    semantic = ctx.project / "reports" / "bench_semantic.json"
+    extract = ctx.project / "reports" / "bench_extract.json"
+    if semantic.is_file():
+        data = json.loads(semantic.read_text())
+        speedup = data.get("semantic_speedup")
+        checks.append(
+            Check(
+                name="semantic_speedup",
+                passed=speedup is not None and speedup >= gates.min_semantic_speedup,
+                detail=f"rust vs legacy {speedup}x (budget >= {gates.min_semantic_speedup}x)",
+            )
+        )
+    else:
+        checks.append(
+            Check(
+                name="semantic_speedup", passed=False, detail=f"{semantic} missing: run make bench"
+            )
+        )
+    if extract.is_file():
+        data = json.loads(extract.read_text())
+        for corpus, values in sorted(data.get("corpora", {}).items()):
+            ratio = values.get("ratios", {}).get("warm_over_cold")
+            if ratio is not None:
+                checks.append(
+                    Check(
+                        name=f"warm_extract/{corpus}",
+                        passed=ratio <= gates.max_warm_extract_ratio,
+                        detail=f"warm/cold {ratio} (budget <= {gates.max_warm_extract_ratio})",
+                    )
+                )
+    else:
+        checks.append(
+            Check(name="warm_extract", passed=False, detail=f"{extract} missing: run make bench")
+        )
+    return make_verdict(
+        "perf", checks, "performance budgets", {"semantic": str(semantic), "extract": str(extract)}
+    )
+
+
+def gate_rollback(ctx: GateContext) -> GateVerdict:
+    """Drill: engage the kill switch, build asking for rust, prove legacy served with outputs
+    identical to a normal legacy build, release (only what the drill engaged)."""
+    from harness.gateway import GraphProductBuildRequest, build_graph_product
+    from harness.killswitch.decision import effective_kill_switch
+    from harness.killswitch.state import engage, release
+
+    repo = ctx.repos[0]
+    base = ctx.work / "rollback"
+    checks = []
+    normal = _build(ctx, "legacy", repo, base / "normal")
+    already = effective_kill_switch(ctx.config).engaged
+    if not already:
+        engage(
+            ctx.config.state_dir, actor="rollback-drill", reason="release checklist rollback drill"
+        )
+    try:
+        result = build_graph_product(
+            GraphProductBuildRequest(
+                repo=repo,
+                out=base / "drill",
+                backend="rust",
+                extract=ExtractOptions(cache_dir=default_cache_dir()),
+                config=ctx.config,
+            )
+        )
+    finally:
+        if not already:
+            release(ctx.config.state_dir, actor="rollback-drill", reason="drill finished")
+    checks.append(
+        Check(
+            name="served_by_legacy", passed=result.backend == "legacy", detail=result.route.reason
+        )
+    )
+    same = _fingerprints(result.manifest) == _fingerprints(normal)
+    checks.append(
+        Check(
+            name="identical_outputs", passed=same, detail="fingerprints equal" if same else "differ"
+        )
+    )
+    after = effective_kill_switch(ctx.config).engaged
+    checks.append(Check(name="state_restored", passed=after == already, detail=f"engaged={after}"))
+    return make_verdict(
+        "rollback", checks, "kill-switch drill", {"audit": str(ctx.config.state_dir)}
+    )
+
+
+def gate_deletion(ctx: GateContext) -> GateVerdict:
+    """The deletion preflight scanner over the project."""
+    from harness.preflight import scan
+
+    report = scan(ctx.project)
+    checks = [
+        Check(name=f"{b.path}:{b.line}", passed=False, detail=" -> ".join(b.chain))
+        for b in report.blockers
+    ]
+    checks.append(
+        Check(name="preflight", passed=report.ok, detail=f"{len(report.blockers)} blockers")
+    )
+    return make_verdict("deletion", checks, f"deletion set: {len(report.deletion_set)} paths")
+
+
+def gate_cutover(ctx: GateContext) -> GateVerdict:
+    """N consecutive clean parity runs in the parity history (N from the config)."""
+    parity = ctx.config.config.parity
+    runs = recent_runs(ctx.config.resolve(parity.history), parity.cutover_runs)
+    clean = 0
+    for _, _, verdict in runs:
+        if verdict != "pass":
+            break
+        clean += 1
+    return make_verdict(
+        "cutover",
+        [
+            Check(
+                name="consecutive_clean_runs",
+                passed=clean >= parity.cutover_runs,
+                detail=f"{clean}/{parity.cutover_runs}",
+            )
+        ],
+        "parity history",
+        {"history": str(ctx.config.resolve(parity.history))},
+    )
+
+
+GATES: dict[str, Callable[[GateContext], GateVerdict]] = {
+    "parity": gate_parity,
+    "determinism": gate_determinism,
+    "perf": gate_perf,
+    "observability": gate_observability,
+    "rollback": gate_rollback,
+    "deletion": gate_deletion,
+    "cutover": gate_cutover,
+}
+
+
+def run_gate(name: str, ctx: GateContext) -> GateVerdict:
+    """Run one gate and time it."""
+    started = time.perf_counter()
+    verdict = GATES[name](ctx)
+    return msgspec.structs.replace(verdict, duration_s=round(time.perf_counter() - started, 3))
