@@ -34,6 +34,7 @@ from harness.gates.cli import gate
 from harness.killswitch.cli import app as killswitch_app
 from harness.preflight.cli import preflight
 from harness.shadow.cli import shadow
+from harness.status_cli import release_app, status
 
 app = typer.Typer(
     name="codeanatomy",
@@ -48,6 +49,8 @@ app.command("plan")(plan)
 app.command("compare")(compare)
 app.command("shadow")(shadow)
 app.command("gate")(gate)
+app.command("status")(status)
+app.add_typer(release_app, name="release")
 app.add_typer(config_app, name="config")
 app.add_typer(killswitch_app, name="killswitch")
 golden_app = typer.Typer(help="The bundled golden repositories and pinned PyPI sdists.")

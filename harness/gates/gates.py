@@ -87,12 +87,31 @@ def gate_parity(ctx: GateContext) -> GateVerdict:
     checks.append(
         Check(name="thresholds", passed=report.verdict == "pass", detail=json.dumps(report.counts))
     )
+    checks.append(plan_parity())
     return make_verdict(
         "parity",
         checks,
         f"parity {report.verdict} over {len(report.repos)} repos",
         {k: str(v) for k, v in paths.items()},
     )
+
+
+def plan_parity() -> Check:
+    """Plan tiers 1-2 of both backends on the workload spec: same outputs, graph summary,
+    dependency edges and schedule groups."""
+    from backends.contract.schemas import EVIDENCE_TABLES
+    from backends.contract.views import default_spec, evidence_bindings
+    from harness.adapters import adapter
+
+    spec = default_spec(evidence_bindings("evidence", dict.fromkeys(EVIDENCE_TABLES, 0)))
+    try:
+        plans = [adapter(b).plan(spec, 2) for b in BACKENDS]
+    except (EngineFailure, BackendUnavailable) as exc:
+        return Check(name="plan_parity", passed=False, detail=str(exc))
+    fields = ("spec_hash", "outputs", "graph", "edges", "schedule")
+    differing = [f for f in fields if len({msgspec.json.encode(getattr(p, f)) for p in plans}) > 1]
+    detail = "tiers 1-2 identical" if not differing else f"differ in {differing}"
+    return Check(name="plan_parity", passed=not differing, detail=detail)
 
 
 def gate_determinism(ctx: GateContext) -> GateVerdict:

@@ -1,0 +1,74 @@
+"""``codeanatomy status`` and ``codeanatomy release checklist``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import msgspec
+import typer
+
+from harness.cli_options import ConfigOpt, JsonOpt, sub_app
+from harness.config.load import LoadedConfig
+from harness.exit_codes import EXIT_GATE_FAILED, EXIT_USAGE
+
+PROJECT = Path(__file__).resolve().parents[1]
+release_app = sub_app("Release evidence.")
+
+
+def _config(config: Path | None) -> LoadedConfig:
+    from harness.config.load import load_config
+    from harness.config.model import ConfigError
+
+    try:
+        return load_config(config)
+    except ConfigError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(EXIT_USAGE) from exc
+
+
+def status(config: ConfigOpt = None, json: JsonOpt = False) -> None:
+    """The migration phase, which gates pass, the kill switch, and the next phase's blockers."""
+    from harness.status import status as compute
+
+    result = compute(_config(config), PROJECT)
+    if json:
+        sys.stdout.write(msgspec.json.format(msgspec.json.encode(result)).decode() + "\n")
+        return
+    typer.echo(f"phase {result.phase_name}")
+    for p in result.phases:
+        typer.echo(f"  [{'x' if p.done else ' '}] {p.name}")
+    ks = result.kill_switch
+    typer.echo(
+        f"kill switch: {'ENGAGED' if ks['engaged'] else 'released'} "
+        f"({ks['source']}: {ks['detail']})"
+    )
+    for g in result.gates:
+        state = "never run" if g.passed is None else ("pass" if g.passed else "FAIL")
+        typer.echo(
+            f"gate {g.gate}: {state}" + (f" ({g.age_h} h ago)" if g.age_h is not None else "")
+        )
+    for b in result.next_blockers:
+        typer.echo(f"blocker: {b}")
+
+
+@release_app.command("checklist")
+def release_checklist(
+    out: Annotated[
+        Path, typer.Option("--out", help="Where checklist.md and checklist.json go.")
+    ] = Path("reports/release"),
+    config: ConfigOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Gather the latest gate verdicts into one pass/fail checklist (stale evidence fails)."""
+    from harness.release import checklist, render, write_checklist
+
+    result = checklist(_config(config))
+    write_checklist(out, result)
+    if json:
+        sys.stdout.write(msgspec.json.format(msgspec.json.encode(result)).decode() + "\n")
+    else:
+        sys.stdout.write(render(result))
+    if not result.passed:
+        raise typer.Exit(EXIT_GATE_FAILED)
