@@ -10,7 +10,7 @@ import msgspec
 import pyarrow as pa
 from deltalake import DeltaTable, write_deltalake
 
-from harness.report.model import ParityReport
+from harness.report.model import ParityReport, severity_rank
 
 HISTORY_SCHEMA = pa.schema(
     [
@@ -26,7 +26,8 @@ HISTORY_SCHEMA = pa.schema(
 
 
 def append_history(history: Path, report: ParityReport) -> str:
-    """Append one row per repository of ``report``; return the run id."""
+    """Append one row per repository of ``report`` and one (``repo = "*"``) for the run;
+    return the run id."""
     run_id = uuid.uuid4().hex
     rows = []
     for r in report.repos:
@@ -50,6 +51,18 @@ def append_history(history: Path, report: ParityReport) -> str:
                 "versions": msgspec.json.encode(versions).decode(),
             }
         )
+    # One row for the run as a whole, so that a run over no repository is still recorded.
+    rows.append(
+        {
+            "run_id": run_id,
+            "at": report.generated_at,
+            "repo": "*",
+            "severity": max((r.severity for r in report.repos), key=severity_rank, default="ok"),
+            "verdict": report.verdict,
+            "first_divergent_stage": None,
+            "versions": "{}",
+        }
+    )
     history.parent.mkdir(parents=True, exist_ok=True)
     write_deltalake(str(history), pa.Table.from_pylist(rows, schema=HISTORY_SCHEMA), mode="append")
     return run_id
