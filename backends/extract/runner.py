@@ -118,36 +118,61 @@ def _table(
     return pa.concat_tables(ordered).cast(contract.schema)
 
 
-def extract(
-    repo_root: Path, out_dir: Path, options: ExtractOptions | None = None
-) -> ExtractSummary:
-    """Run all of Stage 0 on ``repo_root`` and write ``out_dir/evidence/<table>``."""
+@dataclass
+class ExtractRun:
+    """The state of one Stage-0 run as it passes through the stages, in this order:
+    :func:`scan_stage` -> :func:`per_file_stage` -> :func:`imports_stage` ->
+    :func:`external_stage` -> :func:`write_stage` (each takes and returns the run)."""
+
+    repo_root: Path
+    out_dir: Path
+    options: ExtractOptions
+    cache: ResultCache
+    wanted: set[str]
+    started: float
+    coll: _Collected = field(default_factory=_Collected)
+    seconds: dict[str, float] = field(default_factory=dict)
+    scanned: list[repo_scan.ScannedFile] = field(default_factory=list)
+    scan_rows: list[dict[str, Any]] = field(default_factory=list)
+    syntax: dict[str, pa.Table] = field(default_factory=dict)
+    crashes: int = 0
+    import_rows: list[dict[str, Any]] = field(default_factory=list)
+    external_rows: list[dict[str, Any]] = field(default_factory=list)
+    versions: dict[str, int] = field(default_factory=dict)
+
+
+def scan_stage(repo_root: Path, out_dir: Path, options: ExtractOptions | None = None) -> ExtractRun:
+    """Stage 0a: walk the repository (``repo_scan``)."""
     options = options or ExtractOptions()
-    started = time.perf_counter()
-    repo_root = repo_root.resolve()
-    evidence_dir = out_dir / "evidence"
-    cache = ResultCache(options.cache_dir)
-    seconds: dict[str, float] = {}
-    coll = _Collected()
-    wanted = set(options.extractors)
-
+    run = ExtractRun(
+        repo_root=repo_root.resolve(),
+        out_dir=out_dir,
+        options=options,
+        cache=ResultCache(options.cache_dir),
+        wanted=set(options.extractors),
+        started=time.perf_counter(),
+    )
     t0 = time.perf_counter()
-    scanned = repo_scan.scan(repo_root)
-    seconds["repo_scan"] = time.perf_counter() - t0
-    scan_rows = [f.row for f in scanned]
-    for f in scanned:
+    run.scanned = repo_scan.scan(run.repo_root)
+    run.seconds["repo_scan"] = time.perf_counter() - t0
+    run.scan_rows = [f.row for f in run.scanned]
+    for f in run.scanned:
         if f.warning is not None:
-            coll.warnings.append((f.path, "repo_scan", f.warning))
-    ok_files = [f for f in scanned if f.text is not None]
-    texts = {f.path: f.text for f in ok_files if f.text is not None}
+            run.coll.warnings.append((f.path, "repo_scan", f.warning))
+    return run
 
-    # Stage 1: per-file parsers in the pool, scip alongside in a thread (its own subprocess).
+
+def per_file_stage(run: ExtractRun) -> ExtractRun:
+    """Stage 1: per-file parsers in the pool, scip alongside in a thread (its own subprocess)."""
+    options, cache, coll, seconds = run.options, run.cache, run.coll, run.seconds
+    ok_files = [f for f in run.scanned if f.text is not None]
+    texts = {f.path: f.text for f in ok_files if f.text is not None}
     t1 = time.perf_counter()
     text_shas = [(f.path, _text_sha(f)) for f in ok_files]
     scip_thread, scip_box = _start_scip(
-        repo_root, texts, text_shas, out_dir, options, wanted, cache
+        run.repo_root, texts, text_shas, run.out_dir, options, run.wanted, cache
     )
-    per_file = [e for e in PER_FILE if e in wanted]
+    per_file = [e for e in PER_FILE if e in run.wanted]
     tasks = _plan_tasks(ok_files, per_file, cache, coll, options)
     done = 0
 
@@ -171,7 +196,7 @@ def extract(
             options.progress("extract", done, len(tasks))
 
     ok_files_by_path = {f.path: f for f in ok_files}
-    crashes = run_tasks(
+    run.crashes = run_tasks(
         tasks,
         on_result,
         workers=options.worker_count(indexer_running=scip_thread is not None),
@@ -180,47 +205,79 @@ def extract(
     seconds["per_file"] = time.perf_counter() - t1
     scip_table = _join_scip(scip_thread, scip_box, coll)
     seconds["stage1"] = time.perf_counter() - t1
-
-    # Stage 2 and 3: reconcile and classify imports.
-    t2 = time.perf_counter()
-    syntax = {s: _table(s, coll.batches[s], None) for s in imports.SYNTAX_SOURCES}
+    run.syntax = {s: _table(s, coll.batches[s], None) for s in imports.SYNTAX_SOURCES}
     if scip_table is not None:
-        syntax["scip"] = scip_table  # built already; materialized with the others below
-    import_rows: list[dict[str, Any]] = []
-    if "python_imports" in wanted:
-        import_rows, import_warnings = imports.reconcile(syntax, scan_rows, coll.succeeded)
-        coll.warnings.extend((p, "python_imports", w) for p, w in import_warnings)
-    seconds["python_imports"] = time.perf_counter() - t2
-    t3 = time.perf_counter()
-    external_rows: list[dict[str, Any]] = []
-    if "python_external" in wanted:
-        external_rows, external_warnings = external.external_rows(import_rows, repo_root)
-        coll.warnings.extend((p, "python_external", w) for p, w in external_warnings)
-    seconds["python_external"] = time.perf_counter() - t3
-    for name, produced in (("python_imports", import_rows), ("python_external", external_rows)):
-        coll.files_with_rows[name].update(str(r["path"]) for r in produced)
+        run.syntax["scip"] = scip_table  # built already; materialized with the others below
+    return run
 
-    # Materialize every evidence table (empty ones too: the schema is the contract).
+
+def imports_stage(run: ExtractRun) -> ExtractRun:
+    """Stage 2: reconcile the syntax sources' imports (``python_imports``)."""
+    t2 = time.perf_counter()
+    if "python_imports" in run.wanted:
+        run.import_rows, import_warnings = imports.reconcile(
+            run.syntax, run.scan_rows, run.coll.succeeded
+        )
+        run.coll.warnings.extend((p, "python_imports", w) for p, w in import_warnings)
+    run.seconds["python_imports"] = time.perf_counter() - t2
+    return run
+
+
+def external_stage(run: ExtractRun) -> ExtractRun:
+    """Stage 3: classify the imports that leave the repository (``python_external``)."""
+    t3 = time.perf_counter()
+    if "python_external" in run.wanted:
+        run.external_rows, external_warnings = external.external_rows(
+            run.import_rows, run.repo_root
+        )
+        run.coll.warnings.extend((p, "python_external", w) for p, w in external_warnings)
+    run.seconds["python_external"] = time.perf_counter() - t3
+    for name, produced in (
+        ("python_imports", run.import_rows),
+        ("python_external", run.external_rows),
+    ):
+        run.coll.files_with_rows[name].update(str(r["path"]) for r in produced)
+    return run
+
+
+def write_stage(run: ExtractRun) -> ExtractSummary:
+    """Materialize every evidence table (empty ones too: the schema is the contract)."""
     t4 = time.perf_counter()
     explicit_rows: dict[str, list[dict[str, Any]]] = {
-        "repo_scan": scan_rows,
-        "python_imports": import_rows,
-        "python_external": external_rows,
-        "extract_diagnostics": _diagnostic_rows(coll.warnings),
+        "repo_scan": run.scan_rows,
+        "python_imports": run.import_rows,
+        "python_external": run.external_rows,
+        "extract_diagnostics": _diagnostic_rows(run.coll.warnings),
     }
-    versions: dict[str, int] = {}
+    evidence_dir = run.out_dir / "evidence"
     rows_by_table: dict[str, int] = {}
     for name in EVIDENCE_TABLES:
-        table = syntax.get(name)
+        table = run.syntax.get(name)
         if table is None:
-            table = _table(name, coll.batches.get(name, []), explicit_rows.get(name))
-        versions[name] = write_table(evidence_dir / name, table)
+            table = _table(name, run.coll.batches.get(name, []), explicit_rows.get(name))
+        run.versions[name] = write_table(evidence_dir / name, table)
         rows_by_table[name] = table.num_rows
-    seconds["write"] = time.perf_counter() - t4
-    seconds["total"] = time.perf_counter() - started
+    run.seconds["write"] = time.perf_counter() - t4
+    run.seconds["total"] = time.perf_counter() - run.started
     return _summary(
-        repo_root, out_dir, scanned, coll, rows_by_table, versions, seconds, crashes, wanted
+        run.repo_root,
+        run.out_dir,
+        run.scanned,
+        run.coll,
+        rows_by_table,
+        run.versions,
+        run.seconds,
+        run.crashes,
+        run.wanted,
     )
+
+
+def extract(
+    repo_root: Path, out_dir: Path, options: ExtractOptions | None = None
+) -> ExtractSummary:
+    """Run all of Stage 0 on ``repo_root`` and write ``out_dir/evidence/<table>``."""
+    run = scan_stage(repo_root, out_dir, options)
+    return write_stage(external_stage(imports_stage(per_file_stage(run))))
 
 
 # Warnings that describe this run rather than the file: never cached.
