@@ -83,8 +83,21 @@ class Resolver:
         self.bases = bases
         self._mro: dict[str, list[Def]] = {}
         self._imports: dict[tuple[str, str, str], list[tuple[int, str]]] = {}
+        self._stars: dict[str, list[tuple[int, str]]] = {}
         if python_imports is None:
             return
+        stars = python_imports.filter(
+            pc.and_(
+                pc.and_(
+                    pc.is_valid(python_imports["bstart"]), pc.equal(python_imports["kind"], "star")
+                ),
+                pc.equal(python_imports["scope_qualname"], ""),
+            )
+        )
+        for path, bstart, bend in rows(stars, ("path", "bstart", "bend")):
+            self._stars.setdefault(path, []).append(
+                (bstart, span_node_id("IMPORT", path, bstart, bend))
+            )
         part = python_imports.filter(
             pc.and_(
                 pc.is_valid(python_imports["bstart"]), pc.is_valid(python_imports["bound_name"])
@@ -97,10 +110,43 @@ class Resolver:
             self._imports.setdefault((path, scope, bound), []).append((bstart, node_id))
 
     def mro(self, cls: Def) -> list[Def]:
-        """``cls``, then depth-first left-to-right over its bases, each class once."""
+        """The C3 linearization of ``cls`` over its in-repo bases (CONTRACT §13.3); when C3
+        fails (inconsistent order, cycle), depth-first left-to-right, each class once."""
         cached = self._mro.get(cls.node_id)
         if cached is not None:
             return cached
+        c3 = self._c3(cls.node_id, ())
+        if c3 is not None:
+            order = [d for d in (self.idx.by_id.get(i) for i in c3) if isinstance(d, Def)]
+            self._mro[cls.node_id] = order
+            return order
+        return self._dfs(cls)
+
+    def _c3(self, node_id: str, active: tuple[str, ...]) -> list[str] | None:
+        """C3 merge; None on a cycle or an inconsistent hierarchy."""
+        if node_id in active:
+            return None
+        bases = [b for b in self.bases.get(node_id, ()) if isinstance(self.idx.by_id.get(b), Def)]
+        seqs: list[list[str]] = []
+        for b in bases:
+            lin = self._c3(b, (*active, node_id))
+            if lin is None:
+                return None
+            seqs.append(list(lin))
+        seqs.append(list(bases))
+        out = [node_id]
+        while any(seqs):
+            head = next(
+                (s[0] for s in seqs if s and not any(s[0] in other[1:] for other in seqs)),
+                None,
+            )
+            if head is None:
+                return None
+            out.append(head)
+            seqs = [s[1:] if s and s[0] == head else s for s in seqs]
+        return out
+
+    def _dfs(self, cls: Def) -> list[Def]:
         order: list[Def] = []
         seen: set[str] = set()
         stack: list[str] = [cls.node_id]
@@ -141,6 +187,17 @@ class Resolver:
                 target = self.targets.get(chosen)
                 return self.idx.by_id.get(target) if target is not None else None
             return chosen
+        return self._star_binding(path, name)
+
+    def _star_binding(self, path: str, name: str) -> Def | None:
+        """§8.2 star rule: module-level star imports of the file, last first, whose target is a
+        repo MODULE; the first whose module defines ``name`` at its top level wins."""
+        for _, node_id in sorted(self._stars.get(path, ()), reverse=True):
+            target = self.idx.by_id.get(self.targets.get(node_id, ""))
+            if isinstance(target, Module):
+                found = self.idx.defined_last(target.path, "", name)
+                if found is not None:
+                    return found
         return None
 
     def _method_class(self, path: str, scope: str, pos: int) -> Def | None:
@@ -161,7 +218,11 @@ class Resolver:
         through = False
         first = parts[0]
         value: Value | None
-        owner = self._method_class(path, scope, pos) if len(parts) > 1 else None
+        special = first in ("self", "cls", "super()")
+        owner = self._method_class(path, scope, pos) if special else None
+        if owner is not None and len(parts) == 1:
+            # A bare `cls` in a method is the class itself; a bare `self` is nothing.
+            return (owner, True) if first == "cls" else None
         if owner is not None and first in ("self", "cls"):
             value, rest, through = self.member(owner, parts[1]), parts[2:], True
         elif owner is not None and first == "super()":
