@@ -37,7 +37,7 @@ uv:
 # Installs the locked Python dependencies and builds the Rust extension (maturin, release)
 # into an editable install; uv rebuilds it when a cache-key file in pyproject.toml changes.
 sync: uv
-	$(UV) sync --frozen
+	$(UV) sync --frozen --extra legacy
 
 # scip-python, pinned in tools/scip/package-lock.json, installed into tools/scip/node_modules.
 scip:

@@ -20,6 +20,7 @@ from harness.run.manifest import RunManifest, ServedBy
 from harness.run.request import BuildRequest
 from harness.shadow.observation import HarnessFault
 from harness.shadow.runner import ShadowOptions, ShadowOutcome, run_shadow
+from harness.telemetry import SPAN_ROUTE, SPAN_SHADOW, span
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,11 @@ def build_graph_product(request: GraphProductBuildRequest) -> GraphProductBuildR
     """Route and run one build. Raises the serving backend's EngineFailure, nothing else of
     the candidate's."""
     config = request.config if request.config is not None else load_config(env=request.env)
-    route = decide_route(config, request.backend, request.env)
+    with span(SPAN_ROUTE, requested=request.backend) as current:
+        route = decide_route(config, request.backend, request.env)
+        current.set_attributes(
+            {"mode": route.mode, "primary": route.primary, "source": route.source}
+        )
     build_request = BuildRequest(
         repo=request.repo,
         out=request.out,
@@ -94,7 +99,8 @@ def build_graph_product(request: GraphProductBuildRequest) -> GraphProductBuildR
         return GraphProductBuildResult(
             route=route, backend=route.primary, run_dir=request.out, manifest=outcome.manifest
         )
-    shadow = run_shadow(build_request, route.primary, route.candidate, request.shadow)
+    with span(SPAN_SHADOW, primary=route.primary, candidate=route.candidate):
+        shadow = run_shadow(build_request, route.primary, route.candidate, request.shadow)
     if shadow.primary_error is not None:
         raise shadow.primary_error
     manifest = shadow.manifest

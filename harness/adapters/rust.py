@@ -7,11 +7,12 @@ from pathlib import Path
 from typing import Any
 
 from backends.contract.result import PlanReport, RunResult
-from backends.contract.spec import SemanticExecutionSpec
+from backends.contract.spec import SemanticExecutionSpec, spec_hash
 from backends.extract.runner import extract
 from harness.adapters.common import workload_spec
 from harness.run.errors import BackendUnavailable, EngineFailure
 from harness.run.request import BackendBuild, BuildRequest
+from harness.telemetry import SPAN_EXTRACT, SPAN_SEMANTIC, span
 
 NAME = "rust"
 
@@ -63,10 +64,12 @@ class RustAdapter:
 
     def build(self, request: BuildRequest) -> BackendBuild:
         started = time.perf_counter()
-        summary = extract(request.repo, request.out, request.extract)
+        with span(SPAN_EXTRACT, backend=NAME):
+            summary = extract(request.repo, request.out, request.extract)
         extracted = time.perf_counter()
         spec = workload_spec(request.evidence_dir, request.policy)
-        result = self.run_semantics(spec, request.outputs_dir, request.views_dir)
+        with span(SPAN_SEMANTIC, backend=NAME, spec_hash=spec_hash(spec)):
+            result = self.run_semantics(spec, request.outputs_dir, request.views_dir)
         done = time.perf_counter()
         timings = {
             "extract_s": round(extracted - started, 4),

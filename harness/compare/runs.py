@@ -17,6 +17,7 @@ from backends.contract.views import VIEW_CATALOG
 from harness.compare.model import SEVERITY_ORDER, Severity, TableVerdict, worst
 from harness.compare.tables import TableRef, TableRules, compare_table
 from harness.run.manifest import RunManifest, read_manifest
+from harness.telemetry import SPAN_COMPARE, span
 
 STAGES: tuple[str, ...] = ("evidence", "views", "outputs")
 
@@ -90,7 +91,9 @@ def compare_runs(
         for name, key in _tables(stage, run_a, run_b):
             ref_a = pins_a.get((stage, name)) or TableRef(run_a / stage / name)
             ref_b = pins_b.get((stage, name)) or TableRef(run_b / stage / name)
-            verdict = compare_table(stage, name, key, ref_a, ref_b, rules.get(name))
+            with span(SPAN_COMPARE, stage=stage, table=name) as current:
+                verdict = compare_table(stage, name, key, ref_a, ref_b, rules.get(name))
+                current.set_attribute("severity", verdict.severity)
             verdicts.append(verdict)
             if first is None and SEVERITY_ORDER[verdict.severity] >= SEVERITY_ORDER["sev2"]:
                 first = stage

@@ -18,6 +18,7 @@ from harness.report.model import (
     verdict_of,
 )
 from harness.shadow.runner import ShadowOutcome
+from harness.telemetry import record_mismatches
 from harness.versions import versions
 
 
@@ -76,6 +77,7 @@ def assemble(
     expired = [a for a in policy.allow if a.expired(today)]
     counts["sev1"] += len(expired)
     counts["expired_allow_entries"] = len(expired)
+    record_mismatches({k: counts[k] for k in ("sev1", "sev2", "sev3")})
     return ParityReport(
         report_version=REPORT_VERSION,
         generated_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from harness.adapters import adapter
 from harness.run.manifest import RunManifest, ServedBy, build_manifest, write_manifest
 from harness.run.request import BackendBuild, BuildRequest
+from harness.telemetry import SPAN_BUILD, record_stage, record_warnings, span
 
 
 @dataclass(frozen=True)
@@ -26,7 +27,12 @@ def run_build(
     Raises EngineFailure (a coded backend error) or BackendUnavailable.
     """
     started_at = dt.datetime.now(dt.UTC)
-    built = adapter(backend).build(request)
-    manifest = build_manifest(request, built, started_at, served_by)
-    write_manifest(request.out / "run.json", manifest)
+    with span(SPAN_BUILD, backend=backend, repo=str(request.repo)):
+        built = adapter(backend).build(request)
+        manifest = build_manifest(request, built, started_at, served_by)
+        write_manifest(request.out / "run.json", manifest)
+    for stage in ("extract", "semantic", "total"):
+        if f"{stage}_s" in built.timings:
+            record_stage(stage, built.timings[f"{stage}_s"], backend=backend)
+    record_warnings(manifest.warnings_by_code, backend=backend)
     return BuildOutcome(build=built, manifest=manifest)

@@ -250,15 +250,18 @@ def test_report_round_trips_through_json(planted: PreflightReport) -> None:
 
 
 def test_this_repository_has_no_blockers_and_deletes_only_allow_listed_files() -> None:
-    """Pins the project's own result. Today nothing imports hamilton/rustworkx and
-    backends/legacy does not exist yet; when it lands, its files must stay in the deletion
-    set. A legacy dependency declaration or a gateway route to the legacy adapter will then be
-    (correct) blockers: see test_this_repository_keeps_the_legacy_boundary for the invariant
-    that holds in every phase."""
+    """Pins the project's own result: nothing outside the scheduled deletion set (the legacy
+    backend, its adapter, its tests and the `legacy` extra) reaches hamilton, rustworkx or the
+    legacy backend, so a new hidden coupling fails CI."""
     report = scan(Path(__file__).parents[2])
     categories = ("code", "test", "config", "dependency", "entry_point", "ci")
     assert report.blockers_by_category() == dict.fromkeys(categories, ())
-    assert all(in_allow(path, DEFAULT_ALLOW) for path in report.deletion_set)
+    assert all(
+        in_allow(path, DEFAULT_ALLOW) or path in DEFAULT_ALLOW for path in report.deletion_set
+    )
+    assert "harness/adapters/legacy.py" in report.deletion_set
+    assert "pyproject.toml#project.optional-dependencies.legacy" in report.deletion_set
+    assert any(p.startswith("backends/legacy/") for p in report.deletion_set)
     assert not [p for p in report.problems if p.blocking]
 
 
