@@ -50,9 +50,8 @@ def test_a_comparison_emits_one_span_per_table_with_its_severity(tmp_path: Path)
         )
     compare_runs(tmp_path / "a", tmp_path / "b")
     spans = [s for s in EXPORTER.get_finished_spans() if s.name == telemetry.SPAN_COMPARE]
-    tables = {
-        (s.attributes["stage"], s.attributes["table"]): s.attributes["severity"] for s in spans
-    }
+    attrs = [dict(s.attributes or {}) for s in spans]
+    tables = {(a["stage"], a["table"]): a["severity"] for a in attrs}
     assert tables[("outputs", "evidence_summary")] == "ok"
     assert len(spans) == 15  # 10 evidence + 5 outputs (no views on either side)
 
@@ -70,11 +69,13 @@ def test_routing_and_metrics_are_recorded(tmp_path: Path) -> None:
     telemetry.record_warnings({"IMPORT_UNRESOLVED": 3}, backend="legacy")
     telemetry.record_mismatches({"sev1": 0, "sev2": 2})
     (route_span,) = [s for s in EXPORTER.get_finished_spans() if s.name == telemetry.SPAN_ROUTE]
-    assert route_span.attributes["source"] == "kill_switch"
+    assert dict(route_span.attributes or {})["source"] == "kill_switch"
     data = READER.get_metrics_data()
+    assert data is not None
     points = {
         m.name: [
-            dict(p.attributes) | {"value": getattr(p, "value", None)} for p in m.data.data_points
+            dict(p.attributes or {}) | {"value": getattr(p, "value", None)}
+            for p in m.data.data_points
         ]
         for rm in data.resource_metrics
         for sm in rm.scope_metrics
