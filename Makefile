@@ -22,7 +22,7 @@ ACTIONLINT := $(HOME)/.cache/codeanatomy/bin/actionlint
 .PHONY: help setup uv sync scip actionlint lint fmt test test-rust test-py golden bench clean-cache
 
 help:
-	@echo "make golden  - set up everything, then extract evidence from every bundled golden repo"
+	@echo "make golden  - set up everything, then shadow-run both backends on every golden repo"
 	@echo "make test    - set up everything, then run linters, cargo tests and pytest"
 	@echo "make bench   - pytest-benchmark benchmarks (tests/bench)"
 
@@ -73,7 +73,7 @@ test-py: setup
 test: setup lint test-rust test-py
 
 golden: setup
-	$(RUN) codeanatomy golden extract --out $(GOLDEN_OUT) --with-sdists
+	$(RUN) codeanatomy golden shadow --out $(GOLDEN_OUT) --with-sdists
 
 bench: setup
 	$(RUN) pytest tests/bench -o addopts="" --benchmark-only -s -q \

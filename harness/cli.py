@@ -266,6 +266,48 @@ def golden_extract(
         raise typer.Exit(EXIT_INTERNAL)
 
 
+@golden_app.command("shadow")
+def golden_shadow(
+    out: Annotated[Path, typer.Option("--out", help="One shadow run per repo, report/ at OUT/")],
+    with_sdists: Annotated[
+        bool, typer.Option("--with-sdists", help="Also fetch and compare the pinned sdists.")
+    ] = False,
+    json: JsonOpt = False,
+) -> None:
+    """The main job: both backends side by side on every golden repo, compared, reported."""
+    from harness.compare.policy import load_policy
+    from harness.config.load import load_config
+    from harness.exit_codes import EXIT_ENGINE, EXIT_GATE_FAILED
+    from harness.golden.fetch import default_cache_dir as sdist_cache_dir
+    from harness.golden.fetch import fetch_sdists
+    from harness.golden.manifest import load_manifest
+    from harness.run.errors import EngineFailure
+    from harness.shadow.runner import ShadowOptions
+    from harness.shadow.suite import run_suite
+
+    manifest = load_manifest()
+    repos = [manifest.repo_dir(r) for r in manifest.repo]
+    if with_sdists:
+        repos += [f.source_root for f in fetch_sdists(manifest, sdist_cache_dir())]
+    config = load_config()
+    parity = config.config.parity
+    policy = load_policy(config.resolve(parity.policy) if parity.policy else None)
+    try:
+        report, paths = run_suite(
+            repos, out, config, policy, ShadowOptions(rules=policy.rules()), quiet=json
+        )
+    except EngineFailure as exc:
+        err.print(f"[red]{exc.code}[/] (primary {exc.backend}, stage {exc.stage}): {exc.message}")
+        raise typer.Exit(EXIT_ENGINE) from exc
+    if json:
+        _emit_json(report)
+    else:
+        sys.stdout.write(paths["markdown"].read_text(encoding="utf-8"))
+        err.print(f"reports: {paths['html'].parent}")
+    if report.verdict != "pass":
+        raise typer.Exit(EXIT_GATE_FAILED)
+
+
 def main() -> None:
     """Console-script entry point."""
     try:
