@@ -3,11 +3,33 @@
 The compiled module is private: everything callers need is re-exported here with types and
 docstrings. ``ImportError`` from this package means the extension is not built; the gateway
 falls back to the legacy backend in that case (DESIGN §8).
+
+Every engine failure raises a subclass of :class:`EngineError` carrying ``.code`` and
+``.stage`` (from ``backends.contract.codes.ERROR_CODES``) and ``.context`` (a dict); the
+subclass names the stage: :class:`SpecError` (validate), :class:`CompileError`,
+:class:`RegisterError`, :class:`PlanError`, :class:`ExecuteError`, :class:`CommitError`,
+:class:`InternalError` (including a caught engine panic, code ``INTERNAL_PANIC``).
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import msgspec
+
+from backends.contract.result import PlanReport, RunResult, decode_plan_report, decode_run_result
+from backends.contract.spec import SemanticExecutionSpec
 from backends.rust import _engine
+from backends.rust._engine import (
+    CommitError,
+    CompileError,
+    EngineError,
+    ExecuteError,
+    InternalError,
+    PlanError,
+    RegisterError,
+    SpecError,
+)
 
 
 def engine_version() -> str:
@@ -24,8 +46,73 @@ def spec_hash(spec_json: str) -> str:
     return _engine.spec_hash(spec_json)
 
 
+def _spec_json(spec: SemanticExecutionSpec | str) -> str:
+    return spec if isinstance(spec, str) else msgspec.json.encode(spec).decode()
+
+
+def run(
+    spec: SemanticExecutionSpec | str,
+    outputs_dir: Path,
+    views_dir: Path | None = None,
+) -> RunResult:
+    """Compute the spec's outputs and commit each to Delta at ``outputs_dir/<table>``.
+
+    With ``views_dir``, every kept view is also written to ``views_dir/<view>``. Nothing is
+    committed unless every output executed (see the engine's atomicity note). A spec given as
+    text is passed through unchanged (used to test the engine's own validation).
+    Raises an :class:`EngineError` subclass on failure.
+    """
+    text = _engine.run(
+        _spec_json(spec), str(outputs_dir), None if views_dir is None else str(views_dir)
+    )
+    return decode_run_result(text)
+
+
+def plan(spec: SemanticExecutionSpec | str, tier: int) -> PlanReport:
+    """Plan introspection (CONTRACT §12): tier 1 graph counts, tier 2 edges and schedule,
+    tier 3 validation envelopes (needs the spec's input tables to exist)."""
+    return decode_plan_report(_engine.plan(_spec_json(spec), tier))
+
+
+def schema_string_of(table: str) -> str:
+    """The engine's CONTRACT §14 schema string of an evidence table, output table or view.
+
+    Raises ``KeyError`` for an unknown name.
+    """
+    return _engine.schema_string_of(table)
+
+
 # Every export of the compiled module and the facade function that wraps it
 # (tests/unit/test_rust_facade.py fails when an export has no wrapper).
-WRAPPED_EXPORTS: dict[str, str] = {"version": "engine_version", "spec_hash": "spec_hash"}
+WRAPPED_EXPORTS: dict[str, str] = {
+    "version": "engine_version",
+    "spec_hash": "spec_hash",
+    "run": "run",
+    "plan": "plan",
+    "schema_string_of": "schema_string_of",
+    "EngineError": "EngineError",
+    "SpecError": "SpecError",
+    "CompileError": "CompileError",
+    "RegisterError": "RegisterError",
+    "PlanError": "PlanError",
+    "ExecuteError": "ExecuteError",
+    "CommitError": "CommitError",
+    "InternalError": "InternalError",
+}
 
-__all__ = ["WRAPPED_EXPORTS", "engine_version", "spec_hash"]
+__all__ = [
+    "WRAPPED_EXPORTS",
+    "CommitError",
+    "CompileError",
+    "EngineError",
+    "ExecuteError",
+    "InternalError",
+    "PlanError",
+    "RegisterError",
+    "SpecError",
+    "engine_version",
+    "plan",
+    "run",
+    "schema_string_of",
+    "spec_hash",
+]

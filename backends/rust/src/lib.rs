@@ -3,8 +3,16 @@
 //! The Python package `backends.rust` wraps the compiled module `backends.rust._engine`
 //! (built with the `python` feature). Nothing panics across that boundary.
 
+pub mod contract;
+pub mod delta;
+pub mod engine;
+pub mod error;
 pub mod ids;
+pub mod metrics;
+pub mod plan;
+pub mod run;
 pub mod spec;
+pub mod views;
 
 #[cfg(feature = "python")]
 mod python;

@@ -1,6 +1,91 @@
 //! PyO3 boundary: the private module `backends.rust._engine`.
+//!
+//! Every call runs with the GIL released and inside `catch_unwind`: an engine error becomes
+//! the Python exception of its stage (with `.code`, `.stage`, `.context`), a panic becomes
+//! `InternalError` with code INTERNAL_PANIC. Nothing unwinds into Python.
 
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::PathBuf;
+
+use pyo3::create_exception;
+use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
+use pyo3::types::PyDict;
+
+use crate::error::{EngineError as CoreError, EngineResult, ErrorCode, Stage};
+
+create_exception!(
+    _engine,
+    EngineError,
+    PyException,
+    "Base of every engine error: `.code`, `.stage`, `.context` (dict)."
+);
+
+/// Declares one stage exception deriving from the base.
+macro_rules! stage_exception {
+    ($name:ident, $doc:expr) => {
+        create_exception!(_engine, $name, EngineError, $doc);
+    };
+}
+
+stage_exception!(SpecError, "The spec is invalid (stage validate).");
+stage_exception!(CompileError, "The view graph is invalid (stage compile).");
+stage_exception!(
+    RegisterError,
+    "An input cannot be registered (stage register)."
+);
+stage_exception!(PlanError, "A view cannot be planned (stage plan).");
+stage_exception!(ExecuteError, "Executing the plan failed (stage execute).");
+stage_exception!(CommitError, "Committing an output failed (stage commit).");
+stage_exception!(
+    InternalError,
+    "An internal error or a caught panic (stage internal)."
+);
+
+fn to_py_err(py: Python<'_>, e: &CoreError) -> PyErr {
+    let message = e.message.clone();
+    let err = match e.stage() {
+        Stage::Validate => SpecError::new_err(message),
+        Stage::Compile => CompileError::new_err(message),
+        Stage::Register => RegisterError::new_err(message),
+        Stage::Plan => PlanError::new_err(message),
+        Stage::Execute => ExecuteError::new_err(message),
+        Stage::Commit => CommitError::new_err(message),
+        Stage::Internal => InternalError::new_err(message),
+    };
+    let value = err.value(py);
+    let context = py
+        .import("json")
+        .and_then(|json| json.call_method1("loads", (e.context_json(),)))
+        .map(Bound::unbind)
+        .unwrap_or_else(|_| PyDict::new(py).into_any().unbind());
+    // Attribute writes on a fresh exception instance cannot fail in practice; ignore if they do.
+    let _ = value.setattr("code", e.code.as_str());
+    let _ = value.setattr("stage", e.stage().as_str());
+    let _ = value.setattr("context", context);
+    err
+}
+
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into())
+}
+
+/// Run `f` without the GIL, catching panics; map errors to the stage exceptions.
+fn guarded<T: Send>(py: Python<'_>, f: impl FnOnce() -> EngineResult<T> + Send) -> PyResult<T> {
+    let outcome = py.detach(|| catch_unwind(AssertUnwindSafe(f)));
+    let result = match outcome {
+        Ok(r) => r,
+        Err(payload) => Err(CoreError::new(
+            ErrorCode::InternalPanic,
+            format!("the engine panicked: {}", panic_message(payload.as_ref())),
+        )),
+    };
+    result.map_err(|e| to_py_err(py, &e))
+}
 
 #[pyfunction]
 fn version() -> String {
@@ -13,9 +98,67 @@ fn spec_hash(json: &str) -> PyResult<String> {
     crate::spec::spec_hash(json).map_err(|e| pyo3::exceptions::PyValueError::new_err(e.to_string()))
 }
 
+/// Run a spec; returns the RunResult JSON.
+#[pyfunction]
+#[pyo3(signature = (spec_json, outputs_dir, views_dir=None))]
+fn run(
+    py: Python<'_>,
+    spec_json: &str,
+    outputs_dir: &str,
+    views_dir: Option<&str>,
+) -> PyResult<String> {
+    let outputs_dir = PathBuf::from(outputs_dir);
+    let views_dir = views_dir.map(PathBuf::from);
+    guarded(py, || {
+        crate::run::run(spec_json, &outputs_dir, views_dir.as_deref()).map(|v| v.to_string())
+    })
+}
+
+/// Plan introspection of tier 1, 2 or 3; returns the PlanReport JSON.
+#[pyfunction]
+fn plan(py: Python<'_>, spec_json: &str, tier: u8) -> PyResult<String> {
+    guarded(py, || {
+        crate::run::plan(spec_json, tier).map(|v| v.to_string())
+    })
+}
+
+/// CONTRACT §14 schema string of an evidence table, output table or catalogue view.
+#[pyfunction]
+fn schema_string_of(table: &str) -> PyResult<String> {
+    crate::contract::any_schema(table)
+        .map(|s| crate::contract::schema_string(&s))
+        .ok_or_else(|| pyo3::exceptions::PyKeyError::new_err(table.to_owned()))
+}
+
+/// Panics on purpose (tests the boundary): raises InternalError INTERNAL_PANIC.
+#[pyfunction]
+fn _panic_for_test(py: Python<'_>) -> PyResult<()> {
+    guarded(py, || -> EngineResult<()> {
+        panic!("deliberate test panic")
+    })
+}
+
 #[pymodule]
 fn _engine(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = m.py();
     m.add_function(wrap_pyfunction!(version, m)?)?;
     m.add_function(wrap_pyfunction!(spec_hash, m)?)?;
+    m.add_function(wrap_pyfunction!(run, m)?)?;
+    m.add_function(wrap_pyfunction!(plan, m)?)?;
+    m.add_function(wrap_pyfunction!(schema_string_of, m)?)?;
+    m.add_function(wrap_pyfunction!(_panic_for_test, m)?)?;
+    let base = py.get_type::<EngineError>();
+    // Class-level defaults so the attributes exist on the type (stubs declare them).
+    base.setattr("code", "INTERNAL_ERROR")?;
+    base.setattr("stage", "internal")?;
+    base.setattr("context", PyDict::new(py))?;
+    m.add("EngineError", base)?;
+    m.add("SpecError", py.get_type::<SpecError>())?;
+    m.add("CompileError", py.get_type::<CompileError>())?;
+    m.add("RegisterError", py.get_type::<RegisterError>())?;
+    m.add("PlanError", py.get_type::<PlanError>())?;
+    m.add("ExecuteError", py.get_type::<ExecuteError>())?;
+    m.add("CommitError", py.get_type::<CommitError>())?;
+    m.add("InternalError", py.get_type::<InternalError>())?;
     Ok(())
 }

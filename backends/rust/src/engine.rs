@@ -1,0 +1,252 @@
+//! The engine core: a DataFusion session, the registered Delta inputs, and the workload's
+//! views built lazily in schedule order into ONE plan DAG (every view's DataFrame is composed
+//! from its inputs' DataFrames; nothing executes here). Also tier 3 of plan introspection.
+
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock};
+
+use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{Schema, SchemaRef};
+use datafusion::physical_plan::displayable;
+use datafusion::prelude::{DataFrame, SessionConfig, SessionContext};
+use serde_json::{json, Value};
+
+use crate::contract::{self, schema_string};
+use crate::delta;
+use crate::error::{plan_failed, EngineError, EngineResult, ErrorCode};
+use crate::plan::Workload;
+use crate::views::{self, ViewPolicy};
+
+/// One multi-threaded runtime for the process: DataFusion and delta-rs are async.
+pub static RUNTIME: LazyLock<tokio::runtime::Runtime> = LazyLock::new(|| {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("codeanatomy-engine")
+        .build()
+        .expect("the tokio runtime starts")
+});
+
+/// A session for `workload`: `target_partitions` from the policy (0 = DataFusion's default,
+/// the number of cores). String columns are read as `Utf8`, the contract's type, rather than
+/// DataFusion 55's default `Utf8View`.
+pub fn session(workload: &Workload) -> SessionContext {
+    let mut config = SessionConfig::new();
+    if workload.spec.policy.target_partitions > 0 {
+        config = config.with_target_partitions(workload.spec.policy.target_partitions as usize);
+    }
+    config
+        .options_mut()
+        .execution
+        .parquet
+        .schema_force_view_types = false;
+    SessionContext::new_with_config(config)
+}
+
+/// Register every input the kept views read (stage register).
+pub async fn register_inputs(ctx: &SessionContext, workload: &Workload) -> EngineResult<()> {
+    for b in &workload.used_inputs {
+        delta::register_input(ctx, b).await?;
+    }
+    Ok(())
+}
+
+/// The lazily built views of a workload, by name.
+pub struct BuiltViews {
+    pub frames: HashMap<String, DataFrame>,
+}
+
+impl BuiltViews {
+    /// The DataFrame of kept view `name`.
+    pub fn get(&self, name: &str) -> EngineResult<&DataFrame> {
+        self.frames.get(name).ok_or_else(|| {
+            EngineError::new(
+                ErrorCode::InternalError,
+                format!("view {name} was not built"),
+            )
+        })
+    }
+}
+
+/// Whether a planned schema matches the contract: same column names in order and the same
+/// types, where string flavours and list item names are not distinguished. Nullability is not
+/// compared here: non-null contract columns are enforced on every batch (see [`conform`]).
+pub fn schema_matches(actual: &Schema, expected: &Schema) -> bool {
+    delta::schema_differences(actual, expected, false).is_empty()
+}
+
+/// Build every kept view in schedule order (stage plan): PLAN_FAILED when a view cannot be
+/// planned, OUTPUT_SCHEMA_MISMATCH when its planned schema differs from the contract.
+pub async fn build_views(ctx: &SessionContext, workload: &Workload) -> EngineResult<BuiltViews> {
+    let policy = ViewPolicy {
+        use_scip: workload.spec.policy.use_scip,
+        min_confidence_bp: workload.spec.policy.min_confidence_bp,
+    };
+    // A view read by more than one kept view or output is materialized once (`cache()`: an
+    // in-memory table the consumers scan). Inlining it instead would re-plan and re-execute
+    // the whole upstream DAG once per consumer, which grows multiplicatively with depth.
+    let mut consumers: HashMap<String, usize> = HashMap::new();
+    for name in workload.schedule() {
+        for input in workload.view_inputs(name) {
+            *consumers.entry(input).or_default() += 1;
+        }
+    }
+    for output in workload.outputs() {
+        *consumers.entry(output.view.clone()).or_default() += 1;
+    }
+    let mut frames: HashMap<String, DataFrame> = HashMap::new();
+    for name in workload.schedule() {
+        let mut inputs = HashMap::new();
+        for input in workload.view_inputs(name) {
+            let df = match frames.get(&input) {
+                Some(df) => df.clone(),
+                None => ctx
+                    .table(input.as_str())
+                    .await
+                    .map_err(|e| plan_failed(name, e))?,
+            };
+            inputs.insert(input, df);
+        }
+        let mut df =
+            views::build_view(ctx, name, &inputs, &policy).map_err(|e| plan_failed(name, e))?;
+        if name == "evidence_summary" {
+            df = pin_versions(ctx, df, workload).map_err(|e| plan_failed(name, e))?;
+        }
+        let expected = contract::view_def(name)
+            .map(|d| d.arrow_schema())
+            .ok_or_else(|| EngineError::new(ErrorCode::ViewUnknown, format!("view {name}")))?;
+        let actual: Schema = df.schema().as_arrow().clone();
+        if !schema_matches(&actual, &expected) {
+            return Err(EngineError::new(
+                ErrorCode::OutputSchemaMismatch,
+                format!("view {name} plans a schema that differs from the contract"),
+            )
+            .with("view", name.as_str())
+            .with("expected_schema", schema_string(&expected))
+            .with("actual_schema", schema_string(&actual))
+            .with(
+                "differences",
+                delta::schema_differences(&actual, &expected, false),
+            ));
+        }
+        let df = if consumers.get(name).copied().unwrap_or(0) > 1 {
+            df.cache().await.map_err(|e| {
+                EngineError::new(ErrorCode::ExecutionFailed, format!("view {name}: {e}"))
+                    .with("view", name.as_str())
+            })?
+        } else {
+            df
+        };
+        frames.insert(name.clone(), df);
+    }
+    Ok(BuiltViews { frames })
+}
+
+/// `evidence_summary.delta_version` is the pinned version of each input (CONTRACT §6): the
+/// views see DataFrames only, so the engine joins the spec's pins in by `source`.
+fn pin_versions(
+    ctx: &SessionContext,
+    df: DataFrame,
+    workload: &Workload,
+) -> datafusion::error::Result<DataFrame> {
+    use datafusion::arrow::array::{Int64Array, StringArray};
+    use datafusion::arrow::datatypes::{DataType, Field};
+    use datafusion::common::JoinType;
+    use datafusion::prelude::col;
+
+    let inputs = &workload.spec.inputs;
+    let pins = RecordBatch::try_new(
+        Arc::new(Schema::new(vec![
+            Field::new("pin_source", DataType::Utf8, false),
+            Field::new("pin_version", DataType::Int64, true),
+        ])),
+        vec![
+            Arc::new(StringArray::from_iter_values(inputs.iter().map(|b| b.name.as_str()))),
+            Arc::new(Int64Array::from_iter_values(inputs.iter().map(|b| b.delta_version))),
+        ],
+    )?;
+    let columns: Vec<String> = df
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
+    let joined = df.join(
+        ctx.read_batch(pins)?,
+        JoinType::Left,
+        &["source"],
+        &["pin_source"],
+        None,
+    )?;
+    let select = columns
+        .iter()
+        .map(|c| {
+            if c == "delta_version" {
+                col("pin_version").alias("delta_version")
+            } else {
+                col(c.as_str())
+            }
+        })
+        .collect::<Vec<_>>();
+    joined.select(select)
+}
+
+/// Cast a batch to the contract schema of its view (same columns in order): string flavours
+/// to `Utf8`, nullability as the contract says. EXECUTION_FAILED when a non-null contract
+/// column holds a null (arrow refuses the batch).
+pub fn conform(view: &str, batch: &RecordBatch, schema: &SchemaRef) -> EngineResult<RecordBatch> {
+    let columns = schema
+        .fields()
+        .iter()
+        .zip(batch.columns())
+        .map(|(field, col)| {
+            if col.data_type() == field.data_type() {
+                Ok(col.clone())
+            } else {
+                cast(col, field.data_type())
+            }
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| crate::error::execution_failed(view, e))?;
+    RecordBatch::try_new(schema.clone(), columns).map_err(|e| {
+        EngineError::new(
+            ErrorCode::ExecutionFailed,
+            format!("view {view} produced rows that break its contract schema: {e}"),
+        )
+        .with("view", view)
+    })
+}
+
+/// Tier 3 validation envelopes, one per kept view in schedule order.
+pub async fn validation(
+    ctx: &SessionContext,
+    workload: &Workload,
+    built: &BuiltViews,
+) -> EngineResult<Value> {
+    let mut checks = Vec::new();
+    for name in workload.schedule() {
+        let df = built.get(name)?;
+        let expected = contract::view_def(name)
+            .map(|d| d.arrow_schema())
+            .unwrap_or_else(|| Arc::new(Schema::empty()));
+        let actual: Schema = df.schema().as_arrow().clone();
+        let logical = df
+            .clone()
+            .into_optimized_plan()
+            .map_err(|e| plan_failed(name, e))?;
+        let physical = ctx
+            .state()
+            .create_physical_plan(&logical)
+            .await
+            .map_err(|e| plan_failed(name, e))?;
+        checks.push(json!({
+            "view": name,
+            "schema_ok": schema_matches(&actual, &expected),
+            "expected_schema": schema_string(&expected),
+            "actual_schema": schema_string(&actual),
+            "logical_plan": logical.display_indent().to_string(),
+            "physical_plan": displayable(physical.as_ref()).indent(true).to_string(),
+        }));
+    }
+    Ok(Value::Array(checks))
+}

@@ -1,0 +1,202 @@
+//! `run` and `plan`: the engine's two entry points, from spec JSON to result JSON.
+//!
+//! Atomicity guarantee of `run`: every output (and every `views_dir` view) is planned and
+//! executed to completion, its record batches staged in memory and checked against the
+//! contract schema, BEFORE the first commit. So a spec, register, plan or execution error
+//! leaves every output table exactly as it was. Commits then happen one Delta table at a
+//! time; each commit is atomic (a reader sees the old or the new version, never a partial
+//! one). Should a commit itself fail (e.g. disk full), tables committed before it in this
+//! run keep their new version: the COMMIT_FAILED error lists them in `context.committed`.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Instant;
+
+use datafusion::arrow::array::RecordBatch;
+use datafusion::physical_plan::{collect, ExecutionPlan};
+use datafusion::prelude::SessionContext;
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+use crate::contract;
+use crate::delta;
+use crate::engine::{self, BuiltViews, RUNTIME};
+use crate::error::{execution_failed, plan_failed, EngineError, EngineResult, ErrorCode};
+use crate::metrics;
+use crate::plan::{self, Workload};
+use crate::spec;
+
+/// Validate and compile a spec document (stages validate and compile).
+pub fn compile(spec_json: &str) -> EngineResult<Workload> {
+    plan::compile(spec::decode_spec(spec_json)?)
+}
+
+/// `PlanReport` JSON of tier 1, 2 or 3. Tier 3 registers the inputs and plans every kept view.
+pub fn plan(spec_json: &str, tier: u8) -> EngineResult<Value> {
+    if !(1..=3).contains(&tier) {
+        return Err(EngineError::new(
+            ErrorCode::SpecInvalid,
+            format!("plan tier {tier} does not exist (1, 2 or 3)"),
+        )
+        .with("tier", tier));
+    }
+    let workload = compile(spec_json)?;
+    let mut report = workload.plan_report(tier);
+    if tier == 3 {
+        report["validation"] = RUNTIME.block_on(async {
+            let ctx = engine::session(&workload);
+            engine::register_inputs(&ctx, &workload).await?;
+            let built = engine::build_views(&ctx, &workload).await?;
+            engine::validation(&ctx, &workload, &built).await
+        })?;
+    }
+    Ok(report)
+}
+
+/// One executed view: its conformed batches and the executed physical plan.
+struct Executed {
+    batches: Vec<RecordBatch>,
+    plan: Arc<dyn ExecutionPlan>,
+}
+
+impl Executed {
+    fn rows(&self) -> usize {
+        self.batches.iter().map(RecordBatch::num_rows).sum()
+    }
+}
+
+async fn execute_view(
+    ctx: &SessionContext,
+    built: &BuiltViews,
+    name: &str,
+) -> EngineResult<Executed> {
+    let df = built.get(name)?.clone();
+    let plan = df
+        .create_physical_plan()
+        .await
+        .map_err(|e| plan_failed(name, e))?;
+    let raw = collect(plan.clone(), ctx.task_ctx())
+        .await
+        .map_err(|e| execution_failed(name, e))?;
+    let schema = contract::view_def(name)
+        .map(|d| d.arrow_schema())
+        .ok_or_else(|| EngineError::new(ErrorCode::InternalError, format!("view {name}")))?;
+    let batches = raw
+        .iter()
+        .map(|b| engine::conform(name, b, &schema))
+        .collect::<EngineResult<Vec<_>>>()?;
+    Ok(Executed { batches, plan })
+}
+
+fn secs(since: Instant) -> f64 {
+    since.elapsed().as_secs_f64()
+}
+
+/// Run a spec: outputs committed under `outputs_dir/<table>`, every kept view under
+/// `views_dir/<view>` when given. Returns the `RunResult` JSON value.
+pub fn run(spec_json: &str, outputs_dir: &Path, views_dir: Option<&Path>) -> EngineResult<Value> {
+    let workload = compile(spec_json)?;
+    RUNTIME.block_on(run_workload(&workload, outputs_dir, views_dir))
+}
+
+async fn run_workload(
+    workload: &Workload,
+    outputs_dir: &Path,
+    views_dir: Option<&Path>,
+) -> EngineResult<Value> {
+    let mut timings = BTreeMap::new();
+    let ctx = engine::session(workload);
+
+    let t = Instant::now();
+    engine::register_inputs(&ctx, workload).await?;
+    timings.insert("register_s", secs(t));
+
+    let t = Instant::now();
+    let built = engine::build_views(&ctx, workload).await?;
+    timings.insert("plan_s", secs(t));
+
+    // Execute everything before committing anything (see the module doc).
+    let t = Instant::now();
+    let mut executed: BTreeMap<String, Executed> = BTreeMap::new();
+    let mut to_execute: Vec<String> = workload.outputs().iter().map(|o| o.view.clone()).collect();
+    if views_dir.is_some() {
+        to_execute.extend(workload.schedule().cloned());
+    }
+    let mut metric_rows = Vec::new();
+    for name in to_execute {
+        if executed.contains_key(&name) {
+            continue;
+        }
+        let ex = execute_view(&ctx, &built, &name).await?;
+        executed.insert(name, ex);
+    }
+    for o in workload.outputs() {
+        metrics::operator_metrics(&o.table, &executed[&o.view].plan, &mut metric_rows);
+    }
+    timings.insert("execute_s", secs(t));
+
+    let view_rows: BTreeMap<String, usize> = executed
+        .iter()
+        .map(|(k, v)| (k.clone(), v.rows()))
+        .collect();
+
+    // Semantic warnings: the diagnostics view's semantic rows, when the workload keeps it.
+    let t = Instant::now();
+    let mut warnings = Vec::new();
+    if workload.schedule().any(|v| v == "diagnostics") {
+        if !executed.contains_key("diagnostics") {
+            let ex = execute_view(&ctx, &built, "diagnostics").await?;
+            executed.insert("diagnostics".into(), ex);
+        }
+        warnings = metrics::semantic_warnings(&executed["diagnostics"].batches);
+    }
+    timings.insert("semantic_s", secs(t));
+
+    let t = Instant::now();
+    let mut committed: Vec<String> = Vec::new();
+    let commit_failed =
+        |e: EngineError, committed: &[String]| e.with("committed", committed.to_vec());
+    let mut outputs = Vec::new();
+    for o in workload.outputs() {
+        let ex = &executed[&o.view];
+        let schema = contract::output_schema(&o.table)
+            .ok_or_else(|| EngineError::new(ErrorCode::InternalError, o.table.clone()))?;
+        let dir = outputs_dir.join(&o.table);
+        let version = delta::commit_batches(&dir, schema.clone(), ex.batches.clone())
+            .await
+            .map_err(|e| commit_failed(e, &committed))?;
+        committed.push(dir.to_string_lossy().into());
+        outputs.push(json!({
+            "table": o.table,
+            "uri": dir.to_string_lossy(),
+            "delta_version": version,
+            "rows": ex.rows(),
+            "schema_hash": contract::schema_hash(&schema),
+        }));
+    }
+    if let Some(vdir) = views_dir {
+        for name in workload.schedule() {
+            let ex = &executed[name];
+            let schema = contract::view_def(name)
+                .map(|d| d.arrow_schema())
+                .ok_or_else(|| EngineError::new(ErrorCode::InternalError, name.clone()))?;
+            let dir = vdir.join(name);
+            delta::commit_batches(&dir, schema, ex.batches.clone())
+                .await
+                .map_err(|e| commit_failed(e, &committed))?;
+            committed.push(dir.to_string_lossy().into());
+        }
+    }
+    timings.insert("commit_s", secs(t));
+
+    Ok(json!({
+        "backend": "rust",
+        "engine_version": crate::version_string(),
+        "spec_hash": workload.spec_hash,
+        "outputs": outputs,
+        "warnings": warnings,
+        "metrics": metric_rows,
+        "view_rows": view_rows,
+        "timings": timings,
+    }))
+}

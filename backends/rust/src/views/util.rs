@@ -1,0 +1,192 @@
+//! DataFrame helpers shared by the views: input normalization, schema conformance,
+//! deterministic "first row per key" and column renaming for joins.
+
+use std::sync::Arc;
+
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::common::{plan_err, Result, ScalarValue};
+use datafusion::functions_window::expr_fn::row_number;
+use datafusion::logical_expr::{ExprFunctionExt, JoinType, SortExpr};
+use datafusion::prelude::{cast, col, lit, DataFrame, Expr};
+
+use super::udf::{as_non_null, as_nullable};
+
+/// Name of the helper column `first_by` adds and removes.
+const RN: &str = "__rn";
+
+/// An unqualified column reference (no identifier parsing).
+pub fn c(name: &str) -> Expr {
+    Expr::Column(datafusion::common::Column::new_unqualified(name))
+}
+
+/// A typed null literal.
+pub fn null_of(t: DataType) -> Expr {
+    lit(ScalarValue::try_from(&t).unwrap_or(ScalarValue::Null))
+}
+/// Typed null Utf8 / Int64 / Int32.
+pub fn null_str() -> Expr {
+    null_of(DataType::Utf8)
+}
+pub fn null_i64() -> Expr {
+    null_of(DataType::Int64)
+}
+pub fn null_i32() -> Expr {
+    null_of(DataType::Int32)
+}
+
+fn normal_type(t: &DataType) -> DataType {
+    match t {
+        DataType::Utf8View | DataType::LargeUtf8 => DataType::Utf8,
+        DataType::List(f) | DataType::LargeList(f) | DataType::ListView(f) => DataType::List(
+            Arc::new(Field::new("item", normal_type(f.data_type()), true)),
+        ),
+        other => other.clone(),
+    }
+}
+
+/// Evidence as read from Delta may use view/large string types; every view works on Utf8.
+pub fn norm(df: DataFrame) -> Result<DataFrame> {
+    let fields: Vec<(String, DataType)> = df
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| (f.name().clone(), f.data_type().clone()))
+        .collect();
+    if fields.iter().all(|(_, t)| normal_type(t) == *t) {
+        return Ok(df);
+    }
+    let exprs: Vec<Expr> = fields
+        .iter()
+        .map(|(n, t)| {
+            let e = c(n);
+            if normal_type(t) == *t {
+                e.alias(n)
+            } else {
+                cast(e, normal_type(t)).alias(n)
+            }
+        })
+        .collect();
+    df.select(exprs)
+}
+
+/// Project `df` onto exactly `schema`: names, order, types and nullability.
+pub fn conform(df: DataFrame, schema: &Schema) -> Result<DataFrame> {
+    let mut exprs = Vec::with_capacity(schema.fields().len());
+    for f in schema.fields() {
+        let Ok(src) = df.schema().field_with_unqualified_name(f.name()) else {
+            return plan_err!("view output lacks column {}", f.name());
+        };
+        let mut e = c(f.name());
+        if src.data_type() != f.data_type() {
+            e = cast(e, f.data_type().clone());
+        }
+        if src.is_nullable() != f.is_nullable() {
+            e = if f.is_nullable() {
+                as_nullable(e)
+            } else {
+                as_non_null(e)
+            };
+        }
+        exprs.push(e.alias(f.name()));
+    }
+    df.select(exprs)
+}
+
+/// Keep the first row of each `partition` group by `order` (a total order must be given by the
+/// caller so the result does not depend on partitioning).
+pub fn first_by(df: DataFrame, partition: Vec<Expr>, order: Vec<SortExpr>) -> Result<DataFrame> {
+    let names: Vec<String> = df
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
+    let rn = row_number()
+        .partition_by(partition)
+        .order_by(order)
+        .build()?
+        .alias(RN);
+    let df = df.window(vec![rn])?.filter(col(RN).eq(lit(1u64)))?;
+    df.select(names.iter().map(|n| c(n)).collect::<Vec<_>>())
+}
+
+/// Ascending / descending sort keys (nulls last).
+pub fn asc(e: Expr) -> SortExpr {
+    e.sort(true, false)
+}
+pub fn desc(e: Expr) -> SortExpr {
+    e.sort(false, false)
+}
+
+/// Select `(expr, name)` pairs.
+pub fn sel(df: DataFrame, cols: Vec<(Expr, &str)>) -> Result<DataFrame> {
+    df.select(
+        cols.into_iter()
+            .map(|(e, n)| e.alias(n))
+            .collect::<Vec<_>>(),
+    )
+}
+
+/// Inner/left/semi/anti equi-join on pairs of column names (columns must not clash).
+pub fn join(
+    left: DataFrame,
+    right: DataFrame,
+    how: JoinType,
+    on: &[(&str, &str)],
+    filter: Option<Expr>,
+) -> Result<DataFrame> {
+    let l: Vec<&str> = on.iter().map(|p| p.0).collect();
+    let r: Vec<&str> = on.iter().map(|p| p.1).collect();
+    left.join(right, how, &l, &r, filter)
+}
+
+/// Union of frames with identical column names (by position).
+pub fn union_all(frames: Vec<DataFrame>) -> Result<DataFrame> {
+    let mut it = frames.into_iter();
+    let Some(mut acc) = it.next() else {
+        return plan_err!("union of no frames");
+    };
+    for f in it {
+        acc = acc.union(f)?;
+    }
+    Ok(acc)
+}
+
+static RECURSION_IDS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// A recursive query (`WITH RECURSIVE ... UNION ALL`): `base` rows, then `step(work)` applied
+/// to the rows of the previous iteration until a step yields no rows. `step` must return the
+/// columns of `base` in order. Each iteration reads only the previous one, so the plan stays
+/// linear in size whatever the depth.
+pub fn recursive(
+    base: DataFrame,
+    step: impl FnOnce(DataFrame) -> Result<DataFrame>,
+) -> Result<DataFrame> {
+    use datafusion::catalog::cte_worktable::CteWorkTable;
+    use datafusion::datasource::provider_as_source;
+    use datafusion::logical_expr::LogicalPlanBuilder;
+    let n = RECURSION_IDS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let name = format!("__rec{n}");
+    let names: Vec<String> = base
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
+    let schema = Arc::new(Schema::new(
+        base.schema()
+            .fields()
+            .iter()
+            .map(|f| f.as_ref().clone().with_nullable(true))
+            .collect::<Vec<_>>(),
+    ));
+    let (state, base_plan) = base.into_parts();
+    let source = provider_as_source(Arc::new(CteWorkTable::new(&name, schema)));
+    let work = LogicalPlanBuilder::scan(name.clone(), source, None)?.build()?;
+    let stepped = step(DataFrame::new(state.clone(), work))?;
+    let stepped = stepped.select(names.iter().map(|n| c(n)).collect::<Vec<_>>())?;
+    let plan = LogicalPlanBuilder::from(base_plan)
+        .to_recursive_query(name, stepped.into_unoptimized_plan(), false)?
+        .build()?;
+    Ok(DataFrame::new(state, plan))
+}
