@@ -83,21 +83,10 @@ class Resolver:
         self.bases = bases
         self._mro: dict[str, list[Def]] = {}
         self._imports: dict[tuple[str, str, str], list[tuple[int, str]]] = {}
-        self._stars: dict[str, list[tuple[int, str]]] = {}
+        self._stars: dict[tuple[str, str, str], list[tuple[int, Def]]] = {}
         if python_imports is None:
             return
-        stars = python_imports.filter(
-            pc.and_(
-                pc.and_(
-                    pc.is_valid(python_imports["bstart"]), pc.equal(python_imports["kind"], "star")
-                ),
-                pc.equal(python_imports["scope_qualname"], ""),
-            )
-        )
-        for path, bstart, bend in rows(stars, ("path", "bstart", "bend")):
-            self._stars.setdefault(path, []).append(
-                (bstart, span_node_id("IMPORT", path, bstart, bend))
-            )
+        self._star_candidates(python_imports)
         part = python_imports.filter(
             pc.and_(
                 pc.is_valid(python_imports["bstart"]), pc.is_valid(python_imports["bound_name"])
@@ -179,6 +168,7 @@ class Resolver:
                 (d.bstart, d) for d in self.idx.defined(path, s, name)
             ]
             candidates += self._imports.get((path, s, name), [])
+            candidates += self._stars.get((path, s, name), [])
             if not candidates:
                 continue
             before = [c for c in candidates if c[0] < pos]
@@ -187,18 +177,39 @@ class Resolver:
                 target = self.targets.get(chosen)
                 return self.idx.by_id.get(target) if target is not None else None
             return chosen
-        return self._star_binding(path, name)
-
-    def _star_binding(self, path: str, name: str) -> Def | None:
-        """§8.2 star rule: module-level star imports of the file, last first, whose target is a
-        repo MODULE; the first whose module defines ``name`` at its top level wins."""
-        for _, node_id in sorted(self._stars.get(path, ()), reverse=True):
-            target = self.idx.by_id.get(self.targets.get(node_id, ""))
-            if isinstance(target, Module):
-                found = self.idx.defined_last(target.path, "", name)
-                if found is not None:
-                    return found
         return None
+
+    def _star_candidates(self, python_imports: pa.Table) -> None:
+        """§8.2 star rule: ``from M import *`` in scope S binds, at the import's position, each
+        top-level CLASS/FUNCTION name of M listed in M's literal ``__all__`` (or, without one,
+        not starting with ``_``), to the last such definition by bstart."""
+        stars = python_imports.filter(
+            pc.and_(
+                pc.and_(
+                    pc.is_valid(python_imports["bstart"]),
+                    pc.equal(python_imports["kind"], "star"),
+                ),
+                pc.and_(
+                    pc.is_in(python_imports["target_kind"], pa.array(["module", "package"])),
+                    pc.is_valid(python_imports["resolved_path"]),
+                ),
+            )
+        )
+        top: dict[str, dict[str, Def]] = {}
+        for d in self.idx.defs:
+            if d.scope == "" and d.name is not None:
+                best = top.setdefault(d.path, {}).get(d.name)
+                if best is None or d.bstart > best.bstart:
+                    top[d.path][d.name] = d
+        for path, scope, target, bstart in rows(
+            stars, ("path", "scope_qualname", "resolved_path", "bstart")
+        ):
+            exported = self.idx.module_all.get(target)
+            for name, d in top.get(target, {}).items():
+                if (exported is not None and name in exported) or (
+                    exported is None and not name.startswith("_")
+                ):
+                    self._stars.setdefault((path, scope, name), []).append((bstart, d))
 
     def _method_class(self, path: str, scope: str, pos: int) -> Def | None:
         """The class ``C`` when ``scope`` is a function directly in class ``C`` of the file."""

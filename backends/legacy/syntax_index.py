@@ -6,6 +6,7 @@ resolution rules stay linear in the number of rows.
 
 from __future__ import annotations
 
+import json
 from bisect import bisect_right
 from dataclasses import dataclass
 from typing import Any
@@ -93,6 +94,8 @@ class SyntaxIndex:
         self.defs: list[Def] = []
         self.by_id: dict[str, Def | Module] = {}
         self.winner: dict[str, str] = {}
+        # path -> the module's literal ``__all__`` (None when it has none).
+        self.module_all: dict[str, list[str] | None] = {}
         names = (
             "path",
             "ordinal",
@@ -111,6 +114,10 @@ class SyntaxIndex:
             if kind == "module":
                 if path in self.modules:
                     continue
+                exported = json.loads(detail).get("all") if detail else None
+                self.module_all[path] = (
+                    [str(n) for n in exported] if isinstance(exported, list) else None
+                )
                 node_id = span_node_id("MODULE", path, span[0], span[1])
                 mod = Module(node_id, path, self.module_of.get(path), span, source)
                 self.modules[path] = mod

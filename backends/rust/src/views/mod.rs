@@ -6,8 +6,12 @@
 //! rules are recursive queries (see `resolve`).
 
 mod base;
+mod calls;
 mod cpg;
+mod diagnostics;
 mod edges;
+mod lookup;
+mod mro;
 mod nodes;
 mod resolve;
 pub mod udf;
@@ -78,7 +82,7 @@ pub fn build_view(
         "external_nodes" => nodes::external_nodes(&i.get("python_external")?)?,
         "name_ref_nodes" => nodes::name_ref_nodes(&i.get("ast")?, &i.get("reference_edges")?)?,
         "diagnostic_nodes" => nodes::diagnostic_nodes(&i.get("diagnostics")?)?,
-        "span_conflicts" => cpg::span_conflicts(
+        "span_conflicts" => diagnostics::span_conflicts(
             &i.get("syntax")?,
             &i.get("ast")?,
             &i.get("cst")?,
@@ -97,9 +101,9 @@ pub fn build_view(
             &i.get("inherit_edges")?,
         )?,
         "call_edges" => {
-            edges::call_edges(&resolve::World::new(&i, true)?, &i.get("scip")?, policy)?
+            calls::call_edges(&resolve::World::new(&i, true)?, &i.get("scip")?, policy)?
         }
-        "reference_edges" => edges::reference_edges(
+        "reference_edges" => calls::reference_edges(
             &resolve::World::new(&i, true)?,
             &i.get("ast")?,
             &i.get("scip")?,
@@ -112,7 +116,7 @@ pub fn build_view(
             &i.get("ast")?,
             &i.get("reference_edges")?,
         )?,
-        "diagnostics" => cpg::diagnostics(&i)?,
+        "diagnostics" => diagnostics::diagnostics(&i)?,
         "cpg_nodes" => cpg::union_views(
             &i,
             &[

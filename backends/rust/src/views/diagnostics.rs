@@ -1,0 +1,293 @@
+//! The `span_conflicts` and `diagnostics` views (§13.4).
+
+use super::base::{source_rows, syntax_errors, SYNTAX_SOURCES};
+use super::udf::{json_quote, stable_id};
+use super::util::{asc, c, join, null_i64, sel, union_all};
+use super::Inputs;
+use datafusion::arrow::datatypes::DataType;
+use datafusion::common::Result;
+use datafusion::functions::expr_fn::concat;
+use datafusion::functions_aggregate::expr_fn::count;
+use datafusion::functions_aggregate::min_max::max_udaf;
+use datafusion::functions_window::expr_fn::row_number;
+use datafusion::logical_expr::expr::WindowFunction;
+use datafusion::logical_expr::{ExprFunctionExt, JoinType};
+use datafusion::prelude::{cast, lit, when, DataFrame, Expr};
+
+/// An integer column as decimal text.
+pub fn txt(e: Expr) -> Expr {
+    cast(e, DataType::Utf8)
+}
+
+fn diag_id(code: Expr, path: Expr, b: Expr, e: Expr, source: Expr, ordinal: Expr) -> Expr {
+    stable_id(lit("DIAGNOSTIC"), vec![code, path, b, e, source, ordinal])
+}
+
+/// Stage of each registered warning code (codes.py `WARNING_CODES`).
+const CODE_STAGES: [(&str, &str); 20] = [
+    ("SCAN_SYMLINK_ESCAPE", "scan"),
+    ("SCAN_SYMLINK_LOOP", "scan"),
+    ("SCAN_UNREADABLE", "scan"),
+    ("SCAN_BINARY_FILE", "scan"),
+    ("SCAN_DECODE_ERROR", "scan"),
+    ("SCAN_EMPTY_FILE", "scan"),
+    ("EXTRACT_SYNTAX_ERROR", "extract"),
+    ("EXTRACT_PARTIAL_PARSE", "extract"),
+    ("EXTRACT_RECURSION_LIMIT", "extract"),
+    ("EXTRACT_WORKER_CRASHED", "extract"),
+    ("EXTRACT_TIMEOUT", "extract"),
+    ("EXTRACT_FAILED", "extract"),
+    ("EXTRACT_SPAN_UNMAPPED", "extract"),
+    ("SCIP_UNAVAILABLE", "extract"),
+    ("SCIP_FAILED", "extract"),
+    ("SCIP_DOCUMENT_SKIPPED", "extract"),
+    ("IMPORT_UNRESOLVED", "extract"),
+    ("IMPORT_SOURCES_DISAGREE", "extract"),
+    ("SEM_SPAN_CONFLICT", "normalize"),
+    ("SEM_MISSING_EVIDENCE", "normalize"),
+];
+
+/// Tables whose emptiness yields `SEM_MISSING_EVIDENCE`, in contract order.
+const MISSING_CHECKED: [&str; 6] = ["ast", "cst", "tree_sitter", "bytecode", "symtable", "scip"];
+
+/// DIAGNOSTICS columns from `(expr, name)` pairs in contract order.
+#[allow(clippy::too_many_arguments)]
+fn diag_frame(
+    df: DataFrame,
+    id: Expr,
+    code: Expr,
+    severity: Expr,
+    stage: Expr,
+    source: Expr,
+    path: Expr,
+    bstart: Expr,
+    bend: Expr,
+    message: Expr,
+    context: Expr,
+) -> Result<DataFrame> {
+    sel(
+        df,
+        vec![
+            (id, "diagnostic_id"),
+            (code, "code"),
+            (severity, "severity"),
+            (stage, "stage"),
+            (source, "source"),
+            (path, "path"),
+            (bstart, "bstart"),
+            (bend, "bend"),
+            (message, "message"),
+            (context, "context"),
+        ],
+    )
+}
+
+/// `SEM_SPAN_CONFLICT` rows (§13.4).
+pub fn span_conflicts(
+    syntax: &DataFrame,
+    ast: &DataFrame,
+    cst: &DataFrame,
+    ts: &DataFrame,
+    diag: &DataFrame,
+) -> Result<DataFrame> {
+    let def_kinds = || vec![lit("class"), lit("function"), lit("lambda")];
+    let w = sel(
+        syntax
+            .clone()
+            .filter(c("kind").in_list(def_kinds(), false))?,
+        vec![
+            (c("path"), "w_path"),
+            (c("ordinal"), "w_ordinal"),
+            (c("kind"), "w_kind"),
+            (c("qualname"), "w_q"),
+            (c("bstart"), "w_b"),
+            (c("bend"), "w_e"),
+            (c("source"), "w_source"),
+        ],
+    )?;
+    let mut others = Vec::new();
+    for (rank, (src, df)) in SYNTAX_SOURCES.iter().zip([ast, cst, ts]).enumerate() {
+        let rows = source_rows(df, src)?.filter(
+            c("kind")
+                .in_list(def_kinds(), false)
+                .and(c("bstart").is_not_null()),
+        )?;
+        others.push(sel(
+            rows,
+            vec![
+                (c("path"), "o_path"),
+                (c("kind"), "o_kind"),
+                (c("qualname"), "o_q"),
+                (c("bstart"), "o_b"),
+                (c("bend"), "o_e"),
+                (c("ordinal"), "o_ordinal"),
+                (lit(*src), "o_src"),
+                (lit(rank as i64), "o_rank"),
+            ],
+        )?);
+    }
+    let o = join(
+        union_all(others)?,
+        syntax_errors(diag)?,
+        JoinType::LeftAnti,
+        &[("o_path", "e_path"), ("o_src", "e_source")],
+        None,
+    )?;
+    let j = join(
+        w,
+        o,
+        JoinType::Inner,
+        &[("w_path", "o_path"), ("w_kind", "o_kind"), ("w_q", "o_q")],
+        Some(c("o_src").not_eq(c("w_source"))),
+    )?;
+    let part = vec![c("w_path"), c("w_ordinal"), c("o_src")];
+    let same =
+        when(c("o_b").eq(c("w_b")).and(c("o_e").eq(c("w_e"))), lit(1i64)).otherwise(lit(0i64))?;
+    let j = j.window(vec![
+        Expr::from(WindowFunction::new(max_udaf(), vec![same]))
+            .partition_by(part.clone())
+            .build()?
+            .alias("x_same"),
+        row_number()
+            .partition_by(part)
+            .order_by(vec![asc(c("o_ordinal"))])
+            .build()?
+            .alias("x_rn"),
+    ])?;
+    let j = j.filter(c("x_same").eq(lit(0i64)).and(c("x_rn").eq(lit(1u64))))?;
+    let j = j.window(vec![row_number()
+        .partition_by(vec![c("w_path")])
+        .order_by(vec![
+            asc(c("w_b")),
+            asc(c("w_e")),
+            asc(c("o_rank")),
+            asc(c("w_ordinal")),
+        ])
+        .build()?
+        .alias("x_ord")])?;
+    let j = j.with_column("x_ord", cast(c("x_ord"), DataType::Int64) - lit(1i64))?;
+    let message = concat(vec![
+        c("w_kind"),
+        lit(" "),
+        c("w_q"),
+        lit(" spans "),
+        c("w_source"),
+        lit(" ["),
+        txt(c("w_b")),
+        lit(","),
+        txt(c("w_e")),
+        lit(") but "),
+        c("o_src"),
+        lit(" ["),
+        txt(c("o_b")),
+        lit(","),
+        txt(c("o_e")),
+        lit(")"),
+    ]);
+    let context = concat(vec![
+        lit("{\"kind\":"),
+        json_quote(c("w_kind")),
+        lit(",\"other\":"),
+        json_quote(c("o_src")),
+        lit(",\"other_bend\":"),
+        txt(c("o_e")),
+        lit(",\"other_bstart\":"),
+        txt(c("o_b")),
+        lit(",\"qualname\":"),
+        json_quote(c("w_q")),
+        lit(",\"winner\":"),
+        json_quote(c("w_source")),
+        lit("}"),
+    ]);
+    diag_frame(
+        j,
+        diag_id(
+            lit("SEM_SPAN_CONFLICT"),
+            c("w_path"),
+            c("w_b"),
+            c("w_e"),
+            lit("semantic"),
+            c("x_ord"),
+        ),
+        lit("SEM_SPAN_CONFLICT"),
+        lit("warning"),
+        lit("normalize"),
+        lit("semantic"),
+        c("w_path"),
+        c("w_b"),
+        c("w_e"),
+        message,
+        context,
+    )
+}
+
+fn stage_of(code: Expr) -> Result<Expr> {
+    let mut it = CODE_STAGES.iter();
+    let (c0, s0) = it.next().copied().unwrap_or(("", "extract"));
+    let mut case = when(code.clone().eq(lit(c0)), lit(s0));
+    for (cd, st) in it {
+        case = case.when(code.clone().eq(lit(*cd)), lit(*st));
+    }
+    case.otherwise(lit("extract"))
+}
+
+/// `diagnostics`: Stage-0 rows, span conflicts, SEM_MISSING_EVIDENCE (§13.4).
+pub fn diagnostics(i: &Inputs<'_>) -> Result<DataFrame> {
+    let ed = i.get("extract_diagnostics")?;
+    let stage0 = diag_frame(
+        ed,
+        diag_id(
+            c("code"),
+            c("path"),
+            c("bstart"),
+            c("bend"),
+            c("extractor"),
+            c("ordinal"),
+        ),
+        c("code"),
+        c("severity"),
+        stage_of(c("code"))?,
+        c("extractor"),
+        c("path"),
+        c("bstart"),
+        c("bend"),
+        c("message"),
+        c("detail"),
+    )?;
+    let conflicts = i.get("span_conflicts")?;
+    let ok = i
+        .get("repo_scan")?
+        .filter(c("status").eq(lit("ok")).and(c("is_python")))?
+        .aggregate(vec![], vec![count(lit(1i64)).alias("k_ok")])?
+        .with_column("k_key", lit(1i64))?;
+    let mut frames = vec![stage0, conflicts];
+    for (idx, t) in MISSING_CHECKED.iter().enumerate() {
+        let n = i
+            .get(t)?
+            .aggregate(vec![], vec![count(lit(1i64)).alias("k_n")])?
+            .with_column("k_key2", lit(1i64))?;
+        let j = join(n, ok.clone(), JoinType::Inner, &[("k_key2", "k_key")], None)?
+            .filter(c("k_n").eq(lit(0i64)).and(c("k_ok").gt(lit(0i64))))?;
+        frames.push(diag_frame(
+            j,
+            diag_id(
+                lit("SEM_MISSING_EVIDENCE"),
+                lit(""),
+                null_i64(),
+                null_i64(),
+                lit("semantic"),
+                lit(idx as i64),
+            ),
+            lit("SEM_MISSING_EVIDENCE"),
+            lit("warning"),
+            lit("normalize"),
+            lit("semantic"),
+            lit(""),
+            null_i64(),
+            null_i64(),
+            lit(format!("evidence table {t} has no rows")),
+            lit(format!("{{\"table\":\"{t}\"}}")),
+        )?);
+    }
+    union_all(frames)
+}
