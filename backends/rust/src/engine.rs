@@ -161,8 +161,12 @@ fn pin_versions(
             Field::new("pin_version", DataType::Int64, true),
         ])),
         vec![
-            Arc::new(StringArray::from_iter_values(inputs.iter().map(|b| b.name.as_str()))),
-            Arc::new(Int64Array::from_iter_values(inputs.iter().map(|b| b.delta_version))),
+            Arc::new(StringArray::from_iter_values(
+                inputs.iter().map(|b| b.name.as_str()),
+            )),
+            Arc::new(Int64Array::from_iter_values(
+                inputs.iter().map(|b| b.delta_version),
+            )),
         ],
     )?;
     let columns: Vec<String> = df

@@ -183,11 +183,14 @@ fn linearize_all(edges: &[&str]) -> Vec<String> {
 /// MRO rows `r_class, r_idx, r_anc` (idx 0 = the class itself) from CLASS definitions
 /// (`d_id`, `d_kind`) and inheritance edges `h_src, h_key, h_dst` (`h_key` sorts in bases order).
 pub fn mro(defs: &DataFrame, inherit: &DataFrame) -> Result<DataFrame> {
-    let own = defs.clone().filter(col("d_kind").eq(lit("CLASS")))?.select(vec![
-        col("d_id").alias("r_class"),
-        lit(0i64).alias("r_idx"),
-        col("d_id").alias("r_anc"),
-    ])?;
+    let own = defs
+        .clone()
+        .filter(col("d_kind").eq(lit("CLASS")))?
+        .select(vec![
+            col("d_id").alias("r_class"),
+            lit(0i64).alias("r_idx"),
+            col("d_id").alias("r_anc"),
+        ])?;
     let encoded = inherit.clone().select(vec![concat(vec![
         col("h_src"),
         lit(US),
