@@ -68,9 +68,24 @@ def run_tasks(
     crashes = 0
     try:
         while pending or inflight:
+            refused = False
             while pending and len(inflight) < window:
                 task = pending.popleft()
-                inflight[pool.submit(run_task, task)] = task
+                try:
+                    inflight[pool.submit(run_task, task)] = task
+                except BrokenProcessPool:
+                    # A worker died after the last wait: the pool refuses new work. The task
+                    # never ran; what was in flight is suspect.
+                    pending.appendleft(task)
+                    refused = True
+                    break
+            if refused:
+                crashes += 1
+                suspects.extend(inflight.values())
+                inflight.clear()
+                _kill(pool)
+                pool = _new_pool(workers)
+                continue
             done, _ = wait(inflight, timeout=hard_timeout_s, return_when=FIRST_COMPLETED)
             if not done:
                 # Nothing finished within the hard limit: a native hang. Isolate the suspects.
