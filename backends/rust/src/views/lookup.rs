@@ -7,7 +7,7 @@ use super::resolve::World;
 use super::udf::{json_get, json_list_indexed, str_head, str_tail};
 use super::util::{asc, c, desc, first_by, join, sel, union_all};
 use datafusion::common::Result;
-use datafusion::functions::expr_fn::{concat, starts_with, substr};
+use datafusion::functions::expr_fn::{concat, ends_with, starts_with, substr};
 use datafusion::logical_expr::{JoinType, LogicalPlanBuilder};
 use datafusion::prelude::{lit, DataFrame, Expr};
 
@@ -130,6 +130,12 @@ pub fn members(w: &World) -> Result<DataFrame> {
         c("d_bstart"),
     )?;
     let subs = w.modules.clone().filter(c("m_module").is_not_null())?;
+    // The repo module `M.X` is the module map's file: `.py` wins over `.pyi` (§8.1).
+    let subs = first_by(
+        subs,
+        vec![c("m_module")],
+        vec![asc(ends_with(c("m_path"), lit(".pyi"))), asc(c("m_path"))],
+    )?;
     let subs = subs.with_column("m_parent", str_head(c("m_module"), "."))?;
     let subs = join(
         subs,
