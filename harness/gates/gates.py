@@ -109,7 +109,11 @@ def plan_parity() -> Check:
     except (EngineFailure, BackendUnavailable) as exc:
         return Check(name="plan_parity", passed=False, detail=str(exc))
     fields = ("spec_hash", "outputs", "graph", "edges", "schedule")
-    differing = [f for f in fields if len({msgspec.json.encode(getattr(p, f)) for p in plans}) > 1]
+    differing = [
+        f
+        for f in fields
+        if len({msgspec.json.encode(getattr(p, f), order="sorted") for p in plans}) > 1
+    ]
     detail = "tiers 1-2 identical" if not differing else f"differ in {differing}"
     return Check(name="plan_parity", passed=not differing, detail=detail)
 

@@ -27,6 +27,8 @@ def run_build(
     Raises EngineFailure (a coded backend error) or BackendUnavailable.
     """
     started_at = dt.datetime.now(dt.UTC)
+    if served_by is None:
+        served_by = ServedBy(backend=backend, source="request", reason=f"backend {backend} named")
     with span(SPAN_BUILD, backend=backend, repo=str(request.repo)):
         built = adapter(backend).build(request)
         manifest = build_manifest(request, built, started_at, served_by)

@@ -56,3 +56,10 @@ def test_a_cyclic_spec_is_a_coded_error_naming_the_cycle(tmp_path: Path, backend
     error = json.loads(result.stdout)["error"]
     assert (error["code"], error["stage"]) == ("VIEW_CYCLE", "compile")
     assert "syntax" in json.dumps(error["context"])
+
+
+def test_plan_parity_check_passes_for_the_workload() -> None:
+    from harness.gates.gates import plan_parity
+
+    check = plan_parity()
+    assert check.passed, check.detail
