@@ -12,7 +12,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
-import msgspec
 import typer
 from rich.console import Console
 from rich.progress import (
@@ -25,7 +24,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from harness.cli_options import JsonOpt
+from harness.cli_options import JsonOpt, emit_json
 from harness.compare.cli import compare
 from harness.config.cli import app as config_app
 from harness.engine_cli import build, plan
@@ -57,10 +56,6 @@ golden_app = typer.Typer(help="The bundled golden repositories and pinned PyPI s
 app.add_typer(golden_app, name="golden")
 
 err = Console(stderr=True)
-
-
-def _emit_json(value: object) -> None:
-    sys.stdout.write(msgspec.json.format(msgspec.json.encode(value)).decode() + "\n")
 
 
 @contextmanager
@@ -101,7 +96,7 @@ def version(json: JsonOpt = False) -> None:
 
     info = versions()
     if json:
-        _emit_json(info)
+        emit_json(info)
     else:
         for key, value in info.items():
             typer.echo(f"{key}: {value}")
@@ -154,7 +149,7 @@ def extract(
             ),
         )
     if json:
-        _emit_json(summary)
+        emit_json(summary)
     else:
         _print_summary(summary)
     if not summary.all_accounted:
@@ -192,7 +187,7 @@ def golden_list(json: JsonOpt = False) -> None:
 
     manifest = load_manifest()
     if json:
-        _emit_json(manifest)
+        emit_json(manifest)
         return
     for repo in manifest.repo:
         typer.echo(f"repo   {repo.name:<16} {repo.path}")
@@ -211,7 +206,7 @@ def golden_fetch(
 
     fetched = fetch_sdists(load_manifest(), cache_dir or default_cache_dir())
     if json:
-        _emit_json(fetched)
+        emit_json(fetched)
         return
     for item in fetched:
         typer.echo(f"{item.name} {item.version} -> {item.source_root}")
@@ -260,7 +255,7 @@ def golden_extract(
         if not json:
             _print_summary(summary)
     if json:
-        _emit_json(summaries)
+        emit_json(summaries)
     if failed:
         err.print(f"[red]files unaccounted for in:[/] {failed}")
         raise typer.Exit(EXIT_INTERNAL)
@@ -275,7 +270,7 @@ def golden_shadow(
     json: JsonOpt = False,
 ) -> None:
     """The main job: both backends side by side on every golden repo, compared, reported."""
-    from harness.compare.policy import load_policy
+    from harness.compare.policy import configured_policy
     from harness.config.load import load_config
     from harness.exit_codes import EXIT_ENGINE, EXIT_GATE_FAILED
     from harness.golden.fetch import default_cache_dir as sdist_cache_dir
@@ -290,8 +285,7 @@ def golden_shadow(
     if with_sdists:
         repos += [f.source_root for f in fetch_sdists(manifest, sdist_cache_dir())]
     config = load_config()
-    parity = config.config.parity
-    policy = load_policy(config.resolve(parity.policy) if parity.policy else None)
+    policy = configured_policy(config)
     try:
         report, paths = run_suite(
             repos, out, config, policy, ShadowOptions(rules=policy.rules()), quiet=json
@@ -300,7 +294,7 @@ def golden_shadow(
         err.print(f"[red]{exc.code}[/] (primary {exc.backend}, stage {exc.stage}): {exc.message}")
         raise typer.Exit(EXIT_ENGINE) from exc
     if json:
-        _emit_json(report)
+        emit_json(report)
     else:
         sys.stdout.write(paths["markdown"].read_text(encoding="utf-8"))
         err.print(f"reports: {paths['html'].parent}")

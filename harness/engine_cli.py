@@ -6,7 +6,6 @@ an unavailable backend or bad arguments exit 2 (DESIGN §10).
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -16,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from backends.contract.spec import SemanticExecutionSpec, SpecPolicy, decode_spec
-from harness.cli_options import ConfigOpt, JsonOpt
+from harness.cli_options import ConfigOpt, JsonOpt, emit_json
 from harness.exit_codes import EXIT_ENGINE, EXIT_USAGE
 from harness.run.errors import BackendUnavailable, EngineFailure
 
@@ -27,14 +26,10 @@ BackendOpt = Annotated[
 err = Console(stderr=True)
 
 
-def _emit_json(value: object) -> None:
-    sys.stdout.write(msgspec.json.format(msgspec.json.encode(value)).decode() + "\n")
-
-
 def _fail(exc: EngineFailure | BackendUnavailable, json: bool) -> typer.Exit:
     if isinstance(exc, BackendUnavailable):
         if json:
-            _emit_json(
+            emit_json(
                 {
                     "error": {
                         "backend": exc.backend,
@@ -46,7 +41,7 @@ def _fail(exc: EngineFailure | BackendUnavailable, json: bool) -> typer.Exit:
         err.print(f"[red]error:[/] backend {exc.backend} unavailable: {exc.reason}")
         return typer.Exit(EXIT_USAGE)
     if json:
-        _emit_json({"error": exc.to_dict()})
+        emit_json({"error": exc.to_dict()})
     err.print(f"[red]{exc.code}[/] ({exc.backend}, stage {exc.stage}): {exc.message}")
     return typer.Exit(EXIT_ENGINE)
 
@@ -123,7 +118,7 @@ def build(
             raise _fail(exc, json) from exc
     manifest = result.manifest
     if json:
-        _emit_json(manifest)
+        emit_json(manifest)
         return
     route = result.route
     err.print(f"served by [bold]{result.backend}[/] ({route.source}: {route.reason})")
@@ -194,7 +189,7 @@ def plan(
     except (EngineFailure, BackendUnavailable) as exc:
         raise _fail(exc, json) from exc
     if json:
-        _emit_json(report)
+        emit_json(report)
         return
     typer.echo(f"backend {report.backend}  tier {report.tier}  spec {report.spec_hash}")
     typer.echo(f"outputs: {', '.join(report.outputs)}")

@@ -53,22 +53,15 @@ def _write_report(
     request: GraphProductBuildRequest, config: LoadedConfig, shadow: ShadowOutcome
 ) -> ShadowOutcome:
     """Write ``OUT/report`` for a shadow build; a failure here is a recorded harness fault."""
-    from harness.compare.policy import load_policy
+    from harness.compare.policy import configured_policy, configured_thresholds
     from harness.report.assemble import RepoRun, assemble
     from harness.report.writers import write_reports
 
     try:
-        parity = config.config.parity
-        policy = load_policy(config.resolve(parity.policy) if parity.policy else None)
-        thresholds = parity.thresholds
         report = assemble(
             [RepoRun(name=request.repo.resolve().name, repo=str(request.repo), outcome=shadow)],
-            policy,
-            {
-                "max_sev1": thresholds.max_sev1,
-                "max_sev2": thresholds.max_sev2,
-                "max_sev3": thresholds.max_sev3,
-            },
+            configured_policy(config),
+            configured_thresholds(config),
         )
         write_reports(report, request.out / "report")
     except Exception as exc:  # never reaches the caller: the primary's outcome is the result

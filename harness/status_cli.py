@@ -6,10 +6,9 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
-import msgspec
 import typer
 
-from harness.cli_options import ConfigOpt, JsonOpt, sub_app
+from harness.cli_options import ConfigOpt, JsonOpt, emit_json, sub_app
 from harness.config.load import LoadedConfig
 from harness.exit_codes import EXIT_GATE_FAILED, EXIT_USAGE
 
@@ -34,7 +33,7 @@ def status(config: ConfigOpt = None, json: JsonOpt = False) -> None:
 
     result = compute(_config(config), PROJECT)
     if json:
-        sys.stdout.write(msgspec.json.format(msgspec.json.encode(result)).decode() + "\n")
+        emit_json(result)
         return
     typer.echo(f"phase {result.phase_name}")
     for p in result.phases:
@@ -67,7 +66,7 @@ def release_checklist(
     result = checklist(_config(config))
     write_checklist(out, result)
     if json:
-        sys.stdout.write(msgspec.json.format(msgspec.json.encode(result)).decode() + "\n")
+        emit_json(result)
     else:
         sys.stdout.write(render(result))
     if not result.passed:

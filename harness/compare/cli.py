@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated
 
-import msgspec
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from harness.cli_options import JsonOpt
+from harness.cli_options import JsonOpt, emit_json
 from harness.compare.model import SEVERITY_ORDER
 from harness.exit_codes import EXIT_GATE_FAILED, EXIT_USAGE
 
@@ -32,7 +30,7 @@ def compare(
             raise typer.Exit(EXIT_USAGE)
     result = compare_runs(run_a, run_b)
     if json:
-        sys.stdout.write(msgspec.json.format(msgspec.json.encode(result)).decode() + "\n")
+        emit_json(result)
     else:
         table = Table(title=f"{run_a} vs {run_b}: {result.severity}")
         for col in ("stage", "table", "severity", "reasons"):

@@ -26,6 +26,7 @@ import msgspec
 
 from harness.compare.diff import ColumnRule, DiffOptions
 from harness.compare.tables import TableRules
+from harness.config.load import LoadedConfig
 
 
 class ColumnPolicy(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
@@ -107,3 +108,15 @@ def load_policy(path: Path | None) -> ParityPolicy:
         return msgspec.convert(data, type=ParityPolicy)
     except (OSError, tomllib.TOMLDecodeError, msgspec.ValidationError) as exc:
         raise PolicyError(f"{path}: {exc}") from exc
+
+
+def configured_policy(config: LoadedConfig) -> ParityPolicy:
+    """The policy file named by ``[parity].policy`` (relative to the config), or the default."""
+    name = config.config.parity.policy
+    return load_policy(config.resolve(name) if name else None)
+
+
+def configured_thresholds(config: LoadedConfig) -> dict[str, int | None]:
+    """``[parity.thresholds]`` as the report's ``max_sev*`` mapping."""
+    t = config.config.parity.thresholds
+    return {"max_sev1": t.max_sev1, "max_sev2": t.max_sev2, "max_sev3": t.max_sev3}

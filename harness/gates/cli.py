@@ -8,10 +8,9 @@ import tempfile
 from pathlib import Path
 from typing import Annotated
 
-import msgspec
 import typer
 
-from harness.cli_options import ConfigOpt, JsonOpt
+from harness.cli_options import ConfigOpt, JsonOpt, emit_json
 from harness.exit_codes import EXIT_GATE_FAILED, EXIT_USAGE
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -77,6 +76,6 @@ def gate(
             if len(verdicts) == 1
             else {"gates": verdicts, "passed": all(v.passed for v in verdicts)}
         )
-        sys.stdout.write(msgspec.json.format(msgspec.json.encode(payload)).decode() + "\n")
+        emit_json(payload)
     if not all(v.passed for v in verdicts):
         raise typer.Exit(EXIT_GATE_FAILED)

@@ -52,12 +52,11 @@ def _fingerprints(manifest: RunManifest) -> dict[str, str]:
 
 def gate_parity(ctx: GateContext) -> GateVerdict:
     """Shadow over the repos with the policy's thresholds; appends to the parity history."""
-    from harness.compare.policy import load_policy
+    from harness.compare.policy import configured_policy
     from harness.shadow.runner import ShadowOptions
     from harness.shadow.suite import run_suite
 
-    parity = ctx.config.config.parity
-    policy = load_policy(ctx.config.resolve(parity.policy) if parity.policy else None)
+    policy = configured_policy(ctx.config)
     options = ShadowOptions(rules=policy.rules(), noise_baseline=True)
     try:
         report, paths = run_suite(

@@ -7,15 +7,14 @@ project).
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated
 
-import msgspec
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from harness.cli_options import emit_json
 from harness.exit_codes import EXIT_GATE_FAILED, EXIT_OK, EXIT_USAGE
 from harness.preflight.layout import AllowListError
 from harness.preflight.report import PreflightReport
@@ -88,7 +87,7 @@ def preflight(
         err.print(f"[red]error:[/] {exc}")
         raise typer.Exit(EXIT_USAGE) from exc
     if json:
-        sys.stdout.write(msgspec.json.format(msgspec.json.encode(report)).decode() + "\n")
+        emit_json(report)
     else:
         _print(report, Console())
     raise typer.Exit(EXIT_OK if report.ok else EXIT_GATE_FAILED)

@@ -10,11 +10,10 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
-import msgspec
 import typer
 from rich.console import Console
 
-from harness.cli_options import ConfigOpt, JsonOpt
+from harness.cli_options import ConfigOpt, JsonOpt, emit_json
 from harness.exit_codes import EXIT_ENGINE, EXIT_GATE_FAILED, EXIT_USAGE
 
 err = Console(stderr=True)
@@ -44,7 +43,7 @@ def shadow(
     json: JsonOpt = False,
 ) -> None:
     """Run the primary and candidate backends on each repo, compare stage by stage, report."""
-    from harness.compare.policy import PolicyError, load_policy
+    from harness.compare.policy import PolicyError, configured_policy, load_policy
     from harness.config.load import load_config
     from harness.config.model import ConfigError
     from harness.run.errors import EngineFailure
@@ -56,10 +55,7 @@ def shadow(
         raise typer.Exit(EXIT_USAGE)
     try:
         loaded = load_config(config)
-        policy_path = policy or (
-            loaded.resolve(loaded.config.parity.policy) if loaded.config.parity.policy else None
-        )
-        parity_policy = load_policy(policy_path)
+        parity_policy = load_policy(policy) if policy else configured_policy(loaded)
     except (ConfigError, PolicyError) as exc:
         err.print(f"[red]error:[/] {exc}")
         raise typer.Exit(EXIT_USAGE) from exc
@@ -85,7 +81,7 @@ def shadow(
         err.print(f"[red]strict shadow failure:[/] {exc}")
         raise typer.Exit(EXIT_GATE_FAILED) from exc
     if json:
-        sys.stdout.write(msgspec.json.format(msgspec.json.encode(report)).decode() + "\n")
+        emit_json(report)
     else:
         sys.stdout.write(paths["markdown"].read_text(encoding="utf-8"))
         typer.echo(f"reports: {paths['html'].parent}")

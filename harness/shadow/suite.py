@@ -8,7 +8,7 @@ from rich.console import Console
 
 from backends.extract.cache import default_cache_dir
 from backends.extract.runner import ExtractOptions
-from harness.compare.policy import ParityPolicy
+from harness.compare.policy import ParityPolicy, configured_thresholds
 from harness.config.load import LoadedConfig
 from harness.report.assemble import RepoRun, assemble
 from harness.report.model import ParityReport
@@ -52,16 +52,7 @@ def run_suite(
         if outcome.primary_error is not None:
             raise outcome.primary_error
         runs.append(RepoRun(name=name, repo=str(repo), outcome=outcome))
-    thresholds = config.config.parity.thresholds
-    report = assemble(
-        runs,
-        policy,
-        {
-            "max_sev1": thresholds.max_sev1,
-            "max_sev2": thresholds.max_sev2,
-            "max_sev3": thresholds.max_sev3,
-        },
-    )
+    report = assemble(runs, policy, configured_thresholds(config))
     paths = write_reports(report, out / "report")
     from harness.gates.history import append_history
 
