@@ -94,6 +94,7 @@ pub async fn build_views(ctx: &SessionContext, workload: &Workload) -> EngineRes
     for output in workload.outputs() {
         *consumers.entry(output.view.clone()).or_default() += 1;
     }
+    let memo = views::Memo::default();
     let mut frames: HashMap<String, DataFrame> = HashMap::new();
     for name in workload.schedule() {
         let mut inputs = HashMap::new();
@@ -107,8 +108,8 @@ pub async fn build_views(ctx: &SessionContext, workload: &Workload) -> EngineRes
             };
             inputs.insert(input, df);
         }
-        let mut df =
-            views::build_view(ctx, name, &inputs, &policy).map_err(|e| plan_failed(name, e))?;
+        let mut df = views::build_view(ctx, name, &inputs, &policy, &memo)
+            .map_err(|e| plan_failed(name, e))?;
         if name == "evidence_summary" {
             df = pin_versions(ctx, df, workload).map_err(|e| plan_failed(name, e))?;
         }
@@ -130,6 +131,23 @@ pub async fn build_views(ctx: &SessionContext, workload: &Workload) -> EngineRes
             ));
         }
         let df = if consumers.get(name).copied().unwrap_or(0) > 1 {
+            if explain_enabled() {
+                let plan = df
+                    .clone()
+                    .create_physical_plan()
+                    .await
+                    .map_err(|e| plan_failed(name, e))?;
+                let t = std::time::Instant::now();
+                let _ = datafusion::physical_plan::collect(plan.clone(), ctx.task_ctx()).await;
+                eprintln!(
+                    "=== cached view {name}: {:.3}s\n{}",
+                    t.elapsed().as_secs_f64(),
+                    datafusion::physical_plan::display::DisplayableExecutionPlan::with_metrics(
+                        plan.as_ref()
+                    )
+                    .indent(true)
+                );
+            }
             df.cache().await.map_err(|e| {
                 EngineError::new(ErrorCode::ExecutionFailed, format!("view {name}: {e}"))
                     .with("view", name.as_str())
@@ -140,6 +158,12 @@ pub async fn build_views(ctx: &SessionContext, workload: &Workload) -> EngineRes
         frames.insert(name.clone(), df);
     }
     Ok(BuiltViews { frames })
+}
+
+/// Debug aid: `CODEANATOMY_ENGINE_EXPLAIN=1` prints every materialized view's executed plan
+/// with its metrics to stderr.
+pub fn explain_enabled() -> bool {
+    std::env::var_os("CODEANATOMY_ENGINE_EXPLAIN").is_some()
 }
 
 /// `evidence_summary.delta_version` is the pinned version of each input (CONTRACT §6): the

@@ -75,9 +75,20 @@ async fn execute_view(
         .create_physical_plan()
         .await
         .map_err(|e| plan_failed(name, e))?;
+    let t = Instant::now();
     let raw = collect(plan.clone(), ctx.task_ctx())
         .await
         .map_err(|e| execution_failed(name, e))?;
+    if engine::explain_enabled() {
+        eprintln!(
+            "=== view {name}: {:.3}s\n{}",
+            t.elapsed().as_secs_f64(),
+            datafusion::physical_plan::display::DisplayableExecutionPlan::with_metrics(
+                plan.as_ref()
+            )
+            .indent(true)
+        );
+    }
     let schema = contract::view_def(name)
         .map(|d| d.arrow_schema())
         .ok_or_else(|| EngineError::new(ErrorCode::InternalError, format!("view {name}")))?;

@@ -3,7 +3,8 @@
 
 use super::base::{file_sources, parents};
 use super::edges::edge_frame;
-use super::nodes::{call_rows, name_rows};
+use super::materialize;
+use super::nodes::call_rows;
 use super::resolve::World;
 use super::util::{asc, c, desc, first_by, join, null_str, sel, union_all};
 use super::ViewPolicy;
@@ -19,10 +20,12 @@ fn scip_targets(
     w: &World,
     with_modules: bool,
 ) -> Result<DataFrame> {
-    let occ = scip.clone().filter(
-        c("kind")
-            .eq(lit("occurrence"))
-            .and(c("bstart").is_not_null()),
+    let occ = materialize(
+        scip.clone().filter(
+            c("kind")
+                .eq(lit("occurrence"))
+                .and(c("bstart").is_not_null()),
+        )?,
     )?;
     let refs = sel(
         occ.clone().filter(c("is_definition").eq(lit(false)))?,
@@ -74,13 +77,13 @@ fn scip_targets(
             (c("bend"), "g_bend"),
         ],
     )?;
-    let j = join(
+    let j = materialize(join(
         j,
         defs_occ,
         JoinType::Inner,
         &[("o_symbol", "g_symbol")],
         None,
-    )?;
+    )?)?;
     let want = when(ends_with(c("o_symbol"), lit("#")), lit("CLASS"))
         .when(ends_with(c("o_symbol"), lit("().")), lit("FUNCTION"))
         .when(ends_with(c("o_symbol"), lit("/__init__:")), lit("MODULE"))
@@ -148,6 +151,8 @@ fn resolved_edges(
     kinds: &[&str],
     special: bool,
 ) -> Result<DataFrame> {
+    // Read three times below (locations, SCIP, lexical resolution): materialized once.
+    let uses = materialize(uses)?;
     let loc = sel(
         uses.clone(),
         vec![
@@ -246,10 +251,10 @@ pub fn call_edges(w: &World, scip: &DataFrame, policy: &ViewPolicy) -> Result<Da
 }
 
 /// ast name load rows of ast-winner files that are not callees.
-fn reference_names(w: &World, ast: &DataFrame) -> Result<DataFrame> {
+fn reference_names(w: &World, names: DataFrame, ast: &DataFrame) -> Result<DataFrame> {
     let ast_files = file_sources(&w.syntax)?.filter(c("s_source").eq(lit("ast")))?;
     let names = join(
-        name_rows(ast)?,
+        names,
         ast_files,
         JoinType::LeftSemi,
         &[("path", "s_path")],
@@ -280,11 +285,12 @@ fn reference_names(w: &World, ast: &DataFrame) -> Result<DataFrame> {
 /// REFERENCES (§8.6): NAME_REF -> CLASS/FUNCTION/MODULE.
 pub fn reference_edges(
     w: &World,
+    names: DataFrame,
     ast: &DataFrame,
     scip: &DataFrame,
     policy: &ViewPolicy,
 ) -> Result<DataFrame> {
-    let names = reference_names(w, ast)?;
+    let names = reference_names(w, names, ast)?;
     let uses = sel(
         names,
         vec![

@@ -1,7 +1,6 @@
 //! Diagnostics (§13.4), the union views `cpg_nodes` / `cpg_edges`, `cpg_props` (§13.5) and
 //! `evidence_summary` (§6).
 
-use super::base::{defs, import_rows};
 use super::diagnostics::txt;
 use super::nodes::{call_rows, parameter_rows};
 use super::udf::{json_get, json_text, stable_id};
@@ -100,7 +99,7 @@ pub fn cpg_props(i: &Inputs<'_>) -> Result<DataFrame> {
     )?);
     p.push(prop(files, fid, "module", c("module"), "str")?);
 
-    let d = defs(&syntax, &repo_scan)?;
+    let d = i.defs()?;
     let classes = d.clone().filter(c("d_kind").eq(lit("CLASS")))?;
     p.push(prop(
         classes.clone(),
@@ -196,7 +195,7 @@ pub fn cpg_props(i: &Inputs<'_>) -> Result<DataFrame> {
         "bool",
     )?);
 
-    let imps = import_rows(&i.get("python_imports")?)?;
+    let imps = i.import_rows()?;
     p.push(prop(
         imps.clone(),
         c("i_id"),

@@ -1,12 +1,13 @@
 //! Edge views (§8, §13.2): IMPORTS/RESOLVES_TO, INHERITS_FROM, OVERRIDES, CALLS, REFERENCES,
 //! CONTAINS/DEFINES/HAS_PARAMETER, in the CPG_EDGES layout (conformed by the caller).
 
-use super::base::{defs, file_sources, import_rows, modules, parents};
+use super::base::{file_sources, parents};
 use super::lookup::mro;
 use super::nodes::{call_rows, name_ref_rows, parameter_rows};
 use super::resolve::{method_class, World};
 use super::udf::{json_list_indexed, stable_id, str_tail};
 use super::util::{asc, c, desc, first_by, join, null_i64, null_str, sel, union_all};
+use super::Inputs;
 use datafusion::common::Result;
 use datafusion::functions::expr_fn::coalesce;
 use datafusion::functions_aggregate::expr_fn::bool_and;
@@ -93,14 +94,10 @@ fn conf(cond: Expr, low: f64) -> Result<Expr> {
 }
 
 /// IMPORTS (importer MODULE -> MODULE / EXTERNAL_MODULE) and RESOLVES_TO (IMPORT -> target), §8.1.
-pub fn import_edges(
-    imports: &DataFrame,
-    syntax: &DataFrame,
-    repo_scan: &DataFrame,
-) -> Result<DataFrame> {
-    let imps = import_rows(imports)?;
-    let mods = modules(syntax, repo_scan)?;
-    let d = defs(syntax, repo_scan)?;
+pub fn import_edges(i: &Inputs<'_>) -> Result<DataFrame> {
+    let imps = i.import_rows()?;
+    let mods = i.modules()?;
+    let d = i.defs()?;
     let importer = sel(
         mods.clone(),
         vec![(c("m_id"), "im_id"), (c("m_path"), "im_path")],
@@ -271,13 +268,9 @@ fn inherit_from_edges(d: &DataFrame, inherit_edges: &DataFrame) -> Result<DataFr
 
 /// OVERRIDES (§8.5): a method of C -> the first same-named FUNCTION directly in a class of C's
 /// MRO after C (the last such definition by bstart within that class).
-pub fn override_edges(
-    syntax: &DataFrame,
-    repo_scan: &DataFrame,
-    inherit_edges: &DataFrame,
-) -> Result<DataFrame> {
-    let d = defs(syntax, repo_scan)?;
-    let m = modules(syntax, repo_scan)?;
+pub fn override_edges(i: &Inputs<'_>, inherit_edges: &DataFrame) -> Result<DataFrame> {
+    let d = i.defs()?;
+    let m = i.modules()?;
     let mc = method_class(&d, &m)?;
     let order =
         mro(&d, &inherit_from_edges(&d, inherit_edges)?)?.filter(c("r_idx").gt_eq(lit(1i64)))?;
@@ -349,15 +342,10 @@ pub fn override_edges(
 }
 
 /// CONTAINS, DEFINES, HAS_PARAMETER (§8.4, §13.2).
-pub fn structure_edges(
-    syntax: &DataFrame,
-    repo_scan: &DataFrame,
-    imports: &DataFrame,
-    ast: &DataFrame,
-    reference_edges: &DataFrame,
-) -> Result<DataFrame> {
-    let d = defs(syntax, repo_scan)?;
-    let m = modules(syntax, repo_scan)?;
+pub fn structure_edges(i: &Inputs<'_>, reference_edges: &DataFrame) -> Result<DataFrame> {
+    let syntax = &i.get("syntax")?;
+    let d = i.defs()?;
+    let m = i.modules()?;
     let win = file_sources(syntax)?;
     let file_mod = edge_frame(
         m.clone(),
@@ -396,8 +384,12 @@ pub fn structure_edges(
     )?;
     let rows = union_all(vec![
         row_cols(call_rows(syntax)?, "x_id", "CONTAINS")?,
-        row_cols(import_rows(imports)?, "i_id", "CONTAINS")?,
-        row_cols(name_ref_rows(ast, reference_edges)?, "x_id", "CONTAINS")?,
+        row_cols(i.import_rows()?, "i_id", "CONTAINS")?,
+        row_cols(
+            name_ref_rows(i.name_rows()?, reference_edges)?,
+            "x_id",
+            "CONTAINS",
+        )?,
         def_rows,
     ])?;
     let par = sel(
@@ -423,7 +415,7 @@ pub fn structure_edges(
         c("r_bstart"),
         c("r_bend"),
     )?;
-    let params = parameter_rows(syntax, repo_scan)?.filter(c("o_id").is_not_null())?;
+    let params = parameter_rows(syntax, &i.get("repo_scan")?)?.filter(c("o_id").is_not_null())?;
     let has = edge_frame(
         params,
         lit("HAS_PARAMETER"),

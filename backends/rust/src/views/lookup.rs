@@ -1,7 +1,6 @@
 //! Lookup tables of resolution: star-import candidates, the MRO (a recursive query), member
 //! lookup of modules and classes, and INHERITS_FROM with base indexes.
 
-use super::base::import_rows;
 use super::resolve::string_set;
 use super::resolve::World;
 use super::udf::{json_get, json_list_indexed, str_head, str_tail};
@@ -17,9 +16,9 @@ use datafusion::prelude::{lit, DataFrame, Expr};
 pub fn star_candidates(
     syntax: &DataFrame,
     defs: &DataFrame,
-    imports: &DataFrame,
+    import_rows: DataFrame,
 ) -> Result<DataFrame> {
-    let stars = import_rows(imports)?.filter(
+    let stars = import_rows.filter(
         c("kind")
             .eq(lit("star"))
             .and(c("target_kind").in_list(string_set(&["module", "package"]), false))

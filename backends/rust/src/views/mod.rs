@@ -20,6 +20,7 @@ mod util;
 #[cfg(test)]
 mod tests;
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 
 use datafusion::common::{plan_err, Result};
@@ -34,10 +35,52 @@ pub struct ViewPolicy {
     pub min_confidence_bp: i64,
 }
 
-/// The declared inputs of a view, normalized to Utf8 strings.
-struct Inputs<'a> {
+/// Frames that several views, or several places of one view, derive from the same inputs
+/// (the definitions, modules and imports of the syntax evidence, the resolution world, ...),
+/// materialized once per workload. DataFusion does not share common subplans: a frame used
+/// twice in a plan DAG is planned and executed twice, so without this the definition rows
+/// were recomputed in every view that reads them and several times inside one view.
+///
+/// A frame is materialized (`DataFrame::cache`) only when built inside a multi-threaded
+/// Tokio runtime, as the engine does; elsewhere (unit tests on tiny tables) it stays lazy.
+/// Keys name a frame of the workload's inputs: the same key must always denote the same rows.
+#[derive(Default)]
+pub struct Memo {
+    frames: RefCell<HashMap<String, DataFrame>>,
+}
+
+impl Memo {
+    /// The frame memoized under `key`, built (and materialized) on first use.
+    pub fn frame(&self, key: &str, build: impl FnOnce() -> Result<DataFrame>) -> Result<DataFrame> {
+        if let Some(df) = self.frames.borrow().get(key) {
+            return Ok(df.clone());
+        }
+        let t = std::time::Instant::now();
+        let df = materialize(build()?)?;
+        if crate::engine::explain_enabled() {
+            eprintln!("=== memo {key}: {:.3}s", t.elapsed().as_secs_f64());
+        }
+        self.frames.borrow_mut().insert(key.to_string(), df.clone());
+        Ok(df)
+    }
+}
+
+/// Execute `df` into an in-memory table when a multi-threaded runtime drives the build.
+pub fn materialize(df: DataFrame) -> Result<DataFrame> {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current() {
+        Ok(h) if h.runtime_flavor() == RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(|| h.block_on(df.cache()))
+        }
+        _ => Ok(df),
+    }
+}
+
+/// The declared inputs of a view, normalized to Utf8 strings, and the workload's memo.
+pub struct Inputs<'a> {
     view: &'a str,
     map: &'a HashMap<String, DataFrame>,
+    pub memo: &'a Memo,
 }
 
 impl Inputs<'_> {
@@ -46,6 +89,38 @@ impl Inputs<'_> {
             Some(df) => util::norm(df.clone()),
             None => plan_err!("view {} needs input {name}, which was not given", self.view),
         }
+    }
+
+    /// CLASS/FUNCTION rows of the syntax view (`base::defs`).
+    fn defs(&self) -> Result<DataFrame> {
+        self.memo.frame("defs", || {
+            base::defs(&self.get("syntax")?, &self.get("repo_scan")?)
+        })
+    }
+
+    /// MODULE rows of the syntax view (`base::modules`).
+    fn modules(&self) -> Result<DataFrame> {
+        self.memo.frame("modules", || {
+            base::modules(&self.get("syntax")?, &self.get("repo_scan")?)
+        })
+    }
+
+    /// Located IMPORT rows (`base::import_rows`).
+    fn import_rows(&self) -> Result<DataFrame> {
+        self.memo.frame("import_rows", || {
+            base::import_rows(&self.get("python_imports")?)
+        })
+    }
+
+    /// ast name load rows with their NAME_REF IDs (`nodes::name_rows`).
+    fn name_rows(&self) -> Result<DataFrame> {
+        self.memo
+            .frame("name_rows", || nodes::name_rows(&self.get("ast")?))
+    }
+
+    /// The resolution world, with (`full`) or without the MRO in member lookup.
+    fn world(&self, full: bool) -> Result<resolve::World> {
+        resolve::World::new(self, full)
     }
 }
 
@@ -56,6 +131,7 @@ pub fn build_view(
     name: &str,
     inputs: &HashMap<String, DataFrame>,
     policy: &ViewPolicy,
+    memo: &Memo,
 ) -> Result<DataFrame> {
     let Some(def) = view_def(name) else {
         return plan_err!("view {name} is not in the catalogue");
@@ -63,6 +139,7 @@ pub fn build_view(
     let i = Inputs {
         view: name,
         map: inputs,
+        memo,
     };
     let df = match name {
         "syntax" => base::syntax_rows(
@@ -73,14 +150,14 @@ pub fn build_view(
             &i.get("extract_diagnostics")?,
         )?,
         "file_nodes" => nodes::file_nodes(&i.get("repo_scan")?)?,
-        "module_nodes" => nodes::module_nodes(&i.get("syntax")?, &i.get("repo_scan")?)?,
-        "definition_nodes" => nodes::definition_nodes(&i.get("syntax")?, &i.get("repo_scan")?)?,
+        "module_nodes" => nodes::module_nodes(i.modules()?)?,
+        "definition_nodes" => nodes::definition_nodes(i.defs()?)?,
         "parameter_nodes" => nodes::parameter_nodes(&i.get("syntax")?, &i.get("repo_scan")?)?,
         "callsite_nodes" => nodes::callsite_nodes(&i.get("syntax")?)?,
-        "import_nodes" => nodes::import_nodes(&i.get("python_imports")?)?,
+        "import_nodes" => nodes::import_nodes(i.import_rows()?)?,
         "symbol_nodes" => nodes::symbol_nodes(&i.get("scip")?)?,
         "external_nodes" => nodes::external_nodes(&i.get("python_external")?)?,
-        "name_ref_nodes" => nodes::name_ref_nodes(&i.get("ast")?, &i.get("reference_edges")?)?,
+        "name_ref_nodes" => nodes::name_ref_nodes(i.name_rows()?, &i.get("reference_edges")?)?,
         "diagnostic_nodes" => nodes::diagnostic_nodes(&i.get("diagnostics")?)?,
         "span_conflicts" => diagnostics::span_conflicts(
             &i.get("syntax")?,
@@ -89,33 +166,18 @@ pub fn build_view(
             &i.get("tree_sitter")?,
             &i.get("extract_diagnostics")?,
         )?,
-        "import_edges" => edges::import_edges(
-            &i.get("python_imports")?,
-            &i.get("syntax")?,
-            &i.get("repo_scan")?,
-        )?,
-        "inherit_edges" => edges::inherit_edges(&resolve::World::new(&i, false)?)?,
-        "override_edges" => edges::override_edges(
-            &i.get("syntax")?,
-            &i.get("repo_scan")?,
-            &i.get("inherit_edges")?,
-        )?,
-        "call_edges" => {
-            calls::call_edges(&resolve::World::new(&i, true)?, &i.get("scip")?, policy)?
-        }
+        "import_edges" => edges::import_edges(&i)?,
+        "inherit_edges" => edges::inherit_edges(&i.world(false)?)?,
+        "override_edges" => edges::override_edges(&i, &i.get("inherit_edges")?)?,
+        "call_edges" => calls::call_edges(&i.world(true)?, &i.get("scip")?, policy)?,
         "reference_edges" => calls::reference_edges(
-            &resolve::World::new(&i, true)?,
+            &i.world(true)?,
+            i.name_rows()?,
             &i.get("ast")?,
             &i.get("scip")?,
             policy,
         )?,
-        "structure_edges" => edges::structure_edges(
-            &i.get("syntax")?,
-            &i.get("repo_scan")?,
-            &i.get("python_imports")?,
-            &i.get("ast")?,
-            &i.get("reference_edges")?,
-        )?,
+        "structure_edges" => edges::structure_edges(&i, &i.get("reference_edges")?)?,
         "diagnostics" => diagnostics::diagnostics(&i)?,
         "cpg_nodes" => cpg::union_views(
             &i,

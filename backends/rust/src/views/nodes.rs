@@ -6,7 +6,7 @@ use datafusion::functions::expr_fn::concat;
 use datafusion::logical_expr::JoinType;
 use datafusion::prelude::{lit, when, DataFrame, Expr};
 
-use super::base::{defs, import_rows, modules, prefixes, SPAN};
+use super::base::{prefixes, SPAN};
 use super::udf::{stable_id, str_tail};
 use super::util::{asc, c, first_by, join, null_i32, null_i64, null_str, sel};
 
@@ -63,8 +63,7 @@ pub fn file_nodes(repo_scan: &DataFrame) -> Result<DataFrame> {
 }
 
 /// MODULE: the winner's module row of every `ok` file.
-pub fn module_nodes(syntax: &DataFrame, repo_scan: &DataFrame) -> Result<DataFrame> {
-    let m = modules(syntax, repo_scan)?;
+pub fn module_nodes(m: DataFrame) -> Result<DataFrame> {
     node_frame(
         m,
         c("m_id"),
@@ -78,8 +77,7 @@ pub fn module_nodes(syntax: &DataFrame, repo_scan: &DataFrame) -> Result<DataFra
 }
 
 /// CLASS / FUNCTION: the winner's class, function and lambda rows.
-pub fn definition_nodes(syntax: &DataFrame, repo_scan: &DataFrame) -> Result<DataFrame> {
-    let d = defs(syntax, repo_scan)?;
+pub fn definition_nodes(d: DataFrame) -> Result<DataFrame> {
     node_frame(
         d,
         c("d_id"),
@@ -199,8 +197,7 @@ pub fn callsite_nodes(syntax: &DataFrame) -> Result<DataFrame> {
 }
 
 /// IMPORT: every located python_imports row.
-pub fn import_nodes(imports: &DataFrame) -> Result<DataFrame> {
-    let df = import_rows(imports)?;
+pub fn import_nodes(df: DataFrame) -> Result<DataFrame> {
     let name = when(c("kind").eq(lit("star")), lit("*"))
         .when(c("kind").eq(lit("dynamic")), c("module"))
         .otherwise(c("bound_name"))?;
@@ -284,10 +281,10 @@ pub fn name_rows(ast: &DataFrame) -> Result<DataFrame> {
 }
 
 /// NAME_REF rows (ast name rows) that are the source of a REFERENCES edge.
-pub fn name_ref_rows(ast: &DataFrame, reference_edges: &DataFrame) -> Result<DataFrame> {
+pub fn name_ref_rows(names: DataFrame, reference_edges: &DataFrame) -> Result<DataFrame> {
     let srcs = sel(reference_edges.clone(), vec![(c("src_id"), "ref_src")])?.distinct()?;
     join(
-        name_rows(ast)?,
+        names,
         srcs,
         JoinType::LeftSemi,
         &[("x_id", "ref_src")],
@@ -296,8 +293,8 @@ pub fn name_ref_rows(ast: &DataFrame, reference_edges: &DataFrame) -> Result<Dat
 }
 
 /// NAME_REF nodes.
-pub fn name_ref_nodes(ast: &DataFrame, reference_edges: &DataFrame) -> Result<DataFrame> {
-    let df = name_ref_rows(ast, reference_edges)?;
+pub fn name_ref_nodes(names: DataFrame, reference_edges: &DataFrame) -> Result<DataFrame> {
+    let df = name_ref_rows(names, reference_edges)?;
     node_frame(
         df,
         c("x_id"),

@@ -9,7 +9,7 @@
 //! Base classes are resolved (for INHERITS_FROM) with direct class members only (an MRO of the
 //! class itself), because the MRO is what INHERITS_FROM defines; the other rules use the full MRO.
 
-use super::base::{defs, import_rows, modules, parents};
+use super::base::parents;
 use super::lookup::{inherit_indexed, members, mro, mro_self, star_candidates};
 use super::udf::{dotted_len, dotted_part, visible_scopes_expr};
 use super::util::{asc, c, desc, first_by, join, recursive, sel, union_all};
@@ -43,60 +43,22 @@ pub fn string_set(items: &[&str]) -> Vec<Expr> {
 impl World {
     /// `full`: whether the member lookup of classes follows the MRO (false only while the
     /// INHERITS_FROM edges themselves are computed).
+    ///
+    /// Every frame of the world is memoized per workload (`Memo`): CALLS, REFERENCES and
+    /// INHERITS_FROM share them.
     pub fn new(i: &Inputs<'_>, full: bool) -> Result<World> {
         let syntax = i.get("syntax")?;
-        let repo_scan = i.get("repo_scan")?;
-        let defs = defs(&syntax, &repo_scan)?;
-        let modules = modules(&syntax, &repo_scan)?;
-        let targets = union_all(vec![
-            sel(
-                defs.clone(),
-                vec![(c("d_id"), "tg_id"), (c("d_kind"), "tg_kind")],
-            )?,
-            sel(
-                modules.clone(),
-                vec![(c("m_id"), "tg_id"), (lit("MODULE"), "tg_kind")],
-            )?,
-        ])?;
-        let rt = i
-            .get("import_edges")?
-            .filter(c("kind").eq(lit("RESOLVES_TO")))?;
-        let rt = sel(rt, vec![(c("src_id"), "rt_src"), (c("dst_id"), "rt_dst")])?;
-        let imps = import_rows(&i.get("python_imports")?)?.filter(c("bound_name").is_not_null())?;
-        let imps = join(imps, rt, JoinType::Left, &[("i_id", "rt_src")], None)?;
-        let imps = join(imps, targets, JoinType::Left, &[("rt_dst", "tg_id")], None)?;
-        let stars = star_candidates(&syntax, &defs, &i.get("python_imports")?)?;
-        let cands = union_all(vec![
-            stars,
-            sel(
-                defs.clone(),
-                vec![
-                    (c("d_path"), "c_path"),
-                    (c("d_scope"), "c_scope"),
-                    (c("d_name"), "c_name"),
-                    (c("d_bstart"), "c_bstart"),
-                    (c("d_id"), "c_id"),
-                    (c("d_id"), "c_tid"),
-                    (c("d_kind"), "c_tkind"),
-                ],
-            )?,
-            sel(
-                imps,
-                vec![
-                    (c("path"), "c_path"),
-                    (c("scope_qualname"), "c_scope"),
-                    (c("bound_name"), "c_name"),
-                    (c("bstart"), "c_bstart"),
-                    (c("i_id"), "c_id"),
-                    (c("tg_id"), "c_tid"),
-                    (c("tg_kind"), "c_tkind"),
-                ],
-            )?,
-        ])?;
-        let method_class = method_class(&defs, &modules)?;
+        let defs = i.defs()?;
+        let modules = i.modules()?;
+        let cands = i
+            .memo
+            .frame("world.cands", || candidates(i, &syntax, &defs, &modules))?;
+        let method_class = i
+            .memo
+            .frame("world.method_class", || method_class(&defs, &modules))?;
         let mut w = World {
             syntax,
-            mro: mro_self(&defs)?,
+            mro: i.memo.frame("world.mro_self", || mro_self(&defs))?,
             members: defs.clone(),
             inherit: defs.clone(),
             defs,
@@ -104,15 +66,72 @@ impl World {
             cands,
             method_class,
         };
-        w.members = members(&w)?;
-        w.inherit = inherit_indexed(&w)?;
+        w.members = i.memo.frame("world.members_self", || members(&w))?;
+        w.inherit = i.memo.frame("world.inherit", || inherit_indexed(&w))?;
         if full {
-            w.mro = mro(&w.defs, &w.inherit)?;
-            w.members = members(&w)?;
+            w.mro = i.memo.frame("world.mro", || mro(&w.defs, &w.inherit))?;
+            w.members = i.memo.frame("world.members", || members(&w))?;
         }
         Ok(w)
     }
+}
 
+/// Name candidates of the world (`c_path, c_scope, c_name, c_bstart, c_id, c_tid, c_tkind`):
+/// star-import candidates, definitions and bound imports with their RESOLVES_TO targets.
+fn candidates(
+    i: &Inputs<'_>,
+    syntax: &DataFrame,
+    defs: &DataFrame,
+    modules: &DataFrame,
+) -> Result<DataFrame> {
+    let targets = union_all(vec![
+        sel(
+            defs.clone(),
+            vec![(c("d_id"), "tg_id"), (c("d_kind"), "tg_kind")],
+        )?,
+        sel(
+            modules.clone(),
+            vec![(c("m_id"), "tg_id"), (lit("MODULE"), "tg_kind")],
+        )?,
+    ])?;
+    let rt = i
+        .get("import_edges")?
+        .filter(c("kind").eq(lit("RESOLVES_TO")))?;
+    let rt = sel(rt, vec![(c("src_id"), "rt_src"), (c("dst_id"), "rt_dst")])?;
+    let imps = i.import_rows()?.filter(c("bound_name").is_not_null())?;
+    let imps = join(imps, rt, JoinType::Left, &[("i_id", "rt_src")], None)?;
+    let imps = join(imps, targets, JoinType::Left, &[("rt_dst", "tg_id")], None)?;
+    let stars = star_candidates(syntax, defs, i.import_rows()?)?;
+    union_all(vec![
+        stars,
+        sel(
+            defs.clone(),
+            vec![
+                (c("d_path"), "c_path"),
+                (c("d_scope"), "c_scope"),
+                (c("d_name"), "c_name"),
+                (c("d_bstart"), "c_bstart"),
+                (c("d_id"), "c_id"),
+                (c("d_id"), "c_tid"),
+                (c("d_kind"), "c_tkind"),
+            ],
+        )?,
+        sel(
+            imps,
+            vec![
+                (c("path"), "c_path"),
+                (c("scope_qualname"), "c_scope"),
+                (c("bound_name"), "c_name"),
+                (c("bstart"), "c_bstart"),
+                (c("i_id"), "c_id"),
+                (c("tg_id"), "c_tid"),
+                (c("tg_kind"), "c_tkind"),
+            ],
+        )?,
+    ])
+}
+
+impl World {
     /// Resolve uses `u_id, u_path, u_scope, u_bstart, u_expr, u_encl` (enclosing node of the use,
     /// for the self/cls/super forms when `special`): `(u_id, t_id, t_kind, t_thru)` where `t_thru`
     /// says the chain passed through a CLASS or used a special form.

@@ -11,7 +11,7 @@ use datafusion::datasource::MemTable;
 use datafusion::prelude::{DataFrame, SessionConfig, SessionContext};
 use serde_json::{json, Map, Value};
 
-use super::{build_view, ViewPolicy};
+use super::{build_view, Memo, ViewPolicy};
 use crate::contract::{evidence_schema, EVIDENCE_TABLE_NAMES, VIEW_CATALOG};
 use crate::ids::{stable_id, IdField};
 
@@ -105,6 +105,7 @@ impl World {
             frames.insert(t.to_string(), evidence(&self.ctx, t, &rows));
         }
         let mut out = HashMap::new();
+        let memo = Memo::default();
         for def in VIEW_CATALOG.iter() {
             let inputs: HashMap<String, DataFrame> = def
                 .inputs
@@ -112,7 +113,7 @@ impl World {
                 .map(|i| (i.to_string(), frames[&i.to_string()].clone()))
                 .collect();
             let name = def.name.to_string();
-            let df = build_view(&self.ctx, &name, &inputs, &policy).unwrap();
+            let df = build_view(&self.ctx, &name, &inputs, &policy, &memo).unwrap();
             assert_eq!(
                 df.schema().as_arrow().fields(),
                 def.arrow_schema().fields(),

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::common::{plan_err, Result, ScalarValue};
+use datafusion::functions_aggregate::expr_fn::count;
 use datafusion::functions_window::expr_fn::row_number;
 use datafusion::logical_expr::{ExprFunctionExt, JoinType, SortExpr};
 use datafusion::prelude::{cast, col, lit, DataFrame, Expr};
@@ -94,7 +95,63 @@ pub fn conform(df: DataFrame, schema: &Schema) -> Result<DataFrame> {
 
 /// Keep the first row of each `partition` group by `order` (a total order must be given by the
 /// caller so the result does not depend on partitioning).
+///
+/// Most groups hold a single row (IDs are deduplicated), so the rows of single-row groups pass
+/// through after a count aggregate and a semi join, and only the rest is ranked with
+/// `row_number()`: a sort plus `BoundedWindowAggExec` costs about 2 us per row, far more than
+/// the hash aggregate and joins. Rows with a null partition key never match the joins and are
+/// ranked (a window treats null keys as one group). Partition keys given as expressions rather
+/// than columns are always ranked.
 pub fn first_by(df: DataFrame, partition: Vec<Expr>, order: Vec<SortExpr>) -> Result<DataFrame> {
+    let keys: Option<Vec<String>> = partition
+        .iter()
+        .map(|e| match e {
+            Expr::Column(col) => Some(col.name.clone()),
+            _ => None,
+        })
+        .collect();
+    let Some(keys) = keys else {
+        return rank_first(df, partition, order);
+    };
+    // Read three times below: materialized once when the engine drives the build.
+    let df = super::materialize(df)?;
+    let not_null = keys
+        .iter()
+        .map(|k| c(k).is_not_null())
+        .reduce(Expr::and)
+        .unwrap_or(lit(true));
+    let single: Vec<(Expr, String)> = keys
+        .iter()
+        .enumerate()
+        .map(|(n, k)| (c(k), format!("__k{n}")))
+        .collect();
+    let counts = df
+        .clone()
+        .filter(not_null)?
+        .aggregate(
+            keys.iter().map(|k| c(k)).collect(),
+            vec![count(lit(1i64)).alias("__n")],
+        )?
+        .filter(col("__n").eq(lit(1i64)))?;
+    let single = counts.select(
+        single
+            .iter()
+            .map(|(e, n)| e.clone().alias(n))
+            .collect::<Vec<_>>(),
+    )?;
+    let on: Vec<(String, String)> = keys
+        .iter()
+        .enumerate()
+        .map(|(n, k)| (k.clone(), format!("__k{n}")))
+        .collect();
+    let on: Vec<(&str, &str)> = on.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    let alone = join(df.clone(), single.clone(), JoinType::LeftSemi, &on, None)?;
+    let grouped = join(df, single, JoinType::LeftAnti, &on, None)?;
+    alone.union(rank_first(grouped, partition, order)?)
+}
+
+/// `first_by` with a `row_number()` window over every row.
+fn rank_first(df: DataFrame, partition: Vec<Expr>, order: Vec<SortExpr>) -> Result<DataFrame> {
     let names: Vec<String> = df
         .schema()
         .fields()
