@@ -131,27 +131,12 @@ pub async fn build_views(ctx: &SessionContext, workload: &Workload) -> EngineRes
             ));
         }
         let df = if consumers.get(name).copied().unwrap_or(0) > 1 {
-            if explain_enabled() {
-                let plan = df
-                    .clone()
-                    .create_physical_plan()
-                    .await
-                    .map_err(|e| plan_failed(name, e))?;
-                let t = std::time::Instant::now();
-                let _ = datafusion::physical_plan::collect(plan.clone(), ctx.task_ctx()).await;
-                eprintln!(
-                    "=== cached view {name}: {:.3}s\n{}",
-                    t.elapsed().as_secs_f64(),
-                    datafusion::physical_plan::display::DisplayableExecutionPlan::with_metrics(
-                        plan.as_ref()
-                    )
-                    .indent(true)
-                );
-            }
-            df.cache().await.map_err(|e| {
-                EngineError::new(ErrorCode::ExecutionFailed, format!("view {name}: {e}"))
-                    .with("view", name.as_str())
-            })?
+            views::cache(&format!("view {name}"), df)
+                .await
+                .map_err(|e| {
+                    EngineError::new(ErrorCode::ExecutionFailed, format!("view {name}: {e}"))
+                        .with("view", name.as_str())
+                })?
         } else {
             df
         };

@@ -13,20 +13,15 @@ use datafusion::functions::expr_fn::{ends_with, octet_length};
 use datafusion::logical_expr::JoinType;
 use datafusion::prelude::{lit, when, DataFrame};
 
-/// §13.3 SCIP target of uses `u_id, u_path, u_bstart, u_end`: `(sc_use, sc_tid)`.
+/// §13.3 SCIP target of uses `u_id, u_path, u_bstart, u_end`: `(sc_use, sc_tid)`, from
+/// the located SCIP occurrences (`scip_occurrences`).
 fn scip_targets(
     uses: &DataFrame,
     scip: &DataFrame,
     w: &World,
     with_modules: bool,
 ) -> Result<DataFrame> {
-    let occ = materialize(
-        scip.clone().filter(
-            c("kind")
-                .eq(lit("occurrence"))
-                .and(c("bstart").is_not_null()),
-        )?,
-    )?;
+    let occ = scip.clone();
     let refs = sel(
         occ.clone().filter(c("is_definition").eq(lit(false)))?,
         vec![
@@ -77,13 +72,16 @@ fn scip_targets(
             (c("bend"), "g_bend"),
         ],
     )?;
-    let j = materialize(join(
-        j,
-        defs_occ,
-        JoinType::Inner,
-        &[("o_symbol", "g_symbol")],
-        None,
-    )?)?;
+    let j = materialize(
+        "scip.targets",
+        join(
+            j,
+            defs_occ,
+            JoinType::Inner,
+            &[("o_symbol", "g_symbol")],
+            None,
+        )?,
+    )?;
     let want = when(ends_with(c("o_symbol"), lit("#")), lit("CLASS"))
         .when(ends_with(c("o_symbol"), lit("().")), lit("FUNCTION"))
         .when(ends_with(c("o_symbol"), lit("/__init__:")), lit("MODULE"))
@@ -140,6 +138,30 @@ fn scip_targets(
     union_all(out)
 }
 
+/// Located SCIP occurrences (`kind = occurrence`, with a span): the columns `scip_targets`
+/// reads.
+pub fn scip_occurrences(scip: DataFrame) -> Result<DataFrame> {
+    let occ = scip.filter(
+        c("kind")
+            .eq(lit("occurrence"))
+            .and(c("bstart").is_not_null()),
+    )?;
+    sel(
+        occ,
+        [
+            "path",
+            "bstart",
+            "bend",
+            "symbol",
+            "ordinal",
+            "is_definition",
+        ]
+        .iter()
+        .map(|n| (c(n), *n))
+        .collect(),
+    )
+}
+
 /// Edges from uses (`u_id, u_path, u_bstart, u_bend, ...`): SCIP first, then lexical.
 #[allow(clippy::too_many_arguments)]
 fn resolved_edges(
@@ -152,7 +174,7 @@ fn resolved_edges(
     special: bool,
 ) -> Result<DataFrame> {
     // Read three times below (locations, SCIP, lexical resolution): materialized once.
-    let uses = materialize(uses)?;
+    let uses = materialize("uses", uses)?;
     let loc = sel(
         uses.clone(),
         vec![

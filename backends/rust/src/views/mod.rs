@@ -55,25 +55,47 @@ impl Memo {
         if let Some(df) = self.frames.borrow().get(key) {
             return Ok(df.clone());
         }
-        let t = std::time::Instant::now();
-        let df = materialize(build()?)?;
-        if crate::engine::explain_enabled() {
-            eprintln!("=== memo {key}: {:.3}s", t.elapsed().as_secs_f64());
-        }
+        let df = materialize(key, build()?)?;
         self.frames.borrow_mut().insert(key.to_string(), df.clone());
         Ok(df)
     }
 }
 
-/// Execute `df` into an in-memory table when a multi-threaded runtime drives the build.
-pub fn materialize(df: DataFrame) -> Result<DataFrame> {
+/// Execute `df` into an in-memory table when a multi-threaded runtime drives the build
+/// (`label` names it in the `CODEANATOMY_ENGINE_EXPLAIN` output).
+pub fn materialize(label: &str, df: DataFrame) -> Result<DataFrame> {
     use tokio::runtime::{Handle, RuntimeFlavor};
     match Handle::try_current() {
         Ok(h) if h.runtime_flavor() == RuntimeFlavor::MultiThread => {
-            tokio::task::block_in_place(|| h.block_on(df.cache()))
+            tokio::task::block_in_place(|| h.block_on(cache(label, df)))
         }
         _ => Ok(df),
     }
+}
+
+/// Execute `df` and return a DataFrame over its batches (an in-memory table with the same
+/// partitions), like `DataFrame::cache`. With `CODEANATOMY_ENGINE_EXPLAIN` set, the executed
+/// plan and its metrics are printed to stderr under `label`.
+pub async fn cache(label: &str, df: DataFrame) -> Result<DataFrame> {
+    use datafusion::datasource::MemTable;
+    use datafusion::physical_plan::collect_partitioned;
+    use datafusion::physical_plan::display::DisplayableExecutionPlan;
+    use std::sync::Arc;
+
+    let (state, _) = df.clone().into_parts();
+    let ctx = SessionContext::new_with_state(state);
+    let started = std::time::Instant::now();
+    let plan = df.create_physical_plan().await?;
+    let partitions = collect_partitioned(plan.clone(), ctx.task_ctx()).await?;
+    if crate::engine::explain_enabled() {
+        eprintln!(
+            "=== {label}: {:.3}s\n{}",
+            started.elapsed().as_secs_f64(),
+            DisplayableExecutionPlan::with_metrics(plan.as_ref()).indent(true)
+        );
+    }
+    let table = MemTable::try_new(plan.schema(), partitions)?;
+    ctx.read_table(Arc::new(table))
 }
 
 /// The declared inputs of a view, normalized to Utf8 strings, and the workload's memo.
@@ -116,6 +138,13 @@ impl Inputs<'_> {
     fn name_rows(&self) -> Result<DataFrame> {
         self.memo
             .frame("name_rows", || nodes::name_rows(&self.get("ast")?))
+    }
+
+    /// Located SCIP occurrences (`calls::scip_occurrences`).
+    fn scip_occurrences(&self) -> Result<DataFrame> {
+        self.memo.frame("scip_occurrences", || {
+            calls::scip_occurrences(self.get("scip")?)
+        })
     }
 
     /// The resolution world, with (`full`) or without the MRO in member lookup.
@@ -169,12 +198,12 @@ pub fn build_view(
         "import_edges" => edges::import_edges(&i)?,
         "inherit_edges" => edges::inherit_edges(&i.world(false)?)?,
         "override_edges" => edges::override_edges(&i, &i.get("inherit_edges")?)?,
-        "call_edges" => calls::call_edges(&i.world(true)?, &i.get("scip")?, policy)?,
+        "call_edges" => calls::call_edges(&i.world(true)?, &i.scip_occurrences()?, policy)?,
         "reference_edges" => calls::reference_edges(
             &i.world(true)?,
             i.name_rows()?,
             &i.get("ast")?,
-            &i.get("scip")?,
+            &i.scip_occurrences()?,
             policy,
         )?,
         "structure_edges" => edges::structure_edges(&i, &i.get("reference_edges")?)?,
