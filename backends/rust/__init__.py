@@ -46,6 +46,16 @@ def spec_hash(spec_json: str) -> str:
     return _engine.spec_hash(spec_json)
 
 
+def row_hash_sum(table: object, threads: int = 0) -> tuple[int, int]:
+    """CONTRACT §14 kernel: ``(rows, sum of XXH64 row hashes mod 2^64)`` of an Arrow table
+    (anything exporting ``__arrow_c_stream__``), on ``threads`` threads (0 = one per core).
+
+    Raises ``TypeError`` for a column type §14 does not define. The fingerprint built from it
+    is ``backends.contract.fingerprint.fingerprint``.
+    """
+    return _engine.row_hash_sum(table, threads)
+
+
 def _spec_json(spec: SemanticExecutionSpec | str) -> str:
     return spec if isinstance(spec, str) else msgspec.json.encode(spec).decode()
 
@@ -90,6 +100,7 @@ WRAPPED_EXPORTS: dict[str, str] = {
     "run": "run",
     "plan": "plan",
     "schema_string_of": "schema_string_of",
+    "row_hash_sum": "row_hash_sum",
     "EngineError": "EngineError",
     "SpecError": "SpecError",
     "CompileError": "CompileError",
@@ -112,6 +123,7 @@ __all__ = [
     "SpecError",
     "engine_version",
     "plan",
+    "row_hash_sum",
     "run",
     "schema_string_of",
     "spec_hash",

@@ -130,6 +130,30 @@ fn schema_string_of(table: &str) -> PyResult<String> {
         .ok_or_else(|| pyo3::exceptions::PyKeyError::new_err(table.to_owned()))
 }
 
+/// CONTRACT §14 row-hash sum of an Arrow table (anything with `__arrow_c_stream__`, e.g. a
+/// `pyarrow.Table`): `(rows, sum of XXH64 row hashes mod 2^64)`, hashed on `threads` threads
+/// (0 = one per core) with the GIL released. TypeError for a column type §14 does not define.
+#[pyfunction]
+#[pyo3(signature = (table, threads=0))]
+fn row_hash_sum(py: Python<'_>, table: &Bound<'_, PyAny>, threads: usize) -> PyResult<(u64, u64)> {
+    use arrow::ffi_stream::{ArrowArrayStreamReader, FFI_ArrowArrayStream};
+    use pyo3::types::{PyCapsule, PyCapsuleMethods};
+
+    let capsule = table.call_method0("__arrow_c_stream__")?;
+    let capsule = capsule.cast::<PyCapsule>()?;
+    let pointer = capsule.pointer_checked(Some(c"arrow_array_stream"))?;
+    // SAFETY: the capsule holds a valid FFI_ArrowArrayStream (Arrow PyCapsule interface);
+    // `from_raw` moves it out and leaves a released stream behind, as the interface requires.
+    let reader =
+        unsafe { ArrowArrayStreamReader::from_raw(pointer.as_ptr() as *mut FFI_ArrowArrayStream) }
+            .map_err(|e| pyo3::exceptions::PyValueError::new_err(e.to_string()))?;
+    let batches = reader
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| pyo3::exceptions::PyValueError::new_err(e.to_string()))?;
+    py.detach(|| crate::fingerprint::row_hash_sum(&batches, threads))
+        .map_err(pyo3::exceptions::PyTypeError::new_err)
+}
+
 /// Panics on purpose (tests the boundary): raises InternalError INTERNAL_PANIC.
 #[pyfunction]
 fn _panic_for_test(py: Python<'_>) -> PyResult<()> {
@@ -146,6 +170,7 @@ fn _engine(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(run, m)?)?;
     m.add_function(wrap_pyfunction!(plan, m)?)?;
     m.add_function(wrap_pyfunction!(schema_string_of, m)?)?;
+    m.add_function(wrap_pyfunction!(row_hash_sum, m)?)?;
     m.add_function(wrap_pyfunction!(_panic_for_test, m)?)?;
     let base = py.get_type::<EngineError>();
     // Class-level defaults so the attributes exist on the type (stubs declare them).
