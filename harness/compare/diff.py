@@ -68,7 +68,9 @@ def keyed_diff(
     ctx = datafusion.SessionContext()
     ctx.register_table("a", primary)
     ctx.register_table("b", candidate)
-    on = " AND ".join(f"a.{_q(k)} IS NOT DISTINCT FROM b.{_q(k)}" for k in key)
+    # Parenthesized: sqlparser binds AND tighter than IS NOT DISTINCT FROM, so without them
+    # `a.x IS NOT DISTINCT FROM b.x AND a.y ...` reads as `a.x IS NOT DISTINCT FROM (b.x AND a.y)`.
+    on = " AND ".join(f"(a.{_q(k)} IS NOT DISTINCT FROM b.{_q(k)})" for k in key)
     values = [
         f
         for f in schema

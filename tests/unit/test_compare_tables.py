@@ -133,3 +133,15 @@ def test_the_row_diff_counts_and_samples_changes(tmp_path: Path) -> None:
     assert (verdict.diff.added, verdict.diff.removed, verdict.diff.changed) == (0, 1, 2)
     assert verdict.diff.column_mismatches == {"dst_id": 1, "kind": 1}
     assert [s["change"] for s in verdict.diff.samples] == ["changed", "changed", "removed"]
+
+
+def test_a_composite_key_with_a_null_part_joins_null_safely(tmp_path: Path) -> None:
+    """Multi-column keys (string and integer parts, one part null on some rows): each key
+    condition is its own `IS NOT DISTINCT FROM`, so rows pair up and only the real change shows."""
+    original = _edges()
+    a = _write(tmp_path / "a", original)
+    b = _write(tmp_path / "b", _set(original, "confidence", 4, 0.1))
+    verdict = compare_table("outputs", "cpg_edges", ("path", "bstart"), a, b, TableRules())
+    assert verdict.diff is not None
+    assert (verdict.diff.added, verdict.diff.removed, verdict.diff.changed) == (0, 0, 1)
+    assert verdict.diff.column_mismatches["confidence"] == 1
