@@ -131,25 +131,211 @@ fn encoder(array: &dyn Array) -> Result<Encode<'_>, String> {
     })
 }
 
-/// The XXH64 row-hash sum of rows `start..end` of `columns`.
-fn chunk_sum(columns: &[ArrayRef], start: usize, end: usize) -> Result<u64, String> {
-    let encoders = columns
-        .iter()
-        .map(|a| {
-            Ok(Column {
-                array: a.as_ref(),
-                encode: encoder(a.as_ref())?,
+/// A column prepared for the column-wise encoder: the §14 payload is written by a typed loop
+/// over the rows of a chunk (integers and floats are widened to 64 bits once per batch), or,
+/// for lists, by the per-cell encoder into a column-local buffer first.
+enum Writer<'a> {
+    Str32(&'a GenericStringArray<i32>),
+    Str64(&'a GenericStringArray<i64>),
+    View(&'a StringViewArray),
+    I64(&'a arrow::array::Int64Array),
+    U64(&'a arrow::array::UInt64Array),
+    F64(&'a arrow::array::Float64Array),
+    Bool(&'a BooleanArray),
+    Nested(Column<'a>),
+}
+
+/// Widen integers to Int64 and floats to Float64 (exact conversions), so one loop per family
+/// encodes them; other arrays are kept.
+fn widen(array: &ArrayRef) -> Result<ArrayRef, String> {
+    let to = match array.data_type() {
+        DataType::Int8
+        | DataType::Int16
+        | DataType::Int32
+        | DataType::UInt8
+        | DataType::UInt16
+        | DataType::UInt32 => DataType::Int64,
+        DataType::Float16 | DataType::Float32 => DataType::Float64,
+        _ => return Ok(array.clone()),
+    };
+    arrow::compute::cast(array, &to).map_err(|e| e.to_string())
+}
+
+fn writer(array: &dyn Array) -> Result<Writer<'_>, String> {
+    Ok(match array.data_type() {
+        DataType::Utf8 => Writer::Str32(array.as_string::<i32>()),
+        DataType::LargeUtf8 => Writer::Str64(array.as_string::<i64>()),
+        DataType::Utf8View => Writer::View(array.as_string_view()),
+        DataType::Int64 => Writer::I64(array.as_primitive::<Int64Type>()),
+        DataType::UInt64 => Writer::U64(array.as_primitive::<UInt64Type>()),
+        DataType::Float64 => Writer::F64(array.as_primitive::<Float64Type>()),
+        DataType::Boolean => Writer::Bool(array.as_boolean()),
+        _ => Writer::Nested(Column {
+            array,
+            encode: encoder(array)?,
+        }),
+    })
+}
+
+fn float_bits(value: f64) -> u64 {
+    if value == 0.0 {
+        0
+    } else if value.is_nan() {
+        0x7FF8_0000_0000_0000
+    } else {
+        value.to_bits()
+    }
+}
+
+/// Encoded cells of one column over rows `start..end`: lengths added to `lens`, bytes written
+/// at `cursor` (one write cursor per row) when `buf` is given.
+fn column_pass(
+    w: &Writer<'_>,
+    start: usize,
+    end: usize,
+    lens: &mut [usize],
+    mut buf: Option<(&mut [u8], &mut [usize])>,
+    nested: &mut Vec<u8>,
+    nested_offsets: &mut Vec<usize>,
+) {
+    macro_rules! each {
+        ($array:expr, |$row:ident| $len:expr, |$out:ident, $r:ident| $write:block) => {{
+            let a = $array;
+            for (i, $row) in (start..end).enumerate() {
+                if a.is_null($row) {
+                    lens[i] += 1;
+                    if let Some((b, cur)) = buf.as_mut() {
+                        b[cur[i]] = NULL;
+                        cur[i] += 1;
+                    }
+                    continue;
+                }
+                let n = 1 + $len;
+                lens[i] += n;
+                if let Some((b, cur)) = buf.as_mut() {
+                    let $out = &mut b[cur[i]..cur[i] + n];
+                    $out[0] = SOME;
+                    let $r = $row;
+                    $write
+                    cur[i] += n;
+                }
+            }
+        }};
+    }
+    macro_rules! strs {
+        ($a:expr) => {
+            each!($a, |row| 8 + $a.value(row).len(), |out, r| {
+                let v = $a.value(r).as_bytes();
+                out[1..9].copy_from_slice(&(v.len() as u64).to_le_bytes());
+                out[9..].copy_from_slice(v);
             })
-        })
-        .collect::<Result<Vec<_>, String>>()?;
-    let mut buf = Vec::with_capacity(256);
-    let mut sum = 0u64;
-    for row in start..end {
-        buf.clear();
-        for col in &encoders {
-            col.write(row, &mut buf);
+        };
+    }
+    match w {
+        Writer::Str32(a) => strs!(*a),
+        Writer::Str64(a) => strs!(*a),
+        Writer::View(a) => strs!(*a),
+        Writer::I64(a) => each!(*a, |row| 8, |out, r| {
+            out[1..].copy_from_slice(&a.value(r).to_le_bytes());
+        }),
+        Writer::U64(a) => each!(*a, |row| 8, |out, r| {
+            out[1..].copy_from_slice(&a.value(r).to_le_bytes());
+        }),
+        Writer::F64(a) => each!(*a, |row| 8, |out, r| {
+            out[1..].copy_from_slice(&float_bits(a.value(r)).to_le_bytes());
+        }),
+        Writer::Bool(a) => each!(*a, |row| 1, |out, r| {
+            out[1] = u8::from(a.value(r));
+        }),
+        Writer::Nested(col) => {
+            if buf.is_none() {
+                nested.clear();
+                nested_offsets.clear();
+                nested_offsets.push(0);
+                for row in start..end {
+                    col.write(row, nested);
+                    nested_offsets.push(nested.len());
+                }
+            }
+            for i in 0..end - start {
+                let cell = &nested[nested_offsets[i]..nested_offsets[i + 1]];
+                if let Some((b, cur)) = buf.as_mut() {
+                    b[cur[i]..cur[i] + cell.len()].copy_from_slice(cell);
+                    cur[i] += cell.len();
+                } else {
+                    lens[i] += cell.len();
+                }
+            }
         }
-        sum = sum.wrapping_add(XxHash64::oneshot(0, &buf));
+    }
+}
+
+/// Per-thread buffers reused from chunk to chunk (every byte of `buf` up to the chunk's size
+/// is overwritten before it is hashed, so it is never cleared).
+#[derive(Default)]
+struct Scratch {
+    lens: Vec<usize>,
+    offsets: Vec<usize>,
+    cursor: Vec<usize>,
+    buf: Vec<u8>,
+    nested: Vec<Vec<u8>>,
+    nested_offsets: Vec<Vec<usize>>,
+}
+
+/// The XXH64 row-hash sum of rows `start..end` of `columns` (already widened): every row's
+/// encoding is laid out in one buffer column by column, then each row's bytes are hashed.
+fn chunk_sum(
+    columns: &[ArrayRef],
+    start: usize,
+    end: usize,
+    s: &mut Scratch,
+) -> Result<u64, String> {
+    let writers = columns
+        .iter()
+        .map(|a| writer(a.as_ref()))
+        .collect::<Result<Vec<_>, String>>()?;
+    let rows = end - start;
+    s.lens.clear();
+    s.lens.resize(rows, 0);
+    s.nested.resize(writers.len(), Vec::new());
+    s.nested_offsets.resize(writers.len(), Vec::new());
+    for (c, w) in writers.iter().enumerate() {
+        column_pass(
+            w,
+            start,
+            end,
+            &mut s.lens,
+            None,
+            &mut s.nested[c],
+            &mut s.nested_offsets[c],
+        );
+    }
+    s.offsets.clear();
+    s.offsets.push(0usize);
+    let mut total = 0;
+    for n in &s.lens {
+        total += n;
+        s.offsets.push(total);
+    }
+    if s.buf.len() < total {
+        s.buf.resize(total, 0);
+    }
+    s.cursor.clear();
+    s.cursor.extend_from_slice(&s.offsets[..rows]);
+    for (c, w) in writers.iter().enumerate() {
+        column_pass(
+            w,
+            start,
+            end,
+            &mut s.lens,
+            Some((&mut s.buf, &mut s.cursor)),
+            &mut s.nested[c],
+            &mut s.nested_offsets[c],
+        );
+    }
+    let mut sum = 0u64;
+    for i in 0..rows {
+        sum = sum.wrapping_add(XxHash64::oneshot(0, &s.buf[s.offsets[i]..s.offsets[i + 1]]));
     }
     Ok(sum)
 }
@@ -158,11 +344,19 @@ fn chunk_sum(columns: &[ArrayRef], start: usize, end: usize) -> Result<u64, Stri
 /// per available core). Unsupported column types give an error naming the type.
 pub fn row_hash_sum(batches: &[RecordBatch], threads: usize) -> Result<(u64, u64), String> {
     let mut items = Vec::new();
+    let mut widened: Vec<Vec<ArrayRef>> = Vec::with_capacity(batches.len());
     for (b, batch) in batches.iter().enumerate() {
         // Type errors surface even for empty tables.
         for column in batch.columns() {
             encoder(column.as_ref()).map(drop)?;
         }
+        widened.push(
+            batch
+                .columns()
+                .iter()
+                .map(widen)
+                .collect::<Result<Vec<_>, String>>()?,
+        );
         let mut start = 0;
         while start < batch.num_rows() {
             let end = (start + CHUNK).min(batch.num_rows());
@@ -179,12 +373,13 @@ pub fn row_hash_sum(batches: &[RecordBatch], threads: usize) -> Result<(u64, u64
     let next = AtomicUsize::new(0);
     let work = || -> Result<u64, String> {
         let mut sum = 0u64;
+        let mut scratch = Scratch::default();
         loop {
             let i = next.fetch_add(1, Ordering::Relaxed);
             let Some(&(b, start, end)) = items.get(i) else {
                 return Ok(sum);
             };
-            sum = sum.wrapping_add(chunk_sum(batches[b].columns(), start, end)?);
+            sum = sum.wrapping_add(chunk_sum(&widened[b], start, end, &mut scratch)?);
         }
     };
     let sums: Vec<Result<u64, String>> = if threads <= 1 {
