@@ -95,7 +95,9 @@ def keyed_diff(
     )
     ctx.register_view("j", ctx.sql(joined))
     differing = f"SELECT * FROM j WHERE change <> 'changed' OR ({any_diff})"
-    ctx.register_view("d", ctx.sql(differing))
+    # Materialized once: the counts and the samples both read it, and it holds only the rows
+    # that differ, so the full outer join runs once.
+    ctx.register_view("d", ctx.sql(differing).cache())
     sums = ", ".join(
         f"SUM(CASE WHEN change = 'changed' AND {_q('d:' + f.name)} THEN 1 ELSE 0 END) "
         f"AS {_q(f.name)}"
