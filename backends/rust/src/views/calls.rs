@@ -4,7 +4,6 @@
 use super::base::{file_sources, parents};
 use super::edges::edge_frame;
 use super::materialize;
-use super::nodes::call_rows;
 use super::resolve::World;
 use super::util::{asc, c, desc, first_by, join, null_str, sel, union_all};
 use super::ViewPolicy;
@@ -243,7 +242,7 @@ fn resolved_edges(
 
 /// CALLS (§8.3): CALLSITE -> CLASS/FUNCTION.
 pub fn call_edges(w: &World, scip: &DataFrame, policy: &ViewPolicy) -> Result<DataFrame> {
-    let calls = call_rows(&w.syntax)?.filter(c("expr").is_not_null())?;
+    let calls = w.calls.clone().filter(c("expr").is_not_null())?;
     let rows = sel(
         calls.clone(),
         vec![

@@ -2,7 +2,6 @@
 //! `evidence_summary` (§6).
 
 use super::diagnostics::txt;
-use super::nodes::{call_rows, parameter_rows};
 use super::udf::{json_get, json_text, stable_id};
 use super::util::{asc, c, first_by, join, null_i64, null_str, sel, union_all};
 use super::Inputs;
@@ -63,7 +62,6 @@ fn bool_text(e: Expr) -> Result<Expr> {
 
 /// `cpg_props` (§6, §13.5).
 pub fn cpg_props(i: &Inputs<'_>) -> Result<DataFrame> {
-    let syntax = i.get("syntax")?;
     let repo_scan = i.get("repo_scan")?;
     let mut p = Vec::new();
 
@@ -172,7 +170,7 @@ pub fn cpg_props(i: &Inputs<'_>) -> Result<DataFrame> {
     .otherwise(lit("false"))?;
     p.push(prop(gen_, c("d_id"), "is_generator", is_gen, "bool")?);
 
-    let params = parameter_rows(&syntax, &repo_scan)?;
+    let params = i.parameter_rows()?;
     p.push(prop(
         params.clone(),
         c("x_id"),
@@ -219,7 +217,7 @@ pub fn cpg_props(i: &Inputs<'_>) -> Result<DataFrame> {
     )?);
 
     p.push(prop(
-        call_rows(&syntax)?,
+        i.call_rows()?,
         c("x_id"),
         "callee_expr",
         c("expr"),

@@ -3,7 +3,7 @@
 
 use super::base::{file_sources, parents};
 use super::lookup::mro;
-use super::nodes::{call_rows, name_ref_rows, parameter_rows};
+use super::nodes::name_ref_rows;
 use super::resolve::{method_class, World};
 use super::udf::{json_list_indexed, stable_id, str_tail};
 use super::util::{asc, c, desc, first_by, join, null_i64, null_str, sel, union_all};
@@ -383,7 +383,7 @@ pub fn structure_edges(i: &Inputs<'_>, reference_edges: &DataFrame) -> Result<Da
         ],
     )?;
     let rows = union_all(vec![
-        row_cols(call_rows(syntax)?, "x_id", "CONTAINS")?,
+        row_cols(i.call_rows()?, "x_id", "CONTAINS")?,
         row_cols(i.import_rows()?, "i_id", "CONTAINS")?,
         row_cols(
             name_ref_rows(i.name_rows()?, reference_edges)?,
@@ -415,7 +415,7 @@ pub fn structure_edges(i: &Inputs<'_>, reference_edges: &DataFrame) -> Result<Da
         c("r_bstart"),
         c("r_bend"),
     )?;
-    let params = parameter_rows(syntax, &i.get("repo_scan")?)?.filter(c("o_id").is_not_null())?;
+    let params = i.parameter_rows()?.filter(c("o_id").is_not_null())?;
     let has = edge_frame(
         params,
         lit("HAS_PARAMETER"),

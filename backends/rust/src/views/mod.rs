@@ -140,6 +140,19 @@ impl Inputs<'_> {
             .frame("name_rows", || nodes::name_rows(&self.get("ast")?))
     }
 
+    /// CALL rows of the syntax view with their CALLSITE IDs (`nodes::call_rows`).
+    fn call_rows(&self) -> Result<DataFrame> {
+        self.memo
+            .frame("call_rows", || nodes::call_rows(&self.get("syntax")?))
+    }
+
+    /// PARAMETER rows with their owners (`nodes::parameter_rows`).
+    fn parameter_rows(&self) -> Result<DataFrame> {
+        self.memo.frame("parameter_rows", || {
+            nodes::parameter_rows(&self.get("syntax")?, &self.get("repo_scan")?)
+        })
+    }
+
     /// Located SCIP occurrences (`calls::scip_occurrences`).
     fn scip_occurrences(&self) -> Result<DataFrame> {
         self.memo.frame("scip_occurrences", || {
@@ -181,8 +194,8 @@ pub fn build_view(
         "file_nodes" => nodes::file_nodes(&i.get("repo_scan")?)?,
         "module_nodes" => nodes::module_nodes(i.modules()?)?,
         "definition_nodes" => nodes::definition_nodes(i.defs()?)?,
-        "parameter_nodes" => nodes::parameter_nodes(&i.get("syntax")?, &i.get("repo_scan")?)?,
-        "callsite_nodes" => nodes::callsite_nodes(&i.get("syntax")?)?,
+        "parameter_nodes" => nodes::parameter_nodes(i.parameter_rows()?)?,
+        "callsite_nodes" => nodes::callsite_nodes(i.call_rows()?)?,
         "import_nodes" => nodes::import_nodes(i.import_rows()?)?,
         "symbol_nodes" => nodes::symbol_nodes(&i.get("scip")?)?,
         "external_nodes" => nodes::external_nodes(&i.get("python_external")?)?,

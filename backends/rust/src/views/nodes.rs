@@ -141,8 +141,7 @@ pub fn parameter_rows(syntax: &DataFrame, repo_scan: &DataFrame) -> Result<DataF
 }
 
 /// PARAMETER: qualname = owner's full qualname + "." + name.
-pub fn parameter_nodes(syntax: &DataFrame, repo_scan: &DataFrame) -> Result<DataFrame> {
-    let df = parameter_rows(syntax, repo_scan)?;
+pub fn parameter_nodes(df: DataFrame) -> Result<DataFrame> {
     let qual = when(
         c("o_qual").is_not_null(),
         concat(vec![c("o_qual"), lit("."), c("name")]),
@@ -182,8 +181,7 @@ pub fn call_rows(syntax: &DataFrame) -> Result<DataFrame> {
 }
 
 /// CALLSITE: the winner's call rows.
-pub fn callsite_nodes(syntax: &DataFrame) -> Result<DataFrame> {
-    let df = call_rows(syntax)?;
+pub fn callsite_nodes(df: DataFrame) -> Result<DataFrame> {
     node_frame(
         df,
         c("x_id"),

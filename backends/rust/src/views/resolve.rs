@@ -23,6 +23,8 @@ use datafusion::prelude::{lit, when, DataFrame, Expr};
 /// `import_edges`.
 pub struct World {
     pub syntax: DataFrame,
+    /// CALL rows of the syntax view (`nodes::call_rows`).
+    pub calls: DataFrame,
     pub defs: DataFrame,
     pub modules: DataFrame,
     /// Name candidates: `c_path, c_scope, c_name, c_bstart, c_id, c_tid, c_tkind`.
@@ -58,6 +60,7 @@ impl World {
             .frame("world.method_class", || method_class(&defs, &modules))?;
         let mut w = World {
             syntax,
+            calls: i.call_rows()?,
             mro: i.memo.frame("world.mro_self", || mro_self(&defs))?,
             members: defs.clone(),
             inherit: defs.clone(),

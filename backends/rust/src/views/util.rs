@@ -114,7 +114,7 @@ pub fn first_by(df: DataFrame, partition: Vec<Expr>, order: Vec<SortExpr>) -> Re
         return rank_first(df, partition, order);
     };
     // Read three times below: materialized once when the engine drives the build.
-    let df = super::materialize("first_by", df)?;
+    let df = super::materialize(&format!("first_by({})", keys.join(",")), df)?;
     let not_null = keys
         .iter()
         .map(|k| c(k).is_not_null())
