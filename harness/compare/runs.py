@@ -2,8 +2,9 @@
 
 Each stage's tables are compared with :func:`compare_table`; the report names the first stage
 that diverges (so a difference in the outputs that starts in the evidence is blamed on the
-evidence). Warnings are compared by code and count (sev3). Every verdict carries the Delta
-versions of both sides, read from each run's ``run.json`` when present.
+evidence). Warnings are compared by code and count (sev3), and the two ``run.json`` with
+deepdiff, volatile paths excluded (sev3; see :mod:`harness.compare.manifests`). Every verdict
+carries the Delta versions of both sides, read from each run's ``run.json`` when present.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import msgspec
 
 from backends.contract.schemas import EVIDENCE_TABLES, OUTPUT_TABLES
 from backends.contract.views import VIEW_CATALOG
+from harness.compare.manifests import ManifestDifference, manifest_differences
 from harness.compare.model import SEVERITY_ORDER, Severity, TableVerdict, worst
 from harness.compare.tables import TableRef, TableRules, compare_table
 from harness.run.manifest import RunManifest, read_manifest
@@ -48,6 +50,7 @@ class RunComparison(msgspec.Struct, frozen=True, kw_only=True):
     first_divergent_stage: str | None
     tables: tuple[TableVerdict, ...]
     warnings: tuple[WarningDelta, ...]
+    manifest: tuple[ManifestDifference, ...] = ()
 
 
 def _manifest(run: Path) -> RunManifest | None:
@@ -98,8 +101,9 @@ def compare_runs(
             if first is None and SEVERITY_ORDER[verdict.severity] >= SEVERITY_ORDER["sev2"]:
                 first = stage
     warnings = _warning_deltas(man_a, man_b)
+    manifest = () if man_a is None or man_b is None else manifest_differences(man_a, man_b)
     severity = worst(*(v.severity for v in verdicts))
-    if warnings:
+    if warnings or manifest:
         severity = worst(severity, "sev3")
     return RunComparison(
         primary=str(run_a),
@@ -108,6 +112,7 @@ def compare_runs(
         first_divergent_stage=first,
         tables=tuple(verdicts),
         warnings=warnings,
+        manifest=manifest,
     )
 
 

@@ -70,8 +70,7 @@ def finding_counts(repos: tuple[RepoParity, ...]) -> dict[str, int]:
             for t in r.comparison.tables:
                 if t.severity != "ok" and not t.allowed:
                     counts[t.severity] += 1
-            if r.comparison.warnings:
-                counts["sev3"] += len(r.comparison.warnings)
+            counts["sev3"] += len(r.comparison.warnings) + len(r.comparison.manifest)
         counts["sev1"] += (not r.candidate.ok) + (not r.primary.ok) + len(r.faults)
     return counts
 

@@ -48,7 +48,8 @@ def render_markdown(report: ParityReport) -> str:
         )
     for r in report.repos:
         bad = [t for t in (r.comparison.tables if r.comparison else ()) if t.severity != "ok"]
-        if not bad and r.candidate.ok:
+        manifest = r.comparison.manifest if r.comparison else ()
+        if not bad and not manifest and r.candidate.ok:
             continue
         lines += ["", f"### {r.name}"]
         if not r.candidate.ok:
@@ -59,6 +60,11 @@ def render_markdown(report: ParityReport) -> str:
             if t.diff is not None:
                 for s in t.diff.samples[:5]:
                     lines.append(f"  - `{msgspec.json.encode(s).decode()}`")
+        for m in manifest:
+            lines.append(
+                f"- **sev3** run.json `{m.path}` ({m.change}): "
+                f"`{m.primary or '-'}` → `{m.candidate or '-'}`"
+            )
     return "\n".join(lines) + "\n"
 
 

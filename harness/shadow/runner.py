@@ -200,9 +200,12 @@ def _noise_baseline(plan: SidePlan, options: ShadowOptions) -> RunComparison:
 
 def discount_noise(comparison: RunComparison, noise: RunComparison) -> RunComparison:
     """Tables that differ between two runs of the primary are volatile: their mismatch is
-    reported as noise (sev3), never as a sev1/sev2 finding."""
+    reported as noise (sev3), never as a sev1/sev2 finding. ``run.json`` paths that differ
+    between the two primary runs are dropped from the manifest differences."""
     volatile = {(t.stage, t.table) for t in noise.tables if t.severity != "ok"}
-    if not volatile:
+    volatile_paths = {m.path for m in noise.manifest}
+    manifest = tuple(m for m in comparison.manifest if m.path not in volatile_paths)
+    if not volatile and manifest == comparison.manifest:
         return comparison
     tables = tuple(
         msgspec.structs.replace(
@@ -213,9 +216,14 @@ def discount_noise(comparison: RunComparison, noise: RunComparison) -> RunCompar
         for t in comparison.tables
     )
     first = next((t.stage for t in tables if t.severity in ("sev1", "sev2")), None)
-    severity = worst(*(t.severity for t in tables), "sev3" if comparison.warnings else "ok")
+    noted = comparison.warnings or manifest
+    severity = worst(*(t.severity for t in tables), "sev3" if noted else "ok")
     return msgspec.structs.replace(
-        comparison, tables=tables, first_divergent_stage=first, severity=severity
+        comparison,
+        tables=tables,
+        first_divergent_stage=first,
+        severity=severity,
+        manifest=manifest,
     )
 
 
