@@ -64,12 +64,21 @@ impl Memo {
 /// Execute `df` into an in-memory table when a multi-threaded runtime drives the build
 /// (`label` names it in the `CODEANATOMY_ENGINE_EXPLAIN` output).
 pub fn materialize(label: &str, df: DataFrame) -> Result<DataFrame> {
+    match eagerly(cache(label, df.clone())) {
+        Some(cached) => cached,
+        None => Ok(df),
+    }
+}
+
+/// Run `work` to completion now when a multi-threaded runtime drives the build (the views are
+/// built synchronously inside it); `None` elsewhere (unit tests build plans lazily).
+pub fn eagerly<T>(work: impl std::future::Future<Output = T>) -> Option<T> {
     use tokio::runtime::{Handle, RuntimeFlavor};
     match Handle::try_current() {
         Ok(h) if h.runtime_flavor() == RuntimeFlavor::MultiThread => {
-            tokio::task::block_in_place(|| h.block_on(cache(label, df)))
+            Some(tokio::task::block_in_place(|| h.block_on(work)))
         }
-        _ => Ok(df),
+        _ => None,
     }
 }
 

@@ -101,7 +101,8 @@ pub fn conform(df: DataFrame, schema: &Schema) -> Result<DataFrame> {
 /// `row_number()`: a sort plus `BoundedWindowAggExec` costs about 2 us per row, far more than
 /// the hash aggregate and joins. Rows with a null partition key never match the joins and are
 /// ranked (a window treats null keys as one group). Partition keys given as expressions rather
-/// than columns are always ranked.
+/// than columns are always ranked. In the engine the input is materialized first and, when no
+/// group holds two rows (the common case), returned as it is.
 pub fn first_by(df: DataFrame, partition: Vec<Expr>, order: Vec<SortExpr>) -> Result<DataFrame> {
     let keys: Option<Vec<String>> = partition
         .iter()
@@ -115,6 +116,21 @@ pub fn first_by(df: DataFrame, partition: Vec<Expr>, order: Vec<SortExpr>) -> Re
     };
     // Read three times below: materialized once when the engine drives the build.
     let df = super::materialize(&format!("first_by({})", keys.join(",")), df)?;
+    // Materialized, the rows can be counted: when every group (nulls included, as in a
+    // window) holds one row, `first_by` keeps every row and no join is needed.
+    let groups = df
+        .clone()
+        .aggregate(keys.iter().map(|k| c(k)).collect(), vec![])?;
+    let unique = super::eagerly(async {
+        Ok::<_, datafusion::error::DataFusionError>(
+            df.clone().count().await? == groups.count().await?,
+        )
+    });
+    if let Some(unique) = unique {
+        if unique? {
+            return Ok(df);
+        }
+    }
     let not_null = keys
         .iter()
         .map(|k| c(k).is_not_null())
