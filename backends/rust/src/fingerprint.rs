@@ -451,7 +451,7 @@ mod tests {
         );
         let b1 = batch(vec![None], vec![Some(3)]);
         let b2 = batch(vec![Some("y"), Some("x")], vec![None, Some(1)]);
-        let whole = row_hash_sum(&[a.clone()], 1).unwrap();
+        let whole = row_hash_sum(std::slice::from_ref(&a), 1).unwrap();
         assert_eq!(row_hash_sum(&[b1, b2], 2).unwrap(), whole);
         let dup = row_hash_sum(&[a.clone(), a.slice(0, 1)], 2).unwrap();
         assert_ne!(dup.1, whole.1);

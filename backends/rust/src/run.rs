@@ -3,10 +3,10 @@
 //! Atomicity guarantee of `run`: every output (and every `views_dir` view) is planned and
 //! executed to completion, its record batches staged in memory and checked against the
 //! contract schema, BEFORE the first commit. So a spec, register, plan or execution error
-//! leaves every output table exactly as it was. Commits then happen one Delta table at a
-//! time; each commit is atomic (a reader sees the old or the new version, never a partial
-//! one). Should a commit itself fail (e.g. disk full), tables committed before it in this
-//! run keep their new version: the COMMIT_FAILED error lists them in `context.committed`.
+//! leaves every output table exactly as it was. Commits then run concurrently, one per Delta
+//! table; each commit is atomic (a reader sees the old or the new version, never a partial
+//! one). Should a commit itself fail (e.g. disk full), the tables whose commit succeeded in
+//! this run keep their new version: the COMMIT_FAILED error lists them in `context.committed`.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -163,41 +163,52 @@ async fn run_workload(
     }
     timings.insert("semantic_s", secs(t));
 
+    // Every Delta table is committed concurrently (each commit is atomic by itself). When one
+    // fails, the tables whose commit succeeded keep their new version and are listed.
     let t = Instant::now();
-    let mut committed: Vec<String> = Vec::new();
-    let commit_failed =
-        |e: EngineError, committed: &[String]| e.with("committed", committed.to_vec());
-    let mut outputs = Vec::new();
+    let mut jobs = Vec::new();
     for o in workload.outputs() {
-        let ex = &executed[&o.view];
         let schema = contract::output_schema(&o.table)
             .ok_or_else(|| EngineError::new(ErrorCode::InternalError, o.table.clone()))?;
-        let dir = outputs_dir.join(&o.table);
-        let version = delta::commit_batches(&dir, schema.clone(), ex.batches.clone())
-            .await
-            .map_err(|e| commit_failed(e, &committed))?;
-        committed.push(dir.to_string_lossy().into());
-        outputs.push(json!({
-            "table": o.table,
-            "uri": dir.to_string_lossy(),
-            "delta_version": version,
-            "rows": ex.rows(),
-            "schema_hash": contract::schema_hash(&schema),
-        }));
+        jobs.push((outputs_dir.join(&o.table), schema, &executed[&o.view]));
     }
     if let Some(vdir) = views_dir {
         for name in workload.schedule() {
-            let ex = &executed[name];
             let schema = contract::view_def(name)
                 .map(|d| d.arrow_schema())
                 .ok_or_else(|| EngineError::new(ErrorCode::InternalError, name.clone()))?;
-            let dir = vdir.join(name);
-            delta::commit_batches(&dir, schema, ex.batches.clone())
-                .await
-                .map_err(|e| commit_failed(e, &committed))?;
-            committed.push(dir.to_string_lossy().into());
+            jobs.push((vdir.join(name), schema, &executed[name]));
         }
     }
+    let results =
+        futures::future::join_all(jobs.iter().map(|(dir, schema, ex)| {
+            delta::commit_batches(dir, schema.clone(), ex.batches.clone())
+        }))
+        .await;
+    let committed: Vec<String> = jobs
+        .iter()
+        .zip(&results)
+        .filter(|(_, r)| r.is_ok())
+        .map(|((dir, _, _), _)| dir.to_string_lossy().into())
+        .collect();
+    let mut versions = Vec::new();
+    for result in results {
+        versions.push(result.map_err(|e| e.with("committed", committed.clone()))?);
+    }
+    let outputs: Vec<Value> = jobs
+        .iter()
+        .zip(versions)
+        .zip(workload.outputs())
+        .map(|(((dir, schema, ex), version), o)| {
+            json!({
+                "table": o.table,
+                "uri": dir.to_string_lossy(),
+                "delta_version": version,
+                "rows": ex.rows(),
+                "schema_hash": contract::schema_hash(schema),
+            })
+        })
+        .collect();
     timings.insert("commit_s", secs(t));
 
     Ok(json!({
