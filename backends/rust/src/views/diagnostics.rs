@@ -1,16 +1,15 @@
 //! The `span_conflicts` and `diagnostics` views (§13.4).
 
 use super::base::{source_rows, syntax_errors, SYNTAX_SOURCES};
+use super::materialize;
 use super::udf::{json_quote, stable_id};
-use super::util::{asc, c, join, null_i64, sel, union_all};
+use super::util::{asc, c, first_by, join, null_i64, sel, union_all};
 use super::Inputs;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::Result;
 use datafusion::functions::expr_fn::concat;
 use datafusion::functions_aggregate::expr_fn::count;
-use datafusion::functions_aggregate::min_max::max_udaf;
 use datafusion::functions_window::expr_fn::row_number;
-use datafusion::logical_expr::expr::WindowFunction;
 use datafusion::logical_expr::{ExprFunctionExt, JoinType};
 use datafusion::prelude::{cast, lit, when, DataFrame, Expr};
 
@@ -140,21 +139,35 @@ pub fn span_conflicts(
         &[("w_path", "o_path"), ("w_kind", "o_kind"), ("w_q", "o_q")],
         Some(c("o_src").not_eq(c("w_source"))),
     )?;
-    let part = vec![c("w_path"), c("w_ordinal"), c("o_src")];
-    let same =
-        when(c("o_b").eq(c("w_b")).and(c("o_e").eq(c("w_e"))), lit(1i64)).otherwise(lit(0i64))?;
-    let j = j.window(vec![
-        Expr::from(WindowFunction::new(max_udaf(), vec![same]))
-            .partition_by(part.clone())
-            .build()?
-            .alias("x_same"),
-        row_number()
-            .partition_by(part)
-            .order_by(vec![asc(c("o_ordinal"))])
-            .build()?
-            .alias("x_rn"),
-    ])?;
-    let j = j.filter(c("x_same").eq(lit(0i64)).and(c("x_rn").eq(lit(1u64))))?;
+    // A definition conflicts with another source when no row of that source with the same
+    // kind and qualname has the same span; the first such row by ordinal is reported.
+    let j = materialize("span_conflicts.pairs", j)?;
+    let same = c("o_b").eq(c("w_b")).and(c("o_e").eq(c("w_e")));
+    let matched = sel(
+        j.clone().filter(same)?,
+        vec![
+            (c("w_path"), "m_path"),
+            (c("w_ordinal"), "m_ordinal"),
+            (c("o_src"), "m_src"),
+        ],
+    )?
+    .distinct()?;
+    let j = join(
+        j,
+        matched,
+        JoinType::LeftAnti,
+        &[
+            ("w_path", "m_path"),
+            ("w_ordinal", "m_ordinal"),
+            ("o_src", "m_src"),
+        ],
+        None,
+    )?;
+    let j = first_by(
+        j,
+        vec![c("w_path"), c("w_ordinal"), c("o_src")],
+        vec![asc(c("o_ordinal"))],
+    )?;
     let j = j.window(vec![row_number()
         .partition_by(vec![c("w_path")])
         .order_by(vec![

@@ -17,8 +17,6 @@ use datafusion::logical_expr::{
 };
 use serde_json::Value;
 
-use crate::ids::{stable_id as hash_id, IdField};
-
 type Kernel = fn(&[ArrayRef], usize) -> Result<ArrayRef>;
 
 /// A row-wise UDF: a kernel over the argument arrays, a return type and a nullability rule
@@ -126,18 +124,76 @@ fn list_utf8() -> DataType {
 // Kernels
 // ---------------------------------------------------------------------------------------------
 
+/// One argument of `stable_id`: text, or an integer written in decimal (as `ids::stable_id`
+/// writes `IdField::Int`); other types are cast to text first.
+enum IdArg {
+    Text(StringArray),
+    Int(arrow::array::Int64Array),
+}
+
+impl IdArg {
+    fn new(a: &ArrayRef) -> Result<IdArg> {
+        Ok(match a.data_type() {
+            DataType::Int8
+            | DataType::Int16
+            | DataType::Int32
+            | DataType::Int64
+            | DataType::UInt8
+            | DataType::UInt16
+            | DataType::UInt32 => IdArg::Int(
+                cast(a, &DataType::Int64)?
+                    .as_primitive::<arrow::datatypes::Int64Type>()
+                    .clone(),
+            ),
+            _ => IdArg::Text(utf8(a)?.as_ref().clone()),
+        })
+    }
+
+    fn is_null(&self, i: usize) -> bool {
+        match self {
+            IdArg::Text(a) => a.is_null(i),
+            IdArg::Int(a) => a.is_null(i),
+        }
+    }
+
+    /// Append the field's text at row `i` (nothing for null).
+    fn write(&self, i: usize, out: &mut Vec<u8>) {
+        use std::io::Write;
+        if self.is_null(i) {
+            return;
+        }
+        match self {
+            IdArg::Text(a) => out.extend_from_slice(a.value(i).as_bytes()),
+            IdArg::Int(a) => {
+                let _ = write!(out, "{}", a.value(i));
+            }
+        }
+    }
+}
+
+/// `stable_id(kind, f1, f2, ...)` (CONTRACT §4, `ids::stable_id`), one reused buffer per batch:
+/// no per-row allocation besides the output.
 fn k_stable_id(args: &[ArrayRef], n: usize) -> Result<ArrayRef> {
-    let cols: Vec<Arc<StringArray>> = args.iter().map(utf8).collect::<Result<_>>()?;
+    use sha2::{Digest, Sha256};
+    let cols: Vec<IdArg> = args.iter().map(IdArg::new).collect::<Result<_>>()?;
     let mut out = StringBuilder::with_capacity(n, n * 32);
+    let mut text: Vec<u8> = Vec::with_capacity(128);
+    let mut hex_id = [0u8; 32];
     for i in 0..n {
-        let Some(kind) = str_at(&cols[0], i) else {
+        if cols[0].is_null(i) {
             return exec_err!("stable_id: null kind");
-        };
-        let fields: Vec<IdField<'_>> = cols[1..]
-            .iter()
-            .map(|c| str_at(c, i).map_or(IdField::Null, IdField::Text))
-            .collect();
-        out.append_value(hash_id(kind, &fields));
+        }
+        text.clear();
+        text.extend_from_slice(b"cpg1\x1f");
+        cols[0].write(i, &mut text);
+        for col in &cols[1..] {
+            text.push(0x1f);
+            col.write(i, &mut text);
+        }
+        let digest = Sha256::digest(&text);
+        hex::encode_to_slice(&digest[..16], &mut hex_id)
+            .map_err(|e| datafusion::error::DataFusionError::Execution(e.to_string()))?;
+        out.append_value(std::str::from_utf8(&hex_id).unwrap_or_default());
     }
     Ok(Arc::new(out.finish()))
 }
@@ -540,6 +596,35 @@ mod tests {
         );
         assert_eq!(visible_scopes("C.m"), vec!["C.m", "C", ""]);
         assert_eq!(visible_scopes(""), vec![""]);
+    }
+
+    #[test]
+    fn the_stable_id_kernel_equals_ids_stable_id() {
+        use crate::ids::{stable_id, IdField};
+        use datafusion::arrow::array::{Int32Array, Int64Array};
+        let kind: ArrayRef = Arc::new(StringArray::from(vec!["NAME_REF", "CALLSITE", "FILE"]));
+        let path: ArrayRef = Arc::new(StringArray::from(vec![Some("a/é.py"), None, Some("b")]));
+        let start: ArrayRef = Arc::new(Int64Array::from(vec![Some(0), Some(-12), None]));
+        let ord: ArrayRef = Arc::new(Int32Array::from(vec![7, 8, 9]));
+        let ids = k_stable_id(&[kind, path, start, ord], 3).unwrap();
+        let ids = ids.as_string::<i32>();
+        let expect = [
+            stable_id(
+                "NAME_REF",
+                &[IdField::Text("a/é.py"), IdField::Int(0), IdField::Int(7)],
+            ),
+            stable_id(
+                "CALLSITE",
+                &[IdField::Null, IdField::Int(-12), IdField::Int(8)],
+            ),
+            stable_id(
+                "FILE",
+                &[IdField::Text("b"), IdField::Null, IdField::Int(9)],
+            ),
+        ];
+        for (i, e) in expect.iter().enumerate() {
+            assert_eq!(ids.value(i), e);
+        }
     }
 
     #[test]

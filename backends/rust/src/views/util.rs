@@ -102,7 +102,8 @@ pub fn conform(df: DataFrame, schema: &Schema) -> Result<DataFrame> {
 /// the hash aggregate and joins. Rows with a null partition key never match the joins and are
 /// ranked (a window treats null keys as one group). Partition keys given as expressions rather
 /// than columns are always ranked. In the engine the input is materialized first and, when no
-/// group holds two rows (the common case), returned as it is.
+/// group holds two rows (the common case), returned as it is; plans built outside the engine
+/// (no multi-threaded runtime) always rank.
 pub fn first_by(df: DataFrame, partition: Vec<Expr>, order: Vec<SortExpr>) -> Result<DataFrame> {
     let keys: Option<Vec<String>> = partition
         .iter()
@@ -114,8 +115,13 @@ pub fn first_by(df: DataFrame, partition: Vec<Expr>, order: Vec<SortExpr>) -> Re
     let Some(keys) = keys else {
         return rank_first(df, partition, order);
     };
-    // Read three times below: materialized once when the engine drives the build.
-    let df = super::materialize(&format!("first_by({})", keys.join(",")), df)?;
+    // Outside the engine (plans built lazily, e.g. unit tests) the input is not materialized:
+    // reading it three times would triple the plan at every nested `first_by`, so rank it.
+    let label = format!("first_by({})", keys.join(","));
+    let df = match super::eagerly(super::cache(&label, df.clone())) {
+        Some(cached) => cached?,
+        None => return rank_first(df, partition, order),
+    };
     // Materialized, the rows can be counted: when every group (nulls included, as in a
     // window) holds one row, `first_by` keeps every row and no join is needed.
     let groups = df
