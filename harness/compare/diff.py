@@ -12,18 +12,68 @@ from dataclasses import dataclass, field
 
 import datafusion
 import pyarrow as pa
+import pyarrow.compute as pc
 from deltalake import DeltaTable
 
 from harness.compare.model import RowDiff
 
+#: Value normalizers a policy may apply to a column on both sides before comparing.
+NORMALIZERS: dict[str, str] = {
+    "lower": "text lower-cased",
+    "strip": "leading and trailing whitespace removed",
+    "collapse_whitespace": "every run of whitespace made one space",
+    "posix_path": "backslashes made forward slashes",
+    "round:N": "floats rounded to N decimals (N = 0..15)",
+}
+
+
+def check_normalizer(name: str) -> str | None:
+    """Why ``name`` is not a normalizer (None when it is one)."""
+    if name in NORMALIZERS and name != "round:N":
+        return None
+    if name.startswith("round:") and name[6:].isdigit() and int(name[6:]) <= 15:
+        return None
+    return f"unknown normalizer {name!r} (known: {', '.join(NORMALIZERS)})"
+
+
+def _normalized(values: pa.ChunkedArray, name: str) -> pa.ChunkedArray:
+    if name.startswith("round:"):
+        rounded: pa.ChunkedArray = pc.round(values, int(name[6:]))
+        return rounded
+    text = values.cast(pa.string()) if pa.types.is_string_view(values.type) else values
+    if name == "lower":
+        result = pc.utf8_lower(text)
+    elif name == "strip":
+        result = pc.utf8_trim_whitespace(text)
+    elif name == "collapse_whitespace":
+        result = pc.replace_substring_regex(text, r"\s+", " ")
+    else:  # posix_path
+        result = pc.replace_substring(text, "\\", "/")
+    cast: pa.ChunkedArray = result.cast(values.type)
+    return cast
+
 
 @dataclass(frozen=True)
 class ColumnRule:
-    """How one column is compared: ignored, or numeric with absolute/relative tolerance."""
+    """How one column is compared: ignored, or numeric with absolute/relative tolerance, after
+    the listed normalizers (``NORMALIZERS``) were applied to both sides."""
 
     ignore: bool = False
     abs_tol: float = 0.0
     rel_tol: float = 0.0
+    normalize: tuple[str, ...] = ()
+
+
+def normalize_table(table: pa.Table, columns: dict[str, ColumnRule]) -> pa.Table:
+    """``table`` with every column's normalizers applied (the table itself when none)."""
+    for name, rule in columns.items():
+        if rule.normalize and name in table.column_names:
+            i = table.schema.get_field_index(name)
+            values = table.column(i)
+            for normalizer in rule.normalize:
+                values = _normalized(values, normalizer)
+            table = table.set_column(i, table.schema.field(i), values)
+    return table
 
 
 @dataclass(frozen=True)
@@ -57,17 +107,21 @@ def _duplicates(ctx: datafusion.SessionContext, name: str, key: tuple[str, ...])
 
 
 def keyed_diff(
-    primary: DeltaTable,
-    candidate: DeltaTable,
+    primary: DeltaTable | pa.Table,
+    candidate: DeltaTable | pa.Table,
     key: tuple[str, ...],
     schema: pa.Schema,
     options: DiffOptions | None = None,
 ) -> RowDiff:
-    """Diff two tables sharing ``schema`` on ``key`` (the contract's primary key)."""
+    """Diff two tables sharing ``schema`` on ``key`` (the contract's primary key): Delta
+    tables, or Arrow tables (already normalized by the policy)."""
     options = options or DiffOptions()
     ctx = datafusion.SessionContext()
-    ctx.register_table("a", primary)
-    ctx.register_table("b", candidate)
+    for name, table in (("a", primary), ("b", candidate)):
+        if isinstance(table, pa.Table):
+            ctx.register_record_batches(name, [table.to_batches()])
+        else:
+            ctx.register_table(name, table)
     # Parenthesized: sqlparser binds AND tighter than IS NOT DISTINCT FROM, so without them
     # `a.x IS NOT DISTINCT FROM b.x AND a.y ...` reads as `a.x IS NOT DISTINCT FROM (b.x AND a.y)`.
     on = " AND ".join(f"(a.{_q(k)} IS NOT DISTINCT FROM b.{_q(k)})" for k in key)

@@ -7,6 +7,8 @@ row_count_tolerance = 0.0      # relative; above it a row-count difference is se
 sample_rows = 20
 [tables.cpg_edges.columns.confidence]
 abs_tol = 1e-9                 # also rel_tol; or ignore = true
+[tables.cpg_nodes.columns.path]
+normalize = ["posix_path"]     # lower, strip, collapse_whitespace, posix_path, round:N
 [[allow]]                      # a known difference: reason, owner and expiry are required
 table = "diagnostics"
 stage = "outputs"              # optional; so is repo
@@ -24,7 +26,7 @@ from pathlib import Path
 
 import msgspec
 
-from harness.compare.diff import ColumnRule, DiffOptions
+from harness.compare.diff import ColumnRule, DiffOptions, check_normalizer
 from harness.compare.tables import TableRules
 from harness.config.load import LoadedConfig
 
@@ -33,6 +35,7 @@ class ColumnPolicy(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_o
     ignore: bool = False
     abs_tol: float = 0.0
     rel_tol: float = 0.0
+    normalize: list[str] = []
 
 
 class TablePolicy(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
@@ -82,7 +85,12 @@ class ParityPolicy(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_o
         for name in sorted(names):
             table = self.tables.get(name, TablePolicy())
             columns = {
-                c: ColumnRule(ignore=p.ignore, abs_tol=p.abs_tol, rel_tol=p.rel_tol)
+                c: ColumnRule(
+                    ignore=p.ignore,
+                    abs_tol=p.abs_tol,
+                    rel_tol=p.rel_tol,
+                    normalize=tuple(p.normalize),
+                )
                 for c, p in table.columns.items()
             }
             tolerance = table.row_count_tolerance
@@ -105,9 +113,18 @@ def load_policy(path: Path | None) -> ParityPolicy:
         return ParityPolicy()
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
-        return msgspec.convert(data, type=ParityPolicy)
+        policy = msgspec.convert(data, type=ParityPolicy)
     except (OSError, tomllib.TOMLDecodeError, msgspec.ValidationError) as exc:
         raise PolicyError(f"{path}: {exc}") from exc
+    for table, section in sorted(policy.tables.items()):
+        for column, rule in sorted(section.columns.items()):
+            for name in rule.normalize:
+                problem = check_normalizer(name)
+                if problem:
+                    raise PolicyError(
+                        f"{path}: tables.{table}.columns.{column}.normalize: {problem}"
+                    )
+    return policy
 
 
 def configured_policy(config: LoadedConfig) -> ParityPolicy:

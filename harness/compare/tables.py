@@ -14,7 +14,7 @@ import pyarrow as pa
 from deltalake import DeltaTable
 
 from backends.contract.fingerprint import fingerprint
-from harness.compare.diff import DiffOptions, keyed_diff
+from harness.compare.diff import DiffOptions, keyed_diff, normalize_table
 from harness.compare.model import Severity, TableSide, TableVerdict, worst
 from harness.compare.schema import schema_differences
 
@@ -99,9 +99,16 @@ def compare_table(
         sev: Severity = "sev1" if relative > rules.row_count_tolerance else "sev2"
         severity = worst(severity, sev)
         reasons.append(f"row count {a.num_rows} != {b.num_rows}")
+    columns = rules.diff.columns
+    if any(r.normalize for r in columns.values()):
+        a, b = normalize_table(a, columns), normalize_table(b, columns)
+        left: DeltaTable | pa.Table = a
+        right: DeltaTable | pa.Table = b
+    else:
+        left, right = dt_a, dt_b
     if fingerprint(_drop(a, rules)) == fingerprint(_drop(b, rules)) and not reasons:
         return verdict("ok")
-    diff = keyed_diff(dt_a, dt_b, key, a.schema, rules.diff)
+    diff = keyed_diff(left, right, key, a.schema, rules.diff)
     if diff.duplicate_keys_primary or diff.duplicate_keys_candidate:
         severity = worst(severity, "sev1")
         reasons.append(

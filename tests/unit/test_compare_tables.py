@@ -145,3 +145,36 @@ def test_a_composite_key_with_a_null_part_joins_null_safely(tmp_path: Path) -> N
     assert verdict.diff is not None
     assert (verdict.diff.added, verdict.diff.removed, verdict.diff.changed) == (0, 0, 1)
     assert verdict.diff.column_mismatches["confidence"] == 1
+
+
+def test_normalizers_make_equivalent_values_equal_and_keep_real_changes(tmp_path: Path) -> None:
+    """`posix_path` + `lower` on `path`, `round:2` on `confidence`: values equal after the
+    normalizers pass; a change the normalizers do not cover still shows in the keyed diff."""
+    original = _edges()
+    shifted = _set(_set(original, "path", 1, "P1.PY"), "confidence", 2, 0.80001)
+    shifted = _set(shifted, "path", 2, "p2\\x.py")
+    a = _write(tmp_path / "a", _set(original, "path", 2, "p2/x.py"))
+    b = _write(tmp_path / "b", shifted)
+    columns = {
+        "path": ColumnRule(normalize=("posix_path", "lower")),
+        "confidence": ColumnRule(normalize=("round:2",)),
+    }
+    rules = TableRules(diff=DiffOptions(columns=columns))
+    assert compare_table("outputs", "cpg_edges", KEY, a, b, rules).severity == "ok"
+    assert compare_table("outputs", "cpg_edges", KEY, a, b, TableRules()).severity == "sev2"
+    c = _write(tmp_path / "c", _set(shifted, "dst_id", 3, "moved"))
+    verdict = compare_table("outputs", "cpg_edges", KEY, a, c, rules)
+    assert verdict.diff is not None
+    assert verdict.diff.column_mismatches == {"dst_id": 1}
+
+
+def test_an_unknown_normalizer_is_a_policy_error(tmp_path: Path) -> None:
+    from harness.compare.policy import PolicyError, load_policy
+
+    policy = tmp_path / "parity.toml"
+    policy.write_text('version = 1\n[tables.cpg_nodes.columns.name]\nnormalize = ["upper"]\n')
+    with pytest.raises(PolicyError, match=r"tables\.cpg_nodes\.columns\.name\.normalize.*upper"):
+        load_policy(policy)
+    policy.write_text('version = 1\n[tables.cpg_nodes.columns.name]\nnormalize = ["round:3"]\n')
+    rules = load_policy(policy).rules()
+    assert rules["cpg_nodes"].diff.columns["name"].normalize == ("round:3",)
