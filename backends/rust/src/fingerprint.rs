@@ -51,15 +51,9 @@ fn str_payload(value: &str, out: &mut Vec<u8>) {
 }
 
 /// §14 floats: binary64 little-endian, `-0.0` as `0.0`, every NaN as the quiet NaN 0x7FF8...
+/// (`float_bits`).
 fn float_payload(value: f64, out: &mut Vec<u8>) {
-    let bits: u64 = if value == 0.0 {
-        0
-    } else if value.is_nan() {
-        0x7FF8_0000_0000_0000
-    } else {
-        value.to_bits()
-    };
-    out.extend_from_slice(&bits.to_le_bytes());
+    out.extend_from_slice(&float_bits(value).to_le_bytes());
 }
 
 fn strings<O: OffsetSizeTrait>(a: &GenericStringArray<O>) -> Encode<'_> {
@@ -177,6 +171,7 @@ fn writer(array: &dyn Array) -> Result<Writer<'_>, String> {
     })
 }
 
+/// The binary64 bits §14 writes for a float.
 fn float_bits(value: f64) -> u64 {
     if value == 0.0 {
         0

@@ -279,24 +279,22 @@ pub fn file_sources(syntax: &DataFrame) -> Result<DataFrame> {
     .distinct()
 }
 
+/// Every column of located rows `df` plus their node ID `stable_id(kind, path, bstart, bend)`
+/// in column `id`, keeping the first row by `(path, ordinal)` of each ID.
+pub fn with_span_id(df: DataFrame, kind: &str, id: &str) -> Result<DataFrame> {
+    let df = df.with_column(
+        id,
+        stable_id(
+            lit(kind.to_string()),
+            vec![c("path"), c("bstart"), c("bend")],
+        ),
+    )?;
+    first_by(df, vec![c(id)], vec![asc(c("path")), asc(c("ordinal"))])
+}
+
 /// IMPORT rows of `python_imports` with a span: `i_id, i_path, i_scope, i_bound, i_bstart,
 /// i_bend, i_ordinal, i_conditional` plus every original column.
 pub fn import_rows(imports: &DataFrame) -> Result<DataFrame> {
     let df = imports.clone().filter(c("bstart").is_not_null())?;
-    let names: Vec<String> = df
-        .schema()
-        .fields()
-        .iter()
-        .map(|f| f.name().clone())
-        .collect();
-    let mut cols: Vec<(Expr, String)> = names.iter().map(|n| (c(n), n.clone())).collect();
-    cols.push((
-        stable_id(lit("IMPORT"), vec![c("path"), c("bstart"), c("bend")]),
-        "i_id".into(),
-    ));
-    let df = sel(
-        df,
-        cols.iter().map(|(e, n)| (e.clone(), n.as_str())).collect(),
-    )?;
-    first_by(df, vec![c("i_id")], vec![asc(c("path")), asc(c("ordinal"))])
+    with_span_id(df, "IMPORT", "i_id")
 }

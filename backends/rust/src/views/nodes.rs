@@ -6,7 +6,7 @@ use datafusion::functions::expr_fn::concat;
 use datafusion::logical_expr::JoinType;
 use datafusion::prelude::{lit, when, DataFrame, Expr};
 
-use super::base::{prefixes, SPAN};
+use super::base::{prefixes, with_span_id, SPAN};
 use super::udf::{stable_id, str_tail};
 use super::util::{asc, c, first_by, join, null_i32, null_i64, null_str, sel};
 
@@ -122,22 +122,7 @@ pub fn parameter_rows(syntax: &DataFrame, repo_scan: &DataFrame) -> Result<DataF
         &[("path", "o_path"), ("parent_ordinal", "o_ordinal")],
         None,
     )?;
-    let names: Vec<String> = df
-        .schema()
-        .fields()
-        .iter()
-        .map(|f| f.name().clone())
-        .collect();
-    let mut cols: Vec<(Expr, String)> = names.iter().map(|n| (c(n), n.clone())).collect();
-    cols.push((
-        stable_id(lit("PARAMETER"), vec![c("path"), c("bstart"), c("bend")]),
-        "x_id".into(),
-    ));
-    let df = sel(
-        df,
-        cols.iter().map(|(e, n)| (e.clone(), n.as_str())).collect(),
-    )?;
-    first_by(df, vec![c("x_id")], vec![asc(c("path")), asc(c("ordinal"))])
+    with_span_id(df, "PARAMETER", "x_id")
 }
 
 /// PARAMETER: qualname = owner's full qualname + "." + name.
@@ -162,22 +147,7 @@ pub fn parameter_nodes(df: DataFrame) -> Result<DataFrame> {
 /// Winner `call` rows with their CALLSITE ID in `x_id` (first by `(path, ordinal)` per ID).
 pub fn call_rows(syntax: &DataFrame) -> Result<DataFrame> {
     let df = syntax.clone().filter(c("kind").eq(lit("call")))?;
-    let names: Vec<String> = df
-        .schema()
-        .fields()
-        .iter()
-        .map(|f| f.name().clone())
-        .collect();
-    let mut cols: Vec<(Expr, String)> = names.iter().map(|n| (c(n), n.clone())).collect();
-    cols.push((
-        stable_id(lit("CALLSITE"), vec![c("path"), c("bstart"), c("bend")]),
-        "x_id".into(),
-    ));
-    let df = sel(
-        df,
-        cols.iter().map(|(e, n)| (e.clone(), n.as_str())).collect(),
-    )?;
-    first_by(df, vec![c("x_id")], vec![asc(c("path")), asc(c("ordinal"))])
+    with_span_id(df, "CALLSITE", "x_id")
 }
 
 /// CALLSITE: the winner's call rows.
@@ -260,22 +230,7 @@ pub fn name_rows(ast: &DataFrame) -> Result<DataFrame> {
             .and(c("ctx").eq(lit("load")))
             .and(c("bstart").is_not_null()),
     )?;
-    let names: Vec<String> = df
-        .schema()
-        .fields()
-        .iter()
-        .map(|f| f.name().clone())
-        .collect();
-    let mut cols: Vec<(Expr, String)> = names.iter().map(|n| (c(n), n.clone())).collect();
-    cols.push((
-        stable_id(lit("NAME_REF"), vec![c("path"), c("bstart"), c("bend")]),
-        "x_id".into(),
-    ));
-    let df = sel(
-        df,
-        cols.iter().map(|(e, n)| (e.clone(), n.as_str())).collect(),
-    )?;
-    first_by(df, vec![c("x_id")], vec![asc(c("path")), asc(c("ordinal"))])
+    with_span_id(df, "NAME_REF", "x_id")
 }
 
 /// NAME_REF rows (ast name rows) that are the source of a REFERENCES edge.
