@@ -8,7 +8,7 @@ use std::sync::{Arc, LazyLock};
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{Schema, SchemaRef};
-use datafusion::physical_plan::displayable;
+use datafusion::physical_plan::{displayable, ExecutionPlan};
 use datafusion::prelude::{DataFrame, SessionConfig, SessionContext};
 use serde_json::{json, Value};
 
@@ -149,6 +149,19 @@ pub async fn build_views(ctx: &SessionContext, workload: &Workload) -> EngineRes
 /// with its metrics to stderr.
 pub fn explain_enabled() -> bool {
     std::env::var_os("CODEANATOMY_ENGINE_EXPLAIN").is_some()
+}
+
+/// With `CODEANATOMY_ENGINE_EXPLAIN` set, print an executed plan with its metrics and the time
+/// since `started` under `label`.
+pub fn explain(label: &str, started: std::time::Instant, plan: &dyn ExecutionPlan) {
+    if explain_enabled() {
+        eprintln!(
+            "=== {label}: {:.3}s\n{}",
+            started.elapsed().as_secs_f64(),
+            datafusion::physical_plan::display::DisplayableExecutionPlan::with_metrics(plan)
+                .indent(true)
+        );
+    }
 }
 
 /// `evidence_summary.delta_version` is the pinned version of each input (CONTRACT §6): the

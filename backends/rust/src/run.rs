@@ -79,16 +79,7 @@ async fn execute_view(
     let raw = collect(plan.clone(), ctx.task_ctx())
         .await
         .map_err(|e| execution_failed(name, e))?;
-    if engine::explain_enabled() {
-        eprintln!(
-            "=== view {name}: {:.3}s\n{}",
-            t.elapsed().as_secs_f64(),
-            datafusion::physical_plan::display::DisplayableExecutionPlan::with_metrics(
-                plan.as_ref()
-            )
-            .indent(true)
-        );
-    }
+    engine::explain(&format!("view {name}"), t, plan.as_ref());
     let schema = contract::view_def(name)
         .map(|d| d.arrow_schema())
         .ok_or_else(|| EngineError::new(ErrorCode::InternalError, format!("view {name}")))?;

@@ -88,7 +88,6 @@ pub fn eagerly<T>(work: impl std::future::Future<Output = T>) -> Option<T> {
 pub async fn cache(label: &str, df: DataFrame) -> Result<DataFrame> {
     use datafusion::datasource::MemTable;
     use datafusion::physical_plan::collect_partitioned;
-    use datafusion::physical_plan::display::DisplayableExecutionPlan;
     use std::sync::Arc;
 
     let (state, _) = df.clone().into_parts();
@@ -96,13 +95,7 @@ pub async fn cache(label: &str, df: DataFrame) -> Result<DataFrame> {
     let started = std::time::Instant::now();
     let plan = df.create_physical_plan().await?;
     let partitions = collect_partitioned(plan.clone(), ctx.task_ctx()).await?;
-    if crate::engine::explain_enabled() {
-        eprintln!(
-            "=== {label}: {:.3}s\n{}",
-            started.elapsed().as_secs_f64(),
-            DisplayableExecutionPlan::with_metrics(plan.as_ref()).indent(true)
-        );
-    }
+    crate::engine::explain(label, started, plan.as_ref());
     let table = MemTable::try_new(plan.schema(), partitions)?;
     ctx.read_table(Arc::new(table))
 }
