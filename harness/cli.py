@@ -6,11 +6,13 @@ Exit codes: 0 ok, 1 gate failed, 2 usage or config error, 3 engine error, 4 inte
 
 from __future__ import annotations
 
+import atexit
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -302,15 +304,29 @@ def golden_shadow(
         raise typer.Exit(EXIT_GATE_FAILED)
 
 
+def _exit(code: int) -> NoReturn:
+    """Leave without running native destructors: delta-rs and Arrow thread pools can abort the
+    interpreter's shutdown ("terminate called without an active exception", delta-rs #2184),
+    turning a finished run into exit code 134. Python's exit handlers still run."""
+    atexit._run_exitfuncs()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 def main() -> None:
     """Console-script entry point."""
     try:
         app()
-    except SystemExit:
+    except SystemExit as stop:
+        code = stop.code
+        if code is None or isinstance(code, int):
+            _exit(code or 0)
         raise
     except Exception as exc:  # the last line of defence: a crash is an internal error code
         err.print(f"[red]internal error:[/] {type(exc).__name__}: {exc}")
-        sys.exit(EXIT_INTERNAL)
+        _exit(EXIT_INTERNAL)
+    _exit(0)
 
 
 if __name__ == "__main__":
