@@ -3,7 +3,7 @@
 //! from its inputs' DataFrames; nothing executes here). Also tier 3 of plan introspection.
 
 use std::collections::HashMap;
-use std::sync::{Arc, LazyLock};
+use std::sync::{Arc, LazyLock, OnceLock};
 
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::compute::cast;
@@ -75,43 +75,122 @@ pub fn schema_matches(actual: &Schema, expected: &Schema) -> bool {
     delta::schema_differences(actual, expected, false).is_empty()
 }
 
-/// Build every kept view in schedule order (stage plan): PLAN_FAILED when a view cannot be
-/// planned, OUTPUT_SCHEMA_MISMATCH when its planned schema differs from the contract.
+/// Build every kept view (stage plan): PLAN_FAILED when a view cannot be planned,
+/// OUTPUT_SCHEMA_MISMATCH when its planned schema differs from the contract. When several views
+/// fail, the error is the first failing view's in schedule order.
+///
+/// Views are built concurrently, each as soon as its inputs are built: one thread per view,
+/// waiting on the views it reads (a DAG, so nothing waits on itself). Building a view plans it
+/// and materializes the frames it shares (`views::Memo`), so independent views (CALLS and
+/// REFERENCES, the node views of one generation, ...) keep both cores busy instead of taking
+/// turns. The DataFusion work itself runs on the runtime's worker threads.
 pub async fn build_views(ctx: &SessionContext, workload: &Workload) -> EngineResult<BuiltViews> {
-    let policy = ViewPolicy {
-        use_scip: workload.spec.policy.use_scip,
-        min_confidence_bp: workload.spec.policy.min_confidence_bp,
-    };
-    // A view read by more than one kept view or output is materialized once (`cache()`: an
-    // in-memory table the consumers scan). Inlining it instead would re-plan and re-execute
-    // the whole upstream DAG once per consumer, which grows multiplicatively with depth.
-    let mut consumers: HashMap<String, usize> = HashMap::new();
+    let builder = ViewBuilder::new(ctx, workload);
+    tokio::task::block_in_place(|| {
+        std::thread::scope(|scope| {
+            for name in workload.schedule() {
+                let builder = &builder;
+                std::thread::Builder::new()
+                    .name(format!("codeanatomy-view-{name}"))
+                    .spawn_scoped(scope, move || {
+                        let _runtime = builder.handle.enter();
+                        // The outcome stays in the view's cell, read below.
+                        let _ = builder.get(name);
+                    })
+                    .map_err(|e| {
+                        EngineError::new(
+                            ErrorCode::InternalError,
+                            format!("cannot start a thread to build view {name}: {e}"),
+                        )
+                    })?;
+            }
+            Ok::<(), EngineError>(())
+        })
+    })?;
+    let mut frames = HashMap::new();
     for name in workload.schedule() {
-        for input in workload.view_inputs(name) {
-            *consumers.entry(input).or_default() += 1;
+        let df = builder.cells[name.as_str()]
+            .get()
+            .cloned()
+            .unwrap_or_else(|| {
+                Err(EngineError::new(
+                    ErrorCode::InternalError,
+                    format!("view {name} was not built"),
+                ))
+            })?;
+        frames.insert(name.clone(), df);
+    }
+    Ok(BuiltViews { frames })
+}
+
+/// The shared state of one `build_views`: a cell per kept view, filled once by whichever
+/// thread needs the view first.
+struct ViewBuilder<'a> {
+    ctx: &'a SessionContext,
+    workload: &'a Workload,
+    policy: ViewPolicy,
+    /// How many kept views and outputs read each view.
+    consumers: HashMap<String, usize>,
+    memo: views::Memo,
+    cells: HashMap<&'a str, OnceLock<EngineResult<DataFrame>>>,
+    handle: tokio::runtime::Handle,
+}
+
+impl<'a> ViewBuilder<'a> {
+    fn new(ctx: &'a SessionContext, workload: &'a Workload) -> Self {
+        let mut consumers: HashMap<String, usize> = HashMap::new();
+        for name in workload.schedule() {
+            for input in workload.view_inputs(name) {
+                *consumers.entry(input).or_default() += 1;
+            }
+        }
+        for output in workload.outputs() {
+            *consumers.entry(output.view.clone()).or_default() += 1;
+        }
+        ViewBuilder {
+            ctx,
+            workload,
+            policy: ViewPolicy {
+                use_scip: workload.spec.policy.use_scip,
+                min_confidence_bp: workload.spec.policy.min_confidence_bp,
+            },
+            consumers,
+            memo: views::Memo::default(),
+            cells: workload
+                .schedule()
+                .map(|n| (n.as_str(), OnceLock::new()))
+                .collect(),
+            handle: tokio::runtime::Handle::current(),
         }
     }
-    for output in workload.outputs() {
-        *consumers.entry(output.view.clone()).or_default() += 1;
+
+    /// The built view `name`, building it (and, first, its inputs) unless another thread did.
+    fn get(&self, name: &str) -> EngineResult<DataFrame> {
+        match self.cells.get(name) {
+            Some(cell) => cell.get_or_init(|| self.build(name)).clone(),
+            None => Err(EngineError::new(
+                ErrorCode::InternalError,
+                format!("view {name} is not kept"),
+            )),
+        }
     }
-    let memo = views::Memo::default();
-    let mut frames: HashMap<String, DataFrame> = HashMap::new();
-    for name in workload.schedule() {
+
+    fn build(&self, name: &str) -> EngineResult<DataFrame> {
         let mut inputs = HashMap::new();
-        for input in workload.view_inputs(name) {
-            let df = match frames.get(&input) {
-                Some(df) => df.clone(),
-                None => ctx
-                    .table(input.as_str())
-                    .await
-                    .map_err(|e| plan_failed(name, e))?,
+        for input in self.workload.view_inputs(name) {
+            let df = if self.cells.contains_key(input.as_str()) {
+                self.get(&input)?
+            } else {
+                self.handle
+                    .block_on(self.ctx.table(input.as_str()))
+                    .map_err(|e| plan_failed(name, e))?
             };
             inputs.insert(input, df);
         }
-        let mut df = views::build_view(ctx, name, &inputs, &policy, &memo)
+        let mut df = views::build_view(self.ctx, name, &inputs, &self.policy, &self.memo)
             .map_err(|e| plan_failed(name, e))?;
         if name == "evidence_summary" {
-            df = pin_versions(ctx, df, workload).map_err(|e| plan_failed(name, e))?;
+            df = pin_versions(self.ctx, df, self.workload).map_err(|e| plan_failed(name, e))?;
         }
         let expected = contract::view_def(name)
             .map(|d| d.arrow_schema())
@@ -122,7 +201,7 @@ pub async fn build_views(ctx: &SessionContext, workload: &Workload) -> EngineRes
                 ErrorCode::OutputSchemaMismatch,
                 format!("view {name} plans a schema that differs from the contract"),
             )
-            .with("view", name.as_str())
+            .with("view", name)
             .with("expected_schema", schema_string(&expected))
             .with("actual_schema", schema_string(&actual))
             .with(
@@ -130,19 +209,20 @@ pub async fn build_views(ctx: &SessionContext, workload: &Workload) -> EngineRes
                 delta::schema_differences(&actual, &expected, false),
             ));
         }
-        let df = if consumers.get(name).copied().unwrap_or(0) > 1 {
-            views::cache(&format!("view {name}"), df)
-                .await
+        // A view read by more than one kept view or output is materialized once (an in-memory
+        // table the consumers scan). Inlining it instead would re-plan and re-execute the whole
+        // upstream DAG once per consumer, which grows multiplicatively with depth.
+        if self.consumers.get(name).copied().unwrap_or(0) > 1 {
+            self.handle
+                .block_on(views::cache(&format!("view {name}"), df))
                 .map_err(|e| {
                     EngineError::new(ErrorCode::ExecutionFailed, format!("view {name}: {e}"))
-                        .with("view", name.as_str())
-                })?
+                        .with("view", name)
+                })
         } else {
-            df
-        };
-        frames.insert(name.clone(), df);
+            Ok(df)
+        }
     }
-    Ok(BuiltViews { frames })
 }
 
 /// Debug aid: `CODEANATOMY_ENGINE_EXPLAIN=1` prints every materialized view's executed plan

@@ -20,8 +20,8 @@ mod util;
 #[cfg(test)]
 mod tests;
 
-use std::cell::RefCell;
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use datafusion::common::{plan_err, Result};
 use datafusion::prelude::{DataFrame, SessionContext};
@@ -44,19 +44,32 @@ pub struct ViewPolicy {
 /// A frame is materialized (`DataFrame::cache`) only when built inside a multi-threaded
 /// Tokio runtime, as the engine does; elsewhere (unit tests on tiny tables) it stays lazy.
 /// Keys name a frame of the workload's inputs: the same key must always denote the same rows.
+///
+/// Views of one schedule generation are built concurrently (`engine::build_views`): each key
+/// has its own lock, so a frame two views need at once is built by the first and awaited by
+/// the second, and frames of different keys build in parallel. A frame's build may read other
+/// keys, never its own.
 #[derive(Default)]
 pub struct Memo {
-    frames: RefCell<HashMap<String, DataFrame>>,
+    frames: Mutex<HashMap<String, Arc<Mutex<Option<DataFrame>>>>>,
 }
 
 impl Memo {
     /// The frame memoized under `key`, built (and materialized) on first use.
     pub fn frame(&self, key: &str, build: impl FnOnce() -> Result<DataFrame>) -> Result<DataFrame> {
-        if let Some(df) = self.frames.borrow().get(key) {
+        let slot = self
+            .frames
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry(key.to_string())
+            .or_default()
+            .clone();
+        let mut built = slot.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(df) = built.as_ref() {
             return Ok(df.clone());
         }
         let df = materialize(key, build()?)?;
-        self.frames.borrow_mut().insert(key.to_string(), df.clone());
+        *built = Some(df.clone());
         Ok(df)
     }
 }
@@ -88,7 +101,6 @@ pub fn eagerly<T>(work: impl std::future::Future<Output = T>) -> Option<T> {
 pub async fn cache(label: &str, df: DataFrame) -> Result<DataFrame> {
     use datafusion::datasource::MemTable;
     use datafusion::physical_plan::collect_partitioned;
-    use std::sync::Arc;
 
     let (state, _) = df.clone().into_parts();
     let ctx = SessionContext::new_with_state(state);
