@@ -3,10 +3,10 @@
 
 use super::base::{file_sources, parents};
 use super::edges::edge_frame;
-use super::materialize;
 use super::resolve::World;
 use super::util::{asc, c, desc, first_by, join, null_str, sel, union_all};
 use super::ViewPolicy;
+use super::{materialize, Memo};
 use datafusion::common::Result;
 use datafusion::functions::expr_fn::{ends_with, octet_length};
 use datafusion::logical_expr::JoinType;
@@ -18,6 +18,7 @@ fn scip_targets(
     uses: &DataFrame,
     scip: &DataFrame,
     w: &World,
+    memo: &Memo,
     with_modules: bool,
 ) -> Result<DataFrame> {
     let occ = scip.clone();
@@ -52,25 +53,7 @@ fn scip_targets(
         vec![c("q_id")],
         vec![desc(c("o_bstart")), desc(c("o_ordinal"))],
     )?;
-    let defs_occ = occ.filter(
-        c("is_definition")
-            .eq(lit(true))
-            .and(c("path").is_not_null()),
-    )?;
-    let defs_occ = first_by(
-        defs_occ,
-        vec![c("symbol")],
-        vec![asc(c("path")), asc(c("bstart")), asc(c("ordinal"))],
-    )?;
-    let defs_occ = sel(
-        defs_occ,
-        vec![
-            (c("symbol"), "g_symbol"),
-            (c("path"), "g_path"),
-            (c("bstart"), "g_bstart"),
-            (c("bend"), "g_bend"),
-        ],
-    )?;
+    let defs_occ = scip_definitions(scip, memo)?;
     let j = materialize(
         "scip.targets",
         join(
@@ -137,6 +120,32 @@ fn scip_targets(
     union_all(out)
 }
 
+/// The definition occurrence of each SCIP symbol, `g_symbol, g_path, g_bstart, g_bend` (the
+/// first by path, start and ordinal), memoized: CALLS and REFERENCES both read it.
+fn scip_definitions(scip: &DataFrame, memo: &Memo) -> Result<DataFrame> {
+    memo.frame("scip.definitions", || {
+        let defs = scip.clone().filter(
+            c("is_definition")
+                .eq(lit(true))
+                .and(c("path").is_not_null()),
+        )?;
+        let defs = first_by(
+            defs,
+            vec![c("symbol")],
+            vec![asc(c("path")), asc(c("bstart")), asc(c("ordinal"))],
+        )?;
+        sel(
+            defs,
+            vec![
+                (c("symbol"), "g_symbol"),
+                (c("path"), "g_path"),
+                (c("bstart"), "g_bstart"),
+                (c("bend"), "g_bend"),
+            ],
+        )
+    })
+}
+
 /// Located SCIP occurrences (`kind = occurrence`, with a span): the columns `scip_targets`
 /// reads.
 pub fn scip_occurrences(scip: DataFrame) -> Result<DataFrame> {
@@ -167,6 +176,7 @@ fn resolved_edges(
     w: &World,
     uses: DataFrame,
     scip: &DataFrame,
+    memo: &Memo,
     policy: &ViewPolicy,
     kind: &str,
     kinds: &[&str],
@@ -213,7 +223,7 @@ fn resolved_edges(
     )?;
     let mut all = lex;
     if policy.use_scip {
-        let st = scip_targets(&uses, scip, w, kinds.contains(&"MODULE"))?;
+        let st = scip_targets(&uses, scip, w, memo, kinds.contains(&"MODULE"))?;
         let st = sel(
             st,
             vec![
@@ -241,7 +251,12 @@ fn resolved_edges(
 }
 
 /// CALLS (§8.3): CALLSITE -> CLASS/FUNCTION.
-pub fn call_edges(w: &World, scip: &DataFrame, policy: &ViewPolicy) -> Result<DataFrame> {
+pub fn call_edges(
+    w: &World,
+    scip: &DataFrame,
+    memo: &Memo,
+    policy: &ViewPolicy,
+) -> Result<DataFrame> {
     let calls = w.calls.clone().filter(c("expr").is_not_null())?;
     let rows = sel(
         calls.clone(),
@@ -268,7 +283,16 @@ pub fn call_edges(w: &World, scip: &DataFrame, policy: &ViewPolicy) -> Result<Da
             (c("par_id"), "u_encl"),
         ],
     )?;
-    resolved_edges(w, uses, scip, policy, "CALLS", &["CLASS", "FUNCTION"], true)
+    resolved_edges(
+        w,
+        uses,
+        scip,
+        memo,
+        policy,
+        "CALLS",
+        &["CLASS", "FUNCTION"],
+        true,
+    )
 }
 
 /// ast name load rows of ast-winner files that are not callees.
@@ -309,6 +333,7 @@ pub fn reference_edges(
     names: DataFrame,
     ast: &DataFrame,
     scip: &DataFrame,
+    memo: &Memo,
     policy: &ViewPolicy,
 ) -> Result<DataFrame> {
     let names = reference_names(w, names, ast)?;
@@ -329,6 +354,7 @@ pub fn reference_edges(
         w,
         uses,
         scip,
+        memo,
         policy,
         "REFERENCES",
         &["CLASS", "FUNCTION", "MODULE"],

@@ -230,6 +230,11 @@ pub fn name_rows(ast: &DataFrame) -> Result<DataFrame> {
             .and(c("ctx").eq(lit("load")))
             .and(c("bstart").is_not_null()),
     )?;
+    // Only the columns the consumers read (references, NAME_REF nodes, CONTAINS): the rows
+    // are materialized, and the ast's text columns (expr, detail, ...) would triple their size.
+    let mut keep = vec!["path", "ordinal", "name", "scope_qualname"];
+    keep.extend(SPAN);
+    let df = df.select_columns(&keep)?;
     with_span_id(df, "NAME_REF", "x_id")
 }
 
