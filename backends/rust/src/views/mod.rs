@@ -23,6 +23,7 @@ mod tests;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
+use datafusion::arrow::array::RecordBatch;
 use datafusion::common::{plan_err, Result};
 use datafusion::prelude::{DataFrame, SessionContext};
 
@@ -99,6 +100,14 @@ pub fn eagerly<T>(work: impl std::future::Future<Output = T>) -> Option<T> {
 /// partitions), like `DataFrame::cache`. With `CODEANATOMY_ENGINE_EXPLAIN` set, the executed
 /// plan and its metrics are printed to stderr under `label`.
 pub async fn cache(label: &str, df: DataFrame) -> Result<DataFrame> {
+    Ok(cache_partitions(label, df).await?.0)
+}
+
+/// `cache`, also returning the batches of each partition.
+pub async fn cache_partitions(
+    label: &str,
+    df: DataFrame,
+) -> Result<(DataFrame, Vec<Vec<RecordBatch>>)> {
     use datafusion::datasource::MemTable;
     use datafusion::physical_plan::collect_partitioned;
 
@@ -108,8 +117,8 @@ pub async fn cache(label: &str, df: DataFrame) -> Result<DataFrame> {
     let plan = df.create_physical_plan().await?;
     let partitions = collect_partitioned(plan.clone(), ctx.task_ctx()).await?;
     crate::engine::explain(label, started, plan.as_ref());
-    let table = MemTable::try_new(plan.schema(), partitions)?;
-    ctx.read_table(Arc::new(table))
+    let table = MemTable::try_new(plan.schema(), partitions.clone())?;
+    Ok((ctx.read_table(Arc::new(table))?, partitions))
 }
 
 /// The declared inputs of a view, normalized to Utf8 strings, and the workload's memo.

@@ -224,6 +224,21 @@ impl World {
 
     /// Start states from resolving the first component by name (§8.2).
     fn by_name(&self, uses: DataFrame) -> Result<DataFrame> {
+        // Only a use whose first component names a candidate of its file can match below: the
+        // rest (builtins, locals, parameters, most of them) is dropped before every use is
+        // repeated once per visible scope.
+        let names = sel(
+            self.cands.clone(),
+            vec![(c("c_path"), "cn_path"), (c("c_name"), "cn_name")],
+        )?
+        .distinct()?;
+        let uses = join(
+            uses,
+            names,
+            JoinType::LeftSemi,
+            &[("u_path", "cn_path"), ("u_first", "cn_name")],
+            None,
+        )?;
         let vis = uses
             .with_column("u_vis", visible_scopes_expr(c("u_scope")))?
             .unnest_columns(&["u_vis"])?;

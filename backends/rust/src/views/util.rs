@@ -3,8 +3,9 @@
 
 use std::sync::Arc;
 
+use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
-use datafusion::common::{plan_err, Result, ScalarValue};
+use datafusion::common::{plan_err, DataFusionError, Result, ScalarValue};
 use datafusion::functions_aggregate::expr_fn::count;
 use datafusion::functions_window::expr_fn::row_number;
 use datafusion::logical_expr::{ExprFunctionExt, JoinType, SortExpr};
@@ -118,24 +119,14 @@ pub fn first_by(df: DataFrame, partition: Vec<Expr>, order: Vec<SortExpr>) -> Re
     // Outside the engine (plans built lazily, e.g. unit tests) the input is not materialized:
     // reading it three times would triple the plan at every nested `first_by`, so rank it.
     let label = format!("first_by({})", keys.join(","));
-    let df = match super::eagerly(super::cache(&label, df.clone())) {
+    let (df, partitions) = match super::eagerly(super::cache_partitions(&label, df.clone())) {
         Some(cached) => cached?,
         None => return rank_first(df, partition, order),
     };
-    // Materialized, the rows can be counted: when every group (nulls included, as in a
+    // Materialized, the rows can be checked: when every group (nulls included, as in a
     // window) holds one row, `first_by` keeps every row and no join is needed.
-    let groups = df
-        .clone()
-        .aggregate(keys.iter().map(|k| c(k)).collect(), vec![])?;
-    let unique = super::eagerly(async {
-        Ok::<_, datafusion::error::DataFusionError>(
-            df.clone().count().await? == groups.count().await?,
-        )
-    });
-    if let Some(unique) = unique {
-        if unique? {
-            return Ok(df);
-        }
+    if keys_distinct(&partitions, &keys)? {
+        return Ok(df);
     }
     let not_null = keys
         .iter()
@@ -170,6 +161,34 @@ pub fn first_by(df: DataFrame, partition: Vec<Expr>, order: Vec<SortExpr>) -> Re
     let alone = join(df.clone(), single.clone(), JoinType::LeftSemi, &on, None)?;
     let grouped = join(df, single, JoinType::LeftAnti, &on, None)?;
     alone.union(rank_first(grouped, partition, order)?)
+}
+
+/// Whether no two rows of `partitions` share their `keys` (a null key equal to a null key, as
+/// in a window partition). Rows are compared by a hash of their keys: distinct hashes prove
+/// distinct keys; a repeated hash (equal keys, or a collision) answers `false`, and the caller
+/// then ranks the repeated groups exactly. Cheaper than counting the groups with an aggregate.
+pub fn keys_distinct(partitions: &[Vec<RecordBatch>], keys: &[String]) -> Result<bool> {
+    use datafusion::common::hash_utils::{create_hashes, RandomState};
+
+    let state = RandomState::default();
+    let rows = partitions.iter().flatten().map(RecordBatch::num_rows).sum();
+    let mut hashes: Vec<u64> = Vec::with_capacity(rows);
+    for batch in partitions.iter().flatten() {
+        let columns = keys
+            .iter()
+            .map(|k| {
+                batch
+                    .column_by_name(k)
+                    .cloned()
+                    .ok_or_else(|| DataFusionError::Plan(format!("first_by: no column {k}")))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let start = hashes.len();
+        hashes.resize(start + batch.num_rows(), 0);
+        create_hashes(&columns, &state, &mut hashes[start..])?;
+    }
+    hashes.sort_unstable();
+    Ok(hashes.windows(2).all(|w| w[0] != w[1]))
 }
 
 /// `first_by` with a `row_number()` window over every row.
