@@ -260,13 +260,19 @@ pub async fn open_input(b: &DatasetBinding) -> EngineResult<DeltaTable> {
 /// Open and register one input under its binding name as a Delta table provider.
 pub async fn register_input(ctx: &SessionContext, b: &DatasetBinding) -> EngineResult<()> {
     let table = open_input(b).await?;
-    let provider = table.table_provider().await.map_err(|e| {
-        binding_error(
-            ErrorCode::DeltaLogCorrupt,
-            b,
-            format!("cannot scan Delta table {}: {e}", b.uri),
-        )
-    })?;
+    // With the session, the scan takes the session's parquet settings: strings are read as
+    // `Utf8` (the contract's type, `engine::session`) instead of `Utf8View` cast afterwards.
+    let provider = table
+        .table_provider()
+        .with_session(Arc::new(ctx.state()))
+        .await
+        .map_err(|e| {
+            binding_error(
+                ErrorCode::DeltaLogCorrupt,
+                b,
+                format!("cannot scan Delta table {}: {e}", b.uri),
+            )
+        })?;
     table.update_datafusion_session(&ctx.state()).map_err(|e| {
         binding_error(
             ErrorCode::InternalError,

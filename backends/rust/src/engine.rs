@@ -134,6 +134,7 @@ struct ViewBuilder<'a> {
     memo: views::Memo,
     cells: HashMap<&'a str, OnceLock<EngineResult<DataFrame>>>,
     handle: tokio::runtime::Handle,
+    started: std::time::Instant,
 }
 
 impl<'a> ViewBuilder<'a> {
@@ -161,6 +162,7 @@ impl<'a> ViewBuilder<'a> {
                 .map(|n| (n.as_str(), OnceLock::new()))
                 .collect(),
             handle: tokio::runtime::Handle::current(),
+            started: std::time::Instant::now(),
         }
     }
 
@@ -176,6 +178,17 @@ impl<'a> ViewBuilder<'a> {
     }
 
     fn build(&self, name: &str) -> EngineResult<DataFrame> {
+        let df = self.build_timed(name);
+        if explain_enabled() {
+            eprintln!(
+                "=== built {name} at {:.3}s",
+                self.started.elapsed().as_secs_f64()
+            );
+        }
+        df
+    }
+
+    fn build_timed(&self, name: &str) -> EngineResult<DataFrame> {
         let mut inputs = HashMap::new();
         for input in self.workload.view_inputs(name) {
             let df = if self.cells.contains_key(input.as_str()) {

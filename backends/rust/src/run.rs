@@ -171,11 +171,27 @@ async fn run_workload(
             jobs.push((vdir.join(name), schema, &executed[name]));
         }
     }
-    let results =
-        futures::future::join_all(jobs.iter().map(|(dir, schema, ex)| {
-            delta::commit_batches(dir, schema.clone(), ex.batches.clone())
-        }))
-        .await;
+    // Each commit is its own task: parquet encoding is CPU work, and futures joined in one
+    // task would take turns on one thread.
+    let tasks: Vec<_> = jobs
+        .iter()
+        .map(|(dir, schema, ex)| {
+            let (dir, schema, batches) = (dir.clone(), schema.clone(), ex.batches.clone());
+            tokio::spawn(async move { delta::commit_batches(&dir, schema, batches).await })
+        })
+        .collect();
+    let results: Vec<EngineResult<i64>> = futures::future::join_all(tasks)
+        .await
+        .into_iter()
+        .map(|joined| {
+            joined.unwrap_or_else(|e| {
+                Err(EngineError::new(
+                    ErrorCode::InternalError,
+                    format!("a commit task failed: {e}"),
+                ))
+            })
+        })
+        .collect();
     let committed: Vec<String> = jobs
         .iter()
         .zip(&results)
