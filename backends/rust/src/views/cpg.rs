@@ -224,11 +224,7 @@ pub fn cpg_props(i: &Inputs<'_>) -> Result<DataFrame> {
         "str",
     )?);
 
-    let ext = first_by(
-        i.get("python_external")?,
-        vec![c("module")],
-        vec![asc(c("path")), asc(c("ordinal"))],
-    )?;
+    let ext = i.external_modules()?;
     let eid = stable_id(lit("EXTERNAL_MODULE"), vec![c("module")]);
     p.push(prop(
         ext.clone(),
@@ -239,14 +235,7 @@ pub fn cpg_props(i: &Inputs<'_>) -> Result<DataFrame> {
     )?);
     p.push(prop(ext, eid, "distribution", c("distribution"), "str")?);
 
-    let sym = i
-        .get("scip")?
-        .filter(c("kind").eq(lit("symbol")).and(c("path").is_not_null()))?;
-    let sym = first_by(
-        sym,
-        vec![c("symbol")],
-        vec![asc(c("path")), asc(c("ordinal"))],
-    )?;
+    let sym = i.scip_symbols()?;
     p.push(prop(
         sym,
         stable_id(lit("SYMBOL"), vec![c("symbol")]),

@@ -183,6 +183,20 @@ impl Inputs<'_> {
         })
     }
 
+    /// The first SCIP symbol row per symbol (`nodes::scip_symbols`): SYMBOL nodes and props.
+    fn scip_symbols(&self) -> Result<DataFrame> {
+        self.memo
+            .frame("scip_symbols", || nodes::scip_symbols(&self.get("scip")?))
+    }
+
+    /// The first `python_external` row per module (`nodes::external_modules`): EXTERNAL_MODULE
+    /// nodes and props.
+    fn external_modules(&self) -> Result<DataFrame> {
+        self.memo.frame("external_modules", || {
+            nodes::external_modules(&self.get("python_external")?)
+        })
+    }
+
     /// The resolution world, with (`full`) or without the MRO in member lookup.
     fn world(&self, full: bool) -> Result<resolve::World> {
         resolve::World::new(self, full)
@@ -220,8 +234,8 @@ pub fn build_view(
         "parameter_nodes" => nodes::parameter_nodes(i.parameter_rows()?)?,
         "callsite_nodes" => nodes::callsite_nodes(i.call_rows()?)?,
         "import_nodes" => nodes::import_nodes(i.import_rows()?)?,
-        "symbol_nodes" => nodes::symbol_nodes(&i.get("scip")?)?,
-        "external_nodes" => nodes::external_nodes(&i.get("python_external")?)?,
+        "symbol_nodes" => nodes::symbol_nodes(i.scip_symbols()?)?,
+        "external_nodes" => nodes::external_nodes(i.external_modules()?)?,
         "name_ref_nodes" => nodes::name_ref_nodes(i.name_rows()?, &i.get("reference_edges")?)?,
         "diagnostic_nodes" => nodes::diagnostic_nodes(&i.get("diagnostics")?)?,
         "span_conflicts" => diagnostics::span_conflicts(

@@ -182,17 +182,9 @@ pub fn import_nodes(df: DataFrame) -> Result<DataFrame> {
 }
 
 /// SYMBOL: distinct symbols of scip `symbol` rows with a path.
-pub fn symbol_nodes(scip: &DataFrame) -> Result<DataFrame> {
-    let df = scip
-        .clone()
-        .filter(c("kind").eq(lit("symbol")).and(c("path").is_not_null()))?;
-    let df = first_by(
-        df,
-        vec![c("symbol")],
-        vec![asc(c("path")), asc(c("ordinal"))],
-    )?;
+pub fn symbol_nodes(symbols: DataFrame) -> Result<DataFrame> {
     node_frame(
-        df,
+        symbols,
         stable_id(lit("SYMBOL"), vec![c("symbol")]),
         lit("SYMBOL"),
         null_str(),
@@ -203,15 +195,31 @@ pub fn symbol_nodes(scip: &DataFrame) -> Result<DataFrame> {
     )
 }
 
-/// EXTERNAL_MODULE: distinct modules of python_external.
-pub fn external_nodes(external: &DataFrame) -> Result<DataFrame> {
-    let df = first_by(
+/// SCIP `symbol` rows with a path, the first per symbol (by path, ordinal).
+pub fn scip_symbols(scip: &DataFrame) -> Result<DataFrame> {
+    let df = scip
+        .clone()
+        .filter(c("kind").eq(lit("symbol")).and(c("path").is_not_null()))?;
+    first_by(
+        df,
+        vec![c("symbol")],
+        vec![asc(c("path")), asc(c("ordinal"))],
+    )
+}
+
+/// `python_external` rows, the first per module (by path, ordinal).
+pub fn external_modules(external: &DataFrame) -> Result<DataFrame> {
+    first_by(
         external.clone(),
         vec![c("module")],
         vec![asc(c("path")), asc(c("ordinal"))],
-    )?;
+    )
+}
+
+/// EXTERNAL_MODULE: distinct modules of python_external.
+pub fn external_nodes(modules: DataFrame) -> Result<DataFrame> {
     node_frame(
-        df,
+        modules,
         stable_id(lit("EXTERNAL_MODULE"), vec![c("module")]),
         lit("EXTERNAL_MODULE"),
         null_str(),
