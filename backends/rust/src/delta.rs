@@ -315,9 +315,24 @@ pub async fn commit_batches(
         .write(batches)
         .with_save_mode(SaveMode::Overwrite)
         .with_schema_mode(deltalake::operations::write::SchemaMode::Overwrite)
+        .with_writer_properties(writer_properties())
         .await
         .map_err(|e| fail("cannot commit", &e))?;
     Ok(table.version().map_or(0, |v| v as i64))
+}
+
+/// Parquet settings of committed files: snappy (the Delta default), and no dictionary for the
+/// ID columns, whose values are (nearly) all distinct: the writer would intern every value
+/// until its dictionary page overflows and then fall back to plain encoding anyway.
+fn writer_properties() -> deltalake::parquet::file::properties::WriterProperties {
+    use deltalake::parquet::basic::Compression;
+    use deltalake::parquet::file::properties::WriterProperties;
+    use deltalake::parquet::schema::types::ColumnPath;
+    let mut builder = WriterProperties::builder().set_compression(Compression::SNAPPY);
+    for column in ["node_id", "edge_id", "src_id", "dst_id", "diagnostic_id"] {
+        builder = builder.set_column_dictionary_enabled(ColumnPath::from(column), false);
+    }
+    builder.build()
 }
 
 #[cfg(test)]
