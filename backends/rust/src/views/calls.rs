@@ -21,17 +21,21 @@ fn scip_targets(
     memo: &Memo,
     with_modules: bool,
 ) -> Result<DataFrame> {
-    let occ = scip.clone();
-    let refs = sel(
-        occ.clone().filter(c("is_definition").eq(lit(false)))?,
-        vec![
-            (c("path"), "o_path"),
-            (c("bstart"), "o_bstart"),
-            (c("bend"), "o_bend"),
-            (c("symbol"), "o_symbol"),
-            (c("ordinal"), "o_ordinal"),
-        ],
-    )?;
+    // Materialized once for CALLS and REFERENCES: with exact row counts the joins below build
+    // their hash table on the smaller side (the filter's default 20% estimate made the 661K
+    // reference occurrences look smaller than the uses).
+    let refs = memo.frame("scip.references", || {
+        sel(
+            scip.clone().filter(c("is_definition").eq(lit(false)))?,
+            vec![
+                (c("path"), "o_path"),
+                (c("bstart"), "o_bstart"),
+                (c("bend"), "o_bend"),
+                (c("symbol"), "o_symbol"),
+                (c("ordinal"), "o_ordinal"),
+            ],
+        )
+    })?;
     let u = sel(
         uses.clone(),
         vec![
@@ -48,21 +52,23 @@ fn scip_targets(
         &[("q_path", "o_path"), ("q_end", "o_bend")],
         Some(c("o_bstart").gt_eq(c("q_bstart"))),
     )?;
+    // Only the columns read below are kept before each materialization.
     let j = first_by(
-        j,
+        j.select_columns(&["q_id", "o_bstart", "o_ordinal", "o_symbol"])?,
         vec![c("q_id")],
         vec![desc(c("o_bstart")), desc(c("o_ordinal"))],
     )?;
     let defs_occ = scip_definitions(scip, memo)?;
+    let j = join(
+        j,
+        defs_occ,
+        JoinType::Inner,
+        &[("o_symbol", "g_symbol")],
+        None,
+    )?;
     let j = materialize(
         "scip.targets",
-        join(
-            j,
-            defs_occ,
-            JoinType::Inner,
-            &[("o_symbol", "g_symbol")],
-            None,
-        )?,
+        j.select_columns(&["q_id", "o_symbol", "g_path", "g_bstart", "g_bend"])?,
     )?;
     let want = when(ends_with(c("o_symbol"), lit("#")), lit("CLASS"))
         .when(ends_with(c("o_symbol"), lit("().")), lit("FUNCTION"))
