@@ -133,33 +133,40 @@ pub fn first_by(df: DataFrame, partition: Vec<Expr>, order: Vec<SortExpr>) -> Re
         .map(|k| c(k).is_not_null())
         .reduce(Expr::and)
         .unwrap_or(lit(true));
-    let single: Vec<(Expr, String)> = keys
-        .iter()
-        .enumerate()
-        .map(|(n, k)| (c(k), format!("__k{n}")))
-        .collect();
-    let counts = df
+    // The keys held by more than one row (usually few): materialized, so both joins below
+    // build on this small table and the aggregate runs once.
+    let multi = df
         .clone()
-        .filter(not_null)?
+        .filter(not_null.clone())?
         .aggregate(
             keys.iter().map(|k| c(k)).collect(),
             vec![count(lit(1i64)).alias("__n")],
         )?
-        .filter(col("__n").eq(lit(1i64)))?;
-    let single = counts.select(
-        single
-            .iter()
-            .map(|(e, n)| e.clone().alias(n))
+        .filter(col("__n").gt(lit(1i64)))?;
+    let multi = multi.select(
+        keys.iter()
+            .enumerate()
+            .map(|(n, k)| c(k).alias(format!("__k{n}")))
             .collect::<Vec<_>>(),
     )?;
+    let multi = super::materialize(&format!("{label}.repeated"), multi)?;
     let on: Vec<(String, String)> = keys
         .iter()
         .enumerate()
         .map(|(n, k)| (k.clone(), format!("__k{n}")))
         .collect();
     let on: Vec<(&str, &str)> = on.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
-    let alone = join(df.clone(), single.clone(), JoinType::LeftSemi, &on, None)?;
-    let grouped = join(df, single, JoinType::LeftAnti, &on, None)?;
+    // Rows of single-row groups pass as they are. Rows with a null key are ranked with their
+    // group (null equals null there, as in a window partition) and never match a join key.
+    let alone = join(
+        df.clone().filter(not_null.clone())?,
+        multi.clone(),
+        JoinType::LeftAnti,
+        &on,
+        None,
+    )?;
+    let grouped =
+        join(df.clone(), multi, JoinType::LeftSemi, &on, None)?.union(df.filter(!not_null)?)?;
     alone.union(rank_first(grouped, partition, order)?)
 }
 
@@ -287,4 +294,93 @@ pub fn recursive(
         .to_recursive_query(name, stepped.into_unoptimized_plan(), false)?
         .build()?;
     Ok(DataFrame::new(state, plan))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::arrow::array::{Int64Array, StringArray};
+    use datafusion::arrow::util::pretty::pretty_format_batches;
+    use datafusion::datasource::MemTable;
+    use datafusion::prelude::SessionContext;
+
+    /// Rows `(k1, k2, v)`: single-row groups, repeated groups, and null keys (one group).
+    fn frame(ctx: &SessionContext) -> DataFrame {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("k1", DataType::Utf8, true),
+            Field::new("k2", DataType::Int64, false),
+            Field::new("v", DataType::Int64, false),
+        ]));
+        let k1 = [
+            Some("a"),
+            Some("a"),
+            Some("b"),
+            None,
+            None,
+            Some("c"),
+            Some("a"),
+            None,
+        ];
+        let k2 = [1, 1, 1, 1, 1, 2, 2, 2];
+        let v = [5, 3, 9, 7, 4, 1, 8, 6];
+        let batch = RecordBatch::try_new(
+            schema.clone(),
+            vec![
+                Arc::new(StringArray::from(k1.to_vec())),
+                Arc::new(Int64Array::from(k2.to_vec())),
+                Arc::new(Int64Array::from(v.to_vec())),
+            ],
+        )
+        .unwrap();
+        let (a, b) = (batch.slice(0, 4), batch.slice(4, 4));
+        let table = MemTable::try_new(schema, vec![vec![a], vec![b]]).unwrap();
+        ctx.read_table(Arc::new(table)).unwrap()
+    }
+
+    fn sorted(df: DataFrame, rt: &tokio::runtime::Runtime) -> String {
+        let df = df
+            .sort(vec![asc(c("k1")), asc(c("k2")), asc(c("v"))])
+            .unwrap();
+        pretty_format_batches(&rt.block_on(df.collect()).unwrap())
+            .unwrap()
+            .to_string()
+    }
+
+    #[test]
+    fn first_by_in_the_engine_equals_the_ranked_window() {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .build()
+            .unwrap();
+        let ctx = SessionContext::new();
+        let keys = || vec![c("k1"), c("k2")];
+        let order = || vec![asc(c("v"))];
+        // Inside the runtime the input is materialized and only repeated groups are ranked.
+        let engine = rt.block_on(async { first_by(frame(&ctx), keys(), order()) });
+        let window = rank_first(frame(&ctx), keys(), order()).unwrap();
+        let expected = sorted(window, &rt);
+        assert_eq!(sorted(engine.unwrap(), &rt), expected);
+        // (a,1) keeps v=3, the null group of k2=1 keeps v=4, (a,2) and (null,2) are alone.
+        assert!(expected.contains("| a  | 1  | 3 |"), "{expected}");
+        assert!(expected.contains("|    | 1  | 4 |"), "{expected}");
+        assert_eq!(expected.lines().count(), 6 + 4, "six groups: {expected}");
+    }
+
+    #[test]
+    fn distinct_key_hashes_prove_distinct_keys() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let ctx = SessionContext::new();
+        let parts = vec![rt.block_on(frame(&ctx).collect()).unwrap()];
+        let keys = |names: &[&str]| names.iter().map(|n| n.to_string()).collect::<Vec<_>>();
+        assert!(keys_distinct(&parts, &keys(&["v"])).unwrap());
+        assert!(!keys_distinct(&parts, &keys(&["k1", "k2"])).unwrap());
+        // Two null keys form one group: not distinct.
+        let nulls = vec![rt
+            .block_on(frame(&ctx).filter(c("k1").is_null()).unwrap().collect())
+            .unwrap()];
+        assert!(!keys_distinct(&nulls, &keys(&["k1"])).unwrap());
+        assert!(keys_distinct(&parts, &keys(&["nope"])).is_err());
+    }
 }
