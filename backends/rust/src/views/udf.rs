@@ -230,23 +230,61 @@ pub fn canonical_json(v: &Value, out: &mut String) {
     }
 }
 
+/// The value under `key` of the JSON object `detail` (the last one when a key repeats, as in
+/// a parsed `Value`); `None` when it is missing or null, or `detail` is not a JSON object.
+/// Only that value is built: the others are skipped (`IgnoredAny`), not parsed into a tree.
 fn json_field(detail: Option<&str>, key: Option<&str>) -> Option<Value> {
-    let v: Value = serde_json::from_str(detail?).ok()?;
-    match v.get(key?) {
+    use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
+
+    struct Pick<'k>(&'k str);
+
+    impl<'de> Visitor<'de> for Pick<'_> {
+        type Value = Option<Value>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a JSON object")
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut found = None;
+            while let Some(k) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                if k == self.0 {
+                    found = Some(map.next_value::<Value>()?);
+                } else {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+            Ok(found)
+        }
+    }
+
+    impl<'de> DeserializeSeed<'de> for Pick<'_> {
+        type Value = Option<Value>;
+
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_map(self)
+        }
+    }
+
+    let mut de = serde_json::Deserializer::from_str(detail?);
+    let found = Pick(key?).deserialize(&mut de).ok()?;
+    de.end().ok()?;
+    match found {
         None | Some(Value::Null) => None,
-        Some(x) => Some(x.clone()),
+        found => found,
     }
 }
 
 fn k_json_get(args: &[ArrayRef], n: usize) -> Result<ArrayRef> {
     let (d, k) = (utf8(&args[0])?, utf8(&args[1])?);
     let mut out = StringBuilder::new();
+    let mut s = String::new();
     for i in 0..n {
         match json_field(str_at(&d, i), str_at(&k, i)) {
             Some(v) => {
-                let mut s = String::new();
+                s.clear();
                 canonical_json(&v, &mut s);
-                out.append_value(s);
+                out.append_value(&s);
             }
             None => out.append_null(),
         }
@@ -257,13 +295,14 @@ fn k_json_get(args: &[ArrayRef], n: usize) -> Result<ArrayRef> {
 fn k_json_text(args: &[ArrayRef], n: usize) -> Result<ArrayRef> {
     let (d, k) = (utf8(&args[0])?, utf8(&args[1])?);
     let mut out = StringBuilder::new();
+    let mut s = String::new();
     for i in 0..n {
         match json_field(str_at(&d, i), str_at(&k, i)) {
-            Some(Value::String(s)) => out.append_value(s),
+            Some(Value::String(text)) => out.append_value(text),
             Some(v) => {
-                let mut s = String::new();
+                s.clear();
                 canonical_json(&v, &mut s);
-                out.append_value(s);
+                out.append_value(&s);
             }
             None => out.append_null(),
         }
@@ -587,6 +626,49 @@ pub fn as_non_null(e: Expr) -> Expr {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_field_equals_a_lookup_in_the_parsed_value() {
+        fn reference(detail: &str, key: &str) -> Option<Value> {
+            let v: Value = serde_json::from_str(detail).ok()?;
+            match v.get(key) {
+                None | Some(Value::Null) => None,
+                Some(x) => Some(x.clone()),
+            }
+        }
+        let details = [
+            r#"{"a": 1, "b": {"c": [1, 2, {"d": null}]}, "e": "x\"y"}"#,
+            r#"{"a": 1, "a": 2}"#,
+            r#"{"k\u00e9y": true, "key": null}"#,
+            r#"{"bases": ["A", "B"], "flags": ["GENERATOR"], "docstring": false}"#,
+            r#"[1, 2]"#,
+            r#""a""#,
+            r#"{"a": 1} trailing"#,
+            r#"{"a": "#,
+            r#"{}"#,
+        ];
+        for detail in details {
+            for key in [
+                "a",
+                "b",
+                "e",
+                "kéy",
+                "key",
+                "bases",
+                "flags",
+                "docstring",
+                "zz",
+            ] {
+                assert_eq!(
+                    json_field(Some(detail), Some(key)),
+                    reference(detail, key),
+                    "{detail} / {key}"
+                );
+            }
+        }
+        assert_eq!(json_field(None, Some("a")), None);
+        assert_eq!(json_field(Some("{}"), None), None);
+    }
 
     #[test]
     fn visible_scopes_strip_locals_down_to_module() {
