@@ -167,7 +167,53 @@ pub fn first_by(df: DataFrame, partition: Vec<Expr>, order: Vec<SortExpr>) -> Re
     )?;
     let grouped =
         join(df.clone(), multi, JoinType::LeftSemi, &on, None)?.union(df.filter(!not_null)?)?;
-    alone.union(rank_first(grouped, partition, order)?)
+    alone.union(first_of_groups(grouped, &keys, order)?)
+}
+
+/// The first row of each `keys` group by `order`, for frames of the engine: the rows sorted
+/// by keys then order, and the first row of each run of equal keys taken (null keys equal, as
+/// in a window partition). The same rows as `rank_first`, without `BoundedWindowAggExec`,
+/// whose per-group work cost about 1.6 us per row.
+fn first_of_groups(df: DataFrame, keys: &[String], order: Vec<SortExpr>) -> Result<DataFrame> {
+    use datafusion::arrow::array::UInt32Array;
+    use datafusion::arrow::compute::kernels::partition::partition;
+    use datafusion::arrow::compute::{concat_batches, take_record_batch};
+    use datafusion::datasource::MemTable;
+    use datafusion::prelude::SessionContext;
+
+    let mut sort: Vec<SortExpr> = keys.iter().map(|k| asc(c(k))).collect();
+    sort.extend(order);
+    let (state, _) = df.clone().into_parts();
+    let ctx = SessionContext::new_with_state(state);
+    let Some(batches) = super::eagerly(df.clone().sort(sort)?.collect()) else {
+        return plan_err!("first_of_groups runs inside the engine only");
+    };
+    let batches = batches?;
+    let schema = match batches.first() {
+        Some(b) => b.schema(),
+        None => Arc::new(df.schema().as_arrow().clone()),
+    };
+    let batch = concat_batches(&schema, &batches)?;
+    let firsts = if batch.num_rows() == 0 {
+        batch
+    } else {
+        let columns = keys
+            .iter()
+            .map(|k| {
+                batch
+                    .column_by_name(k)
+                    .cloned()
+                    .ok_or_else(|| DataFusionError::Plan(format!("first_by: no column {k}")))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let starts = partition(&columns)?
+            .ranges()
+            .into_iter()
+            .map(|r| r.start as u32);
+        take_record_batch(&batch, &UInt32Array::from_iter_values(starts))?
+    };
+    let table = MemTable::try_new(schema, vec![vec![firsts]])?;
+    ctx.read_table(Arc::new(table))
 }
 
 /// Whether no two rows of `partitions` share their `keys` (a null key equal to a null key, as
