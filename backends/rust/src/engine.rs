@@ -183,8 +183,9 @@ impl<'a> ViewBuilder<'a> {
         }
     }
 
+    /// `build_frame`, noting when it finished in `CODEANATOMY_ENGINE_EXPLAIN` output.
     fn build(&self, name: &str) -> EngineResult<DataFrame> {
-        let df = self.build_timed(name);
+        let df = self.build_frame(name);
         if explain_enabled() {
             eprintln!(
                 "=== built {name} at {:.3}s",
@@ -194,7 +195,9 @@ impl<'a> ViewBuilder<'a> {
         df
     }
 
-    fn build_timed(&self, name: &str) -> EngineResult<DataFrame> {
+    /// Plan view `name` from its built inputs, check its schema, and materialize it when
+    /// several consumers read it.
+    fn build_frame(&self, name: &str) -> EngineResult<DataFrame> {
         let mut inputs = HashMap::new();
         for input in self.workload.view_inputs(name) {
             let df = if self.cells.contains_key(input.as_str()) {

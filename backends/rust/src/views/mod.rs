@@ -46,10 +46,9 @@ pub struct ViewPolicy {
 /// Tokio runtime, as the engine does; elsewhere (unit tests on tiny tables) it stays lazy.
 /// Keys name a frame of the workload's inputs: the same key must always denote the same rows.
 ///
-/// Views of one schedule generation are built concurrently (`engine::build_views`): each key
-/// has its own lock, so a frame two views need at once is built by the first and awaited by
-/// the second, and frames of different keys build in parallel. A frame's build may read other
-/// keys, never its own.
+/// Views are built concurrently (`engine::build_views`): each key has its own lock, so a frame
+/// two views need at once is built by the first and awaited by the second, and frames of
+/// different keys build in parallel. A frame's build may read other keys, never its own.
 #[derive(Default)]
 pub struct Memo {
     frames: Mutex<HashMap<String, Arc<Mutex<Option<DataFrame>>>>>,

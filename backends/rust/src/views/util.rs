@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::array::{ArrayRef, RecordBatch};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::common::{plan_err, DataFusionError, Result, ScalarValue};
 use datafusion::functions_aggregate::expr_fn::count;
@@ -97,14 +97,13 @@ pub fn conform(df: DataFrame, schema: &Schema) -> Result<DataFrame> {
 /// Keep the first row of each `partition` group by `order` (a total order must be given by the
 /// caller so the result does not depend on partitioning).
 ///
-/// Most groups hold a single row (IDs are deduplicated), so the rows of single-row groups pass
-/// through after a count aggregate and a semi join, and only the rest is ranked with
-/// `row_number()`: a sort plus `BoundedWindowAggExec` costs about 2 us per row, far more than
-/// the hash aggregate and joins. Rows with a null partition key never match the joins and are
-/// ranked (a window treats null keys as one group). Partition keys given as expressions rather
-/// than columns are always ranked. In the engine the input is materialized first and, when no
-/// group holds two rows (the common case), returned as it is; plans built outside the engine
-/// (no multi-threaded runtime) always rank.
+/// In the engine the input is materialized first and, when no group holds two rows (the common
+/// case: IDs are deduplicated), returned as it is. Otherwise the repeated keys are found with
+/// one count aggregate; rows of single-row groups pass through an anti join, and only the
+/// repeated groups and rows with a null key (one group per key tuple, as in a window) are
+/// sorted and cut at each change of key (`first_of_groups`). Partition keys given as
+/// expressions rather than columns, and plans built outside the engine (no multi-threaded
+/// runtime), are ranked with a `row_number()` window (`rank_first`).
 pub fn first_by(df: DataFrame, partition: Vec<Expr>, order: Vec<SortExpr>) -> Result<DataFrame> {
     let keys: Option<Vec<String>> = partition
         .iter()
@@ -178,7 +177,6 @@ fn first_of_groups(df: DataFrame, keys: &[String], order: Vec<SortExpr>) -> Resu
     use datafusion::arrow::array::UInt32Array;
     use datafusion::arrow::compute::kernels::partition::partition;
     use datafusion::arrow::compute::{concat_batches, take_record_batch};
-    use datafusion::datasource::MemTable;
     use datafusion::prelude::SessionContext;
 
     let mut sort: Vec<SortExpr> = keys.iter().map(|k| asc(c(k))).collect();
@@ -197,23 +195,26 @@ fn first_of_groups(df: DataFrame, keys: &[String], order: Vec<SortExpr>) -> Resu
     let firsts = if batch.num_rows() == 0 {
         batch
     } else {
-        let columns = keys
-            .iter()
-            .map(|k| {
-                batch
-                    .column_by_name(k)
-                    .cloned()
-                    .ok_or_else(|| DataFusionError::Plan(format!("first_by: no column {k}")))
-            })
-            .collect::<Result<Vec<_>>>()?;
+        let columns = key_columns(&batch, keys)?;
         let starts = partition(&columns)?
             .ranges()
             .into_iter()
             .map(|r| r.start as u32);
         take_record_batch(&batch, &UInt32Array::from_iter_values(starts))?
     };
-    let table = MemTable::try_new(schema, vec![vec![firsts]])?;
-    ctx.read_table(Arc::new(table))
+    ctx.read_batch(firsts)
+}
+
+/// The `keys` columns of `batch`.
+fn key_columns(batch: &RecordBatch, keys: &[String]) -> Result<Vec<ArrayRef>> {
+    keys.iter()
+        .map(|k| {
+            batch
+                .column_by_name(k)
+                .cloned()
+                .ok_or_else(|| DataFusionError::Plan(format!("first_by: no column {k}")))
+        })
+        .collect()
 }
 
 /// Whether no two rows of `partitions` share their `keys` (a null key equal to a null key, as
@@ -227,15 +228,7 @@ pub fn keys_distinct(partitions: &[Vec<RecordBatch>], keys: &[String]) -> Result
     let rows = partitions.iter().flatten().map(RecordBatch::num_rows).sum();
     let mut hashes: Vec<u64> = Vec::with_capacity(rows);
     for batch in partitions.iter().flatten() {
-        let columns = keys
-            .iter()
-            .map(|k| {
-                batch
-                    .column_by_name(k)
-                    .cloned()
-                    .ok_or_else(|| DataFusionError::Plan(format!("first_by: no column {k}")))
-            })
-            .collect::<Result<Vec<_>>>()?;
+        let columns = key_columns(batch, keys)?;
         let start = hashes.len();
         hashes.resize(start + batch.num_rows(), 0);
         create_hashes(&columns, &state, &mut hashes[start..])?;
