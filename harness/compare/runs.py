@@ -5,6 +5,11 @@ that diverges (so a difference in the outputs that starts in the evidence is bla
 evidence). Warnings are compared by code and count (sev3), and the two ``run.json`` with
 deepdiff, volatile paths excluded (sev3; see :mod:`harness.compare.manifests`). Every verdict
 carries the Delta versions of both sides, read from each run's ``run.json`` when present.
+
+Each run is read where it is now: ``run.json`` names its tables relative to the run directory
+(:func:`~harness.run.manifest.locate`), so a copied run is compared by its own tables and a moved
+one still compares. A table with commits newer than the version its run pins is reported as
+drift: the run's tables no longer are what the run wrote.
 """
 
 from __future__ import annotations
@@ -17,8 +22,8 @@ from backends.contract.schemas import EVIDENCE_TABLES, OUTPUT_TABLES
 from backends.contract.views import VIEW_CATALOG
 from harness.compare.manifests import ManifestDifference, manifest_differences
 from harness.compare.model import SEVERITY_ORDER, Severity, TableVerdict, worst
-from harness.compare.tables import TableRef, TableRules, compare_table
-from harness.run.manifest import RunManifest, read_manifest
+from harness.compare.tables import TableRef, TableRules, compare_table, latest_version
+from harness.run.manifest import RunManifest, locate, read_manifest
 from harness.telemetry import SPAN_COMPARE, span
 
 STAGES: tuple[str, ...] = ("evidence", "views", "outputs")
@@ -41,6 +46,17 @@ class WarningDelta(msgspec.Struct, frozen=True, kw_only=True):
     candidate: int
 
 
+class TableDrift(msgspec.Struct, frozen=True, kw_only=True):
+    """A table of one run with Delta commits newer than the version its ``run.json`` pins."""
+
+    side: str
+    """``primary`` or ``candidate``."""
+    stage: str
+    table: str
+    pinned_version: int
+    latest_version: int
+
+
 class RunComparison(msgspec.Struct, frozen=True, kw_only=True):
     """Everything two runs disagree on, with the worst severity and the first divergent stage."""
 
@@ -51,6 +67,7 @@ class RunComparison(msgspec.Struct, frozen=True, kw_only=True):
     tables: tuple[TableVerdict, ...]
     warnings: tuple[WarningDelta, ...]
     manifest: tuple[ManifestDifference, ...] = ()
+    drift: tuple[TableDrift, ...] = ()
 
 
 def _manifest(run: Path) -> RunManifest | None:
@@ -58,17 +75,40 @@ def _manifest(run: Path) -> RunManifest | None:
     return read_manifest(path) if path.is_file() else None
 
 
-def _pins(manifest: RunManifest | None) -> dict[tuple[str, str], TableRef]:
-    """Where each evidence and output table of a run is, and at which version."""
+def _pins(manifest: RunManifest | None, run: Path) -> dict[tuple[str, str], TableRef]:
+    """Where each evidence and output table of the run found at ``run`` is now, and at which
+    version its ``run.json`` pins it."""
     if manifest is None:
         return {}
     pinned = {
-        ("evidence", e.table): TableRef(Path(e.uri), e.delta_version) for e in manifest.inputs
+        ("evidence", e.table): TableRef(locate(run, "inputs", e), e.delta_version)
+        for e in manifest.inputs
     }
     pinned.update(
-        {("outputs", o.table): TableRef(Path(o.uri), o.delta_version) for o in manifest.outputs}
+        {
+            ("outputs", o.table): TableRef(locate(run, "outputs", o), o.delta_version)
+            for o in manifest.outputs
+        }
     )
     return pinned
+
+
+def _drift(side: str, pins: dict[tuple[str, str], TableRef]) -> list[TableDrift]:
+    """The pinned tables of one side that have been committed to since the run."""
+    found = []
+    for (stage, table), ref in sorted(pins.items()):
+        latest = latest_version(ref.uri)
+        if ref.version is not None and latest is not None and latest > ref.version:
+            found.append(
+                TableDrift(
+                    side=side,
+                    stage=stage,
+                    table=table,
+                    pinned_version=ref.version,
+                    latest_version=latest,
+                )
+            )
+    return found
 
 
 def _tables(stage: str, run_a: Path, run_b: Path) -> list[tuple[str, tuple[str, ...]]]:
@@ -87,7 +127,7 @@ def compare_runs(
     """Compare ``run_a`` (primary) with ``run_b`` (candidate)."""
     rules = rules or {}
     man_a, man_b = _manifest(run_a), _manifest(run_b)
-    pins_a, pins_b = _pins(man_a), _pins(man_b)
+    pins_a, pins_b = _pins(man_a, run_a), _pins(man_b, run_b)
     verdicts: list[TableVerdict] = []
     first: str | None = None
     for stage in STAGES:
@@ -100,6 +140,7 @@ def compare_runs(
             verdicts.append(verdict)
             if first is None and SEVERITY_ORDER[verdict.severity] >= SEVERITY_ORDER["sev2"]:
                 first = stage
+    drift = (*_drift("primary", pins_a), *_drift("candidate", pins_b))
     warnings = _warning_deltas(man_a, man_b)
     manifest = () if man_a is None or man_b is None else manifest_differences(man_a, man_b)
     severity = worst(*(v.severity for v in verdicts))
@@ -113,6 +154,7 @@ def compare_runs(
         tables=tuple(verdicts),
         warnings=warnings,
         manifest=manifest,
+        drift=drift,
     )
 
 

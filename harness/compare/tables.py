@@ -3,6 +3,10 @@
 schema -> row count -> fingerprint -> (only when fingerprints differ) keyed row diff.
 A missing table or a schema break is sev1; a row count beyond the tolerance is sev1; any other
 content difference is sev2; duplicate primary keys (an ID collision) are sev1.
+
+A table pinned to a version it no longer has is not a verdict but an error
+(:class:`~harness.run.errors.PinnedVersionMissing`): comparing another version would pass or
+fail on data the run never had.
 """
 
 from __future__ import annotations
@@ -12,11 +16,13 @@ from pathlib import Path
 
 import pyarrow as pa
 from deltalake import DeltaTable
+from deltalake.exceptions import DeltaError
 
 from backends.contract.fingerprint import fingerprint
 from harness.compare.diff import DiffOptions, keyed_diff, normalize_table
 from harness.compare.model import Severity, TableSide, TableVerdict, worst
 from harness.compare.schema import schema_differences
+from harness.run.errors import EngineFailure, PinnedVersionMissing
 
 
 @dataclass(frozen=True)
@@ -36,11 +42,44 @@ class TableRef:
     version: int | None = None
 
 
+def latest_version(uri: Path) -> int | None:
+    """The newest committed version of the Delta table at ``uri`` (None: no readable table)."""
+    if not (uri / "_delta_log").is_dir():
+        return None
+    try:
+        return int(DeltaTable(str(uri)).version())
+    except (DeltaError, OSError):
+        return None
+
+
 def _open(ref: TableRef | None) -> tuple[DeltaTable | None, pa.Table | None]:
+    """The table of ``ref`` at its version; (None, None) when there is no table at all.
+
+    Raises PinnedVersionMissing when the table exists but its pinned version cannot be read:
+    beyond the log, its log entry removed, or its data files vacuumed.
+    """
     if ref is None or not (ref.uri / "_delta_log").is_dir():
         return None, None
-    dt = DeltaTable(str(ref.uri), version=ref.version)
-    return dt, pa.table(dt.to_pyarrow_table())
+    if ref.version is None:
+        dt = DeltaTable(str(ref.uri))
+        return dt, pa.table(dt.to_pyarrow_table())
+    latest = latest_version(ref.uri)
+    if latest is None:
+        raise EngineFailure(
+            "harness",
+            "DELTA_LOG_CORRUPT",
+            "register",
+            f"{ref.uri}: the Delta log cannot be read",
+            {"uri": str(ref.uri), "delta_version": ref.version},
+        )
+    if not 0 <= ref.version <= latest:
+        raise PinnedVersionMissing(str(ref.uri), ref.version, latest, "not in the Delta log")
+    try:
+        dt = DeltaTable(str(ref.uri), version=ref.version)
+        return dt, pa.table(dt.to_pyarrow_table())
+    except (DeltaError, OSError) as exc:
+        # A log entry removed by log cleanup, or data files removed by vacuum.
+        raise PinnedVersionMissing(str(ref.uri), ref.version, latest, str(exc)) from exc
 
 
 def _side(ref: TableRef, dt: DeltaTable | None, table: pa.Table | None) -> TableSide:
@@ -65,7 +104,11 @@ def compare_table(
     candidate: TableRef | None,
     rules: TableRules | None = None,
 ) -> TableVerdict:
-    """The verdict for one table; never raises on content (a missing side is a verdict)."""
+    """The verdict for one table; never raises on content (a missing side is a verdict).
+
+    Raises PinnedVersionMissing (an EngineFailure) when a side pins a version its table no
+    longer has, and EngineFailure ``DELTA_LOG_CORRUPT`` when a pinned table's log is unreadable.
+    """
     rules = rules or TableRules()
     dt_a, a = _open(primary)
     dt_b, b = _open(candidate)

@@ -49,3 +49,26 @@ class BackendUnavailable(Exception):
         super().__init__(f"backend {backend!r} is unavailable: {reason}")
         self.backend = backend
         self.reason = reason
+
+
+class PinnedVersionMissing(EngineFailure):
+    """A run pins a Delta version its table no longer has (vacuumed, recreated, log entry gone).
+
+    An EngineFailure with the register code ``DELTA_VERSION_MISSING``, the code the engines
+    raise for the same fault, so the commands that read runs (``compare``, shadow, the gates)
+    report it like an engine error (exit 3) instead of comparing a different version.
+    """
+
+    def __init__(
+        self, uri: str, version: int, latest_version: int | None, reason: str
+    ) -> None:
+        super().__init__(
+            "harness",
+            "DELTA_VERSION_MISSING",
+            "register",
+            f"{uri}: pinned version {version} cannot be read: {reason}",
+            {"uri": uri, "delta_version": version, "latest_version": latest_version},
+        )
+        self.uri = uri
+        self.version = version
+        self.latest_version = latest_version

@@ -4,13 +4,23 @@ Everything needed to replay and compare a run: backend and versions, the spec ha
 fingerprint of the input repository, every evidence input and output with its Delta version,
 rows, schema hash and content fingerprint (CONTRACT §14), the warnings by code, and timings in
 seconds (``extract_s``, ``semantic_s``, ``total_s`` at least).
+
+A run directory is relocatable (DESIGN §3): each table is named by ``path``, a POSIX path
+relative to the run directory, and read where the run is now (:func:`locate`). ``uri`` keeps the
+absolute location at build time, as provenance only. In shadow mode a side's inputs live in the
+shared ``OUT/evidence``, so their path is ``../evidence/<table>``: one leading ``..`` (the shadow
+root holding the side) is the most a path may climb.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from pathlib import Path
+import os
+import posixpath
+from pathlib import Path, PurePosixPath
+from typing import Literal
+from urllib.parse import urlsplit
 
 import msgspec
 import pyarrow as pa
@@ -22,7 +32,28 @@ from backends.extract.delta import read_table
 from harness.run.request import BackendBuild, BuildRequest
 from harness.versions import versions
 
-MANIFEST_VERSION = 1
+MANIFEST_VERSION = 2
+"""2: tables carry ``path`` relative to the run directory. 1: absolute ``uri`` only (still read)."""
+
+#: The run-directory folder of each manifest list (DESIGN §3 layout); the v1 fallback location.
+STAGE_DIRS: dict[str, str] = {"inputs": "evidence", "outputs": "outputs"}
+
+Section = Literal["inputs", "outputs"]
+
+
+def _check_relative(path: str) -> None:
+    """Reject a ``path`` that is absolute, not normalized, or climbs more than one level.
+
+    A run.json may come from a downloaded artifact: a path must not reach outside the run
+    directory or the shadow root around it.
+    """
+    pure = PurePosixPath(path)
+    if "\\" in path or pure.is_absolute() or path != posixpath.normpath(path):
+        raise ValueError(f"table path {path!r} is not a normalized relative POSIX path")
+    parts = pure.parts
+    climbs = len(parts) - len(tuple(p for p in parts if p != ".."))
+    if climbs > 1 or (climbs == 1 and parts[0] != "..") or parts == ("..",):
+        raise ValueError(f"table path {path!r} leaves the run directory and its shadow root")
 
 
 class TableEntry(msgspec.Struct, frozen=True, kw_only=True):
@@ -30,10 +61,19 @@ class TableEntry(msgspec.Struct, frozen=True, kw_only=True):
 
     table: str
     uri: str
+    """Absolute location when the run was written: provenance, never read (manifest v2+)."""
     delta_version: int
     rows: int
     schema_hash: str
     fingerprint: str
+    path: str | None = None
+    """POSIX path relative to the run directory (v2+); None in v1 or when not relocatable."""
+
+    def __post_init__(self) -> None:
+        # Raised here, a bad path is a msgspec.ValidationError of read_manifest, like any
+        # other malformed run.json.
+        if self.path is not None:
+            _check_relative(self.path)
 
 
 class RepoEntry(msgspec.Struct, frozen=True, kw_only=True):
@@ -90,12 +130,44 @@ def repo_fingerprint(repo_scan: pa.Table) -> str:
     return digest.hexdigest()
 
 
-def table_entry(name: str, uri: Path, version: int) -> TableEntry:
-    """Read one Delta table at ``version`` and describe it (rows, schema hash, fingerprint)."""
+def relative_location(uri: str, run_dir: str) -> str | None:
+    """``uri`` as a POSIX path relative to ``run_dir``; None when that is not possible.
+
+    Works on local paths (resolved first, so a run written with a relative ``--out`` is
+    handled) and on object-store URIs of the same bucket. None when the table lies outside the
+    run directory and its parent (the shadow root): such a run is not relocatable and is read
+    at its absolute ``uri``.
+    """
+    if "://" in uri or "://" in run_dir:
+        table_url, run_url = urlsplit(uri), urlsplit(run_dir)
+        if (table_url.scheme, table_url.netloc) != (run_url.scheme, run_url.netloc):
+            return None
+        rel = posixpath.relpath(table_url.path or "/", run_url.path or "/")
+    else:
+        rel = Path(os.path.relpath(Path(uri).resolve(), Path(run_dir).resolve())).as_posix()
+    try:
+        _check_relative(rel)
+    except ValueError:
+        return None
+    return rel
+
+
+def _provenance(uri: Path | str) -> str:
+    """The absolute form of a local ``uri`` (object-store URIs are absolute already)."""
+    text = str(uri)
+    return text if "://" in text else str(Path(text).resolve())
+
+
+def table_entry(name: str, uri: Path, version: int, run_dir: Path | None = None) -> TableEntry:
+    """Read one Delta table at ``version`` and describe it (rows, schema hash, fingerprint).
+
+    With ``run_dir``, the entry also records where the table is relative to the run.
+    """
     table = read_table(uri, version)
     return TableEntry(
         table=name,
-        uri=str(uri),
+        uri=_provenance(uri),
+        path=None if run_dir is None else relative_location(str(uri), str(run_dir)),
         delta_version=version,
         rows=table.num_rows,
         schema_hash=schema_hash(table.schema),
@@ -127,9 +199,10 @@ def build_manifest(
         if not uri.exists():
             continue
         version = stats.delta_version if stats is not None else _latest_version(uri)
-        inputs.append(table_entry(name, uri, version))
+        inputs.append(table_entry(name, uri, version, request.out))
     outputs = tuple(
-        table_entry(o.table, Path(o.uri), o.delta_version) for o in build.result.outputs
+        table_entry(o.table, Path(o.uri), o.delta_version, request.out)
+        for o in build.result.outputs
     )
     scan = read_table(request.evidence_dir / "repo_scan")
     diagnostics = next((o for o in outputs if o.table == "diagnostics"), None)
@@ -171,5 +244,34 @@ def write_manifest(path: Path, manifest: RunManifest) -> None:
 
 
 def read_manifest(path: Path) -> RunManifest:
-    """Read a ``run.json`` back."""
-    return msgspec.json.decode(path.read_bytes(), type=RunManifest)
+    """Read a ``run.json`` back (any version up to :data:`MANIFEST_VERSION`).
+
+    msgspec.ValidationError for a malformed manifest or one written by a newer harness, whose
+    table locations this one could misread.
+    """
+    manifest = msgspec.json.decode(path.read_bytes(), type=RunManifest)
+    if not 1 <= manifest.manifest_version <= MANIFEST_VERSION:
+        raise msgspec.ValidationError(
+            f"unsupported manifest_version {manifest.manifest_version} "
+            f"(this harness reads 1-{MANIFEST_VERSION}) - at `$.manifest_version`"
+        )
+    return manifest
+
+
+def locate(run_dir: Path, section: Section, entry: TableEntry) -> Path:
+    """Where the table of ``entry`` is now, for the run directory found at ``run_dir``.
+
+    v2: ``path`` joined to the run directory's current location, so a copied run is read by
+    its own tables and a moved one still reads. v1 (no ``path``): the absolute ``uri`` while it
+    exists, then the DESIGN §3 layout under the run directory (``../evidence`` for the inputs
+    of a shadow side).
+    """
+    if entry.path is not None:
+        return Path(os.path.normpath(run_dir / PurePosixPath(entry.path)))
+    candidates = [Path(entry.uri), run_dir / STAGE_DIRS[section] / entry.table]
+    if section == "inputs":
+        candidates.append(run_dir.parent / STAGE_DIRS[section] / entry.table)
+    for candidate in candidates:
+        if (candidate / "_delta_log").is_dir():
+            return candidate
+    return candidates[1]
