@@ -8,13 +8,14 @@ crash or hang again get a structured warning; everything else is extracted norma
 
 from __future__ import annotations
 
-import multiprocessing
+import multiprocessing.context
 from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
 
+from backends.extract import isolation
 from backends.extract.cache import CachedResult
 from backends.extract.result import FileResult, FileWarning
 from backends.extract.worker import FileTask, encode_result, run_task
@@ -34,7 +35,8 @@ _PRELOAD = [
 def _context() -> multiprocessing.context.BaseContext:
     # forkserver: workers never inherit the parent's threads (Delta/DataFusion runtimes,
     # progress display), and the preloaded server makes replacing a dead worker cheap.
-    ctx = multiprocessing.get_context("forkserver")
+    # isolation: neither the server nor a worker can import from the analysed repository.
+    ctx = isolation.context("forkserver")
     ctx.set_forkserver_preload(_PRELOAD)
     return ctx
 

@@ -6,7 +6,6 @@ killed), a crash of native code kills only the child, and what it sends back is 
 
 from __future__ import annotations
 
-import multiprocessing as mp
 import time
 import traceback
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from typing import Any
 
 import msgspec
 
+from backends.extract import isolation
 from harness.run.manifest import RunManifest
 from harness.shadow.side import SidePlan
 
@@ -55,7 +55,7 @@ def _child(conn: Connection, plan_json: bytes) -> None:
 
 def run_in_child(plan: SidePlan, timeout_s: float) -> ChildOutcome:
     """Run ``plan`` in a fresh process; never raises for the side's failures."""
-    ctx = mp.get_context("forkserver")
+    ctx = isolation.context("forkserver")  # never imports from the analysed repo
     parent, child = ctx.Pipe(duplex=False)
     proc = ctx.Process(target=_child, args=(child, msgspec.json.encode(plan)), daemon=True)
     proc.start()

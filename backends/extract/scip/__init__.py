@@ -20,6 +20,7 @@ from typing import Any
 
 import msgspec
 
+from backends.extract import isolation
 from backends.extract.result import FileWarning
 from backends.extract.scip.decode import IndexDecodeError, decode_index
 from backends.extract.scip.indexer import IndexRun, run_indexer, safe_relative
@@ -55,9 +56,9 @@ def _detail(obj: Mapping[str, Any]) -> str:
 def locate_binary(scip_bin: Path | None = None) -> Path:
     """The scip-python launcher to run: ``scip_bin``, else $CODEANATOMY_SCIP_BIN, else ours."""
     if scip_bin is not None:
-        return scip_bin
+        return scip_bin.absolute()
     from_env = os.environ.get(BIN_ENV)
-    return Path(from_env) if from_env else DEFAULT_BIN
+    return Path(from_env).absolute() if from_env else DEFAULT_BIN
 
 
 def _unavailable(message: str, **detail: Any) -> RepoResult:
@@ -116,7 +117,7 @@ def extract_repo(
         return _unavailable(
             "scip-python is not installed (run `npm ci` in tools/scip)", binary=str(binary)
         )
-    node = shutil.which("node")
+    node = isolation.which_trusted("node")
     if node is None:
         return _unavailable("node is not on PATH; scip-python cannot run", binary=str(binary))
 

@@ -35,6 +35,8 @@ from pathlib import Path, PurePosixPath
 
 import msgspec
 
+from backends.extract import isolation
+
 # The only runtime settings of pyright we pin; everything else keeps scip-python's defaults.
 PYTHON_VERSION = "3.11"
 PROJECT_VERSION = "0"  # constant: scip-python would otherwise use the git commit (FACTS.md)
@@ -85,13 +87,14 @@ def write_mirror(texts: Mapping[str, str], root: Path) -> None:
 @cache
 def _unshare_net() -> tuple[str, ...]:
     """The command prefix that cuts networking, or () when it does not work here."""
-    unshare = shutil.which("unshare")
-    true = shutil.which("true")
+    unshare = isolation.which_trusted("unshare")
+    true = isolation.which_trusted("true")
     if unshare is None or true is None:
         return ()
     try:
         probe = subprocess.run(
             [unshare, "--net", "--", true],
+            env=isolation.child_environ(),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -154,6 +157,9 @@ def run_indexer(
     OSError from preparing the work dir or starting the process propagates (the caller
     turns it into a warning).
     """
+    # Absolute: node's PATH entry and the indexer's --cwd must not depend on our working
+    # directory (a relative --out made node unfindable: SCIP_FAILED on every golden run).
+    work_dir = work_dir.absolute()
     work_dir.mkdir(parents=True, exist_ok=True)
     run_dir = Path(tempfile.mkdtemp(prefix="run-", dir=work_dir))
     mirror = run_dir / "src"
