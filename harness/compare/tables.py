@@ -11,6 +11,7 @@ fail on data the run never had.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +24,8 @@ from harness.compare.diff import DiffOptions, keyed_diff, normalize_table
 from harness.compare.model import Severity, TableSide, TableVerdict, worst
 from harness.compare.schema import schema_differences
 from harness.run.errors import EngineFailure, PinnedVersionMissing
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 @dataclass(frozen=True)
@@ -79,7 +82,8 @@ def _open(ref: TableRef | None) -> tuple[DeltaTable | None, pa.Table | None]:
         return dt, pa.table(dt.to_pyarrow_table())
     except (DeltaError, OSError) as exc:
         # A log entry removed by log cleanup, or data files removed by vacuum.
-        raise PinnedVersionMissing(str(ref.uri), ref.version, latest, str(exc)) from exc
+        reason = _ANSI.sub("", str(exc)).strip()  # delta-rs colours parts of its messages
+        raise PinnedVersionMissing(str(ref.uri), ref.version, latest, reason) from exc
 
 
 def _side(ref: TableRef, dt: DeltaTable | None, table: pa.Table | None) -> TableSide:

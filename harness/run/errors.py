@@ -59,9 +59,7 @@ class PinnedVersionMissing(EngineFailure):
     report it like an engine error (exit 3) instead of comparing a different version.
     """
 
-    def __init__(
-        self, uri: str, version: int, latest_version: int | None, reason: str
-    ) -> None:
+    def __init__(self, uri: str, version: int, latest_version: int | None, reason: str) -> None:
         super().__init__(
             "harness",
             "DELTA_VERSION_MISSING",

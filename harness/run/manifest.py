@@ -42,7 +42,7 @@ Section = Literal["inputs", "outputs"]
 
 
 def _check_relative(path: str) -> None:
-    """Reject a ``path`` that is absolute, not normalized, or climbs more than one level.
+    """Reject a ``path`` that is absolute, not normalized, empty or climbs more than one level.
 
     A run.json may come from a downloaded artifact: a path must not reach outside the run
     directory or the shadow root around it.
@@ -52,7 +52,7 @@ def _check_relative(path: str) -> None:
         raise ValueError(f"table path {path!r} is not a normalized relative POSIX path")
     parts = pure.parts
     climbs = len(parts) - len(tuple(p for p in parts if p != ".."))
-    if climbs > 1 or (climbs == 1 and parts[0] != "..") or parts == ("..",):
+    if not parts or climbs > 1 or (climbs == 1 and parts[0] != "..") or parts == ("..",):
         raise ValueError(f"table path {path!r} leaves the run directory and its shadow root")
 
 
@@ -60,14 +60,15 @@ class TableEntry(msgspec.Struct, frozen=True, kw_only=True):
     """One Delta table of the run, pinned to the version the run read or wrote."""
 
     table: str
+    path: str | None = None
+    """POSIX path relative to the run directory (v2+); None in v1, or for a table outside the
+    run directory and its shadow root (not relocatable)."""
     uri: str
-    """Absolute location when the run was written: provenance, never read (manifest v2+)."""
+    """Absolute location when the run was written: provenance, read only without ``path``."""
     delta_version: int
     rows: int
     schema_hash: str
     fingerprint: str
-    path: str | None = None
-    """POSIX path relative to the run directory (v2+); None in v1 or when not relocatable."""
 
     def __post_init__(self) -> None:
         # Raised here, a bad path is a msgspec.ValidationError of read_manifest, like any
