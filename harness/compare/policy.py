@@ -21,11 +21,13 @@ expires = 2027-03-31           # an expired entry fails the gate
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import tomllib
 from pathlib import Path
 
 import msgspec
 
+from harness.boundary import UsageError
 from harness.compare.diff import ColumnRule, DiffOptions, check_normalizer
 from harness.compare.tables import TableRules
 from harness.config.load import LoadedConfig
@@ -57,13 +59,21 @@ class AllowEntry(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_onl
     expires: dt.date
     stage: str | None = None
     repo: str | None = None
+    code: str | None = None
+    """A finding code of the parity Result (e.g. ``COVERAGE_SOURCE_FAILED``); any when None."""
 
-    def matches(self, repo: str, stage: str, table: str) -> bool:
+    def matches(self, repo: str, stage: str, table: str, code: str | None = None) -> bool:
         return (
             self.table == table
             and (self.stage is None or self.stage == stage)
             and (self.repo is None or self.repo == repo)
+            and (self.code is None or code is None or self.code == code)
         )
+
+    def describe(self) -> str:
+        """The entry as reports show it (and as findings name the entry that allowed them)."""
+        where = "/".join(x for x in (self.repo, self.stage, self.table, self.code) if x)
+        return f"{where}: {self.reason} ({self.owner}, until {self.expires})"
 
     def expired(self, today: dt.date) -> bool:
         return today > self.expires
@@ -103,8 +113,70 @@ class ParityPolicy(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_o
         return out
 
 
-class PolicyError(ValueError):
-    """The policy file cannot be read or is invalid; the message names the file and field."""
+POLICY_INVALID = "POLICY_INVALID"
+
+
+class PolicyError(UsageError):
+    """The policy file cannot be read or is invalid; the message names the file and field.
+
+    A usage error (exit 2): the file is the user's input, like a path on the command line.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(POLICY_INVALID, message)
+
+
+def known_columns() -> dict[str, frozenset[str]]:
+    """Every table a policy may name (the contract's evidence and output tables and the
+    catalogue views) with the columns of its schema."""
+    from backends.contract.schemas import EVIDENCE_TABLES, OUTPUT_TABLES
+    from backends.contract.views import VIEW_CATALOG
+
+    known: dict[str, frozenset[str]] = {}
+    schemas = [(n, v.schema) for n, v in VIEW_CATALOG.items()]
+    schemas += [(n, c.schema) for n, c in (EVIDENCE_TABLES | OUTPUT_TABLES).items()]
+    for name, schema in schemas:
+        # A name shared by a view and a table (if any) accepts the columns of both.
+        known[name] = known.get(name, frozenset()) | frozenset(schema.names)
+    return known
+
+
+def _did_you_mean(name: str, choices: list[str]) -> str:
+    close = difflib.get_close_matches(name, choices, n=3)
+    if close:
+        return "; did you mean " + " or ".join(repr(c) for c in close) + "?"
+    return f"; known: {', '.join(sorted(choices))}"
+
+
+def _check_names(path: Path, policy: ParityPolicy) -> None:
+    """An unknown table, column or stage would make a rule silently apply to nothing."""
+    from harness.compare.runs import STAGES
+
+    known = known_columns()
+    tables = sorted(known)
+    for table, section in sorted(policy.tables.items()):
+        if table not in known:
+            raise PolicyError(
+                f"{path}: tables.{table}: unknown table {table!r}{_did_you_mean(table, tables)}"
+            )
+        columns = sorted(known[table])
+        for column in sorted(section.columns):
+            if column not in known[table]:
+                raise PolicyError(
+                    f"{path}: tables.{table}.columns.{column}: table {table!r} has no column "
+                    f"{column!r}{_did_you_mean(column, columns)}"
+                )
+    for i, entry in enumerate(policy.allow):
+        if entry.table not in known:
+            raise PolicyError(
+                f"{path}: allow[{i}].table: unknown table {entry.table!r}"
+                f"{_did_you_mean(entry.table, tables)}"
+            )
+        if entry.stage is not None and entry.stage not in STAGES:
+            raise PolicyError(
+                f"{path}: allow[{i}].stage: unknown stage {entry.stage!r}"
+                f"{_did_you_mean(entry.stage, list(STAGES))}"
+            )
 
 
 def load_policy(path: Path | None) -> ParityPolicy:
@@ -116,6 +188,7 @@ def load_policy(path: Path | None) -> ParityPolicy:
         policy = msgspec.convert(data, type=ParityPolicy)
     except (OSError, tomllib.TOMLDecodeError, msgspec.ValidationError) as exc:
         raise PolicyError(f"{path}: {exc}") from exc
+    _check_names(path, policy)
     for table, section in sorted(policy.tables.items()):
         for column, rule in sorted(section.columns.items()):
             for name in rule.normalize:
