@@ -26,11 +26,12 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from harness.cli_options import JsonOpt, emit_json
+from harness.boundary import UsageError, out_dir, repo_dir
+from harness.cli_options import JsonOpt, emit_json, usage_errors
 from harness.compare.cli import compare
 from harness.config.cli import app as config_app
 from harness.engine_cli import build, plan
-from harness.exit_codes import EXIT_INTERNAL, EXIT_USAGE
+from harness.exit_codes import EXIT_INTERNAL
 from harness.gates.cli import gate
 from harness.killswitch.cli import app as killswitch_app
 from harness.preflight.cli import preflight
@@ -108,11 +109,11 @@ def version(json: JsonOpt = False) -> None:
 def extract(
     repo: Annotated[Path, typer.Argument(help="Repository root to analyse (never imported).")],
     out: Annotated[
-        Path, typer.Option("--out", help="Run directory; evidence goes to OUT/evidence/")
+        str, typer.Option("--out", help="Run directory; evidence goes to OUT/evidence/")
     ],
-    workers: Annotated[int, typer.Option(help="Worker processes (0: one per core).")] = 0,
+    workers: Annotated[int, typer.Option(min=0, help="Worker processes (0: one per core).")] = 0,
     cache_dir: Annotated[
-        Path | None, typer.Option("--cache-dir", help="Per-file result cache directory.")
+        str | None, typer.Option("--cache-dir", help="Per-file result cache directory.")
     ] = None,
     no_cache: Annotated[
         bool, typer.Option("--no-cache", help="Do not read or write the cache.")
@@ -128,21 +129,25 @@ def extract(
     from backends.extract.runner import ExtractOptions
     from backends.extract.runner import extract as run_extract
 
-    if not repo.is_dir():
-        err.print(f"[red]error:[/] {repo} is not a directory")
-        raise typer.Exit(EXIT_USAGE)
-    chosen = tuple(only) if only else EXTRACTORS
-    unknown = sorted(set(chosen) - set(EXTRACTORS))
-    if unknown:
-        err.print(f"[red]error:[/] unknown extractor(s) {unknown}; known: {list(EXTRACTORS)}")
-        raise typer.Exit(EXIT_USAGE)
-    if "repo_scan" not in chosen:
-        chosen = ("repo_scan", *chosen)
-    cache = None if no_cache else (cache_dir or default_cache_dir())
+    with usage_errors(json):
+        root = repo_dir(repo)
+        run = out_dir(out)
+        chosen = tuple(only) if only else EXTRACTORS
+        unknown = sorted(set(chosen) - set(EXTRACTORS))
+        if unknown:
+            raise UsageError(
+                "UNKNOWN_EXTRACTOR",
+                f"unknown extractor(s) {unknown}; known: {list(EXTRACTORS)}",
+            )
+        if "repo_scan" not in chosen:
+            chosen = ("repo_scan", *chosen)
+        cache = None
+        if not no_cache:
+            cache = out_dir(cache_dir, "cache folder") if cache_dir else default_cache_dir()
     with _progress(not json) as progress:
         summary = run_extract(
-            repo,
-            out,
+            root,
+            run,
             ExtractOptions(
                 workers=workers,
                 cache_dir=cache,
@@ -199,14 +204,18 @@ def golden_list(json: JsonOpt = False) -> None:
 
 @golden_app.command("fetch")
 def golden_fetch(
-    cache_dir: Annotated[Path | None, typer.Option("--cache-dir")] = None,
+    cache_dir: Annotated[
+        str | None, typer.Option("--cache-dir", help="Where the sdists go (default: the cache).")
+    ] = None,
     json: JsonOpt = False,
 ) -> None:
     """Download the pinned PyPI sdists into the cache, verify their sha256 and unpack them."""
     from harness.golden.fetch import default_cache_dir, fetch_sdists
     from harness.golden.manifest import load_manifest
 
-    fetched = fetch_sdists(load_manifest(), cache_dir or default_cache_dir())
+    with usage_errors(json):
+        cache = out_dir(cache_dir, "cache folder") if cache_dir else default_cache_dir()
+    fetched = fetch_sdists(load_manifest(), cache)
     if json:
         emit_json(fetched)
         return
@@ -216,11 +225,11 @@ def golden_fetch(
 
 @golden_app.command("extract")
 def golden_extract(
-    out: Annotated[Path, typer.Option("--out", help="One run directory per repo under OUT/")],
+    out: Annotated[str, typer.Option("--out", help="One run directory per repo under OUT/")],
     with_sdists: Annotated[
         bool, typer.Option("--with-sdists", help="Also fetch and extract the pinned sdists.")
     ] = False,
-    workers: Annotated[int, typer.Option(help="Worker processes (0: one per core).")] = 0,
+    workers: Annotated[int, typer.Option(min=0, help="Worker processes (0: one per core).")] = 0,
     json: JsonOpt = False,
 ) -> None:
     """The main job for now: Stage-0 extraction of every golden repo (and the sdists)."""
@@ -231,6 +240,8 @@ def golden_extract(
     from harness.golden.fetch import fetch_sdists
     from harness.golden.manifest import load_manifest
 
+    with usage_errors(json):
+        folder = out_dir(out)
     manifest = load_manifest()
     targets = [(r.name, manifest.repo_dir(r)) for r in manifest.repo]
     if with_sdists:
@@ -244,7 +255,7 @@ def golden_extract(
         with _progress(not json) as progress:
             summary = run_extract(
                 root,
-                out / name,
+                folder / name,
                 ExtractOptions(
                     workers=workers,
                     cache_dir=default_cache_dir(),
@@ -265,7 +276,7 @@ def golden_extract(
 
 @golden_app.command("shadow")
 def golden_shadow(
-    out: Annotated[Path, typer.Option("--out", help="One shadow run per repo, report/ at OUT/")],
+    out: Annotated[str, typer.Option("--out", help="One shadow run per repo, report/ at OUT/")],
     with_sdists: Annotated[
         bool, typer.Option("--with-sdists", help="Also fetch and compare the pinned sdists.")
     ] = False,
@@ -282,15 +293,18 @@ def golden_shadow(
     from harness.shadow.runner import ShadowOptions
     from harness.shadow.suite import run_suite
 
+    with usage_errors(json):
+        folder = out_dir(out)
+        # Config and policy first: a mistake in either is reported before the sdists download.
+        config = load_config()
+        policy = configured_policy(config)
     manifest = load_manifest()
     repos = [manifest.repo_dir(r) for r in manifest.repo]
     if with_sdists:
         repos += [f.source_root for f in fetch_sdists(manifest, sdist_cache_dir())]
-    config = load_config()
-    policy = configured_policy(config)
     try:
         report, paths = run_suite(
-            repos, out, config, policy, ShadowOptions(rules=policy.rules()), quiet=json
+            repos, folder, config, policy, ShadowOptions(rules=policy.rules()), quiet=json
         )
     except EngineFailure as exc:
         err.print(f"[red]{exc.code}[/] (primary {exc.backend}, stage {exc.stage}): {exc.message}")

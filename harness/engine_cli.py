@@ -15,7 +15,8 @@ from rich.console import Console
 from rich.table import Table
 
 from backends.contract.spec import SemanticExecutionSpec, SpecPolicy, decode_spec
-from harness.cli_options import ConfigOpt, JsonOpt, emit_json
+from harness.boundary import EVIDENCE_MISSING, UsageError, evidence_dir, out_dir, repo_dir
+from harness.cli_options import ConfigOpt, JsonOpt, emit_json, usage_errors
 from harness.exit_codes import EXIT_ENGINE, EXIT_USAGE
 from harness.run.errors import BackendUnavailable, EngineFailure
 
@@ -24,6 +25,8 @@ BackendOpt = Annotated[
     BackendName, typer.Option("--backend", help="Which engine computes the CPG.")
 ]
 err = Console(stderr=True)
+SPEC_INVALID = "SPEC_INVALID"
+"""A ``--spec`` file that cannot be read or decoded (the engine uses the same code)."""
 
 
 def _fail(exc: EngineFailure | BackendUnavailable, json: bool) -> typer.Exit:
@@ -49,7 +52,7 @@ def _fail(exc: EngineFailure | BackendUnavailable, json: bool) -> typer.Exit:
 def build(
     repo: Annotated[Path, typer.Argument(help="Repository root to analyse (never imported).")],
     out: Annotated[
-        Path, typer.Option("--out", help="Run directory (run.json, evidence/, outputs/).")
+        str, typer.Option("--out", help="Run directory (run.json, evidence/, outputs/).")
     ],
     backend: Annotated[
         str | None,
@@ -59,7 +62,7 @@ def build(
         ),
     ] = None,
     workers: Annotated[
-        int, typer.Option(help="Extraction worker processes (0: one per core).")
+        int, typer.Option(min=0, help="Extraction worker processes (0: one per core).")
     ] = 0,
     no_cache: Annotated[
         bool, typer.Option("--no-cache", help="Do not use the extraction cache.")
@@ -70,7 +73,10 @@ def build(
     min_confidence_bp: Annotated[
         int,
         typer.Option(
-            "--min-confidence-bp", help="Drop edges below this confidence (basis points)."
+            "--min-confidence-bp",
+            min=0,
+            max=10_000,
+            help="Drop edges below this confidence (basis points).",
         ),
     ] = 0,
     views: Annotated[
@@ -84,24 +90,18 @@ def build(
     from backends.extract.runner import ExtractOptions
     from harness.cli import _progress, _progress_callback
     from harness.config.load import load_config
-    from harness.config.model import ConfigError
     from harness.gateway import GraphProductBuildRequest, build_graph_product
 
-    if backend not in (None, "legacy", "rust", "shadow"):
-        err.print(f"[red]error:[/] --backend {backend!r}: legacy, rust or shadow")
-        raise typer.Exit(EXIT_USAGE)
-    if not repo.is_dir():
-        err.print(f"[red]error:[/] {repo} is not a directory")
-        raise typer.Exit(EXIT_USAGE)
-    try:
+    with usage_errors(json):
+        if backend not in (None, "legacy", "rust", "shadow"):
+            raise UsageError("USAGE", f"--backend {backend!r}: legacy, rust or shadow")
+        root = repo_dir(repo)
+        run = out_dir(out)
         loaded = load_config(config)
-    except ConfigError as exc:
-        err.print(f"[red]error:[/] {exc}")
-        raise typer.Exit(EXIT_USAGE) from exc
     with _progress(not json) as progress:
         request = GraphProductBuildRequest(
-            repo=repo,
-            out=out,
+            repo=root,
+            out=run,
             backend=backend,  # type: ignore[arg-type]
             extract=ExtractOptions(
                 workers=workers,
@@ -148,14 +148,24 @@ def _plan_spec(
     from harness.adapters.common import workload_spec
 
     policy = SpecPolicy(use_scip=not no_scip)
+    if spec_file is not None and evidence is not None:
+        # One of them would be ignored without a word: the plan shown would not be the one
+        # the user asked for.
+        raise UsageError("USAGE", "give --spec or --evidence, not both")
     if spec_file is not None:
         try:
             return decode_spec(spec_file.read_bytes())
         except (OSError, msgspec.ValidationError, msgspec.DecodeError) as exc:
-            err.print(f"[red]error:[/] {spec_file}: {exc}")
-            raise typer.Exit(EXIT_USAGE) from exc
+            raise UsageError(SPEC_INVALID, f"{spec_file}: {exc}") from exc
     if evidence is not None:
-        return workload_spec(evidence, policy)
+        from deltalake.exceptions import DeltaError
+
+        folder = evidence_dir(evidence)
+        try:
+            return workload_spec(folder, policy)
+        except DeltaError as exc:
+            # The tables are there but delta-rs cannot read one of them (a damaged log).
+            raise UsageError(EVIDENCE_MISSING, f"{evidence}: unreadable evidence: {exc}") from exc
     # No data: the workload spec over a placeholder evidence folder at version 0.
     return default_spec(
         evidence_bindings("evidence", dict.fromkeys(EVIDENCE_TABLES, 0)), policy=policy
@@ -183,7 +193,8 @@ def plan(
     if tier == 3 and backend == "legacy":
         err.print("[red]error:[/] the legacy backend has plan tiers 1-2 only")
         raise typer.Exit(EXIT_USAGE)
-    spec = _plan_spec(spec_file, evidence, no_scip)
+    with usage_errors(json):
+        spec = _plan_spec(spec_file, evidence, no_scip)
     try:
         report = adapter(backend).plan(spec, tier)
     except (EngineFailure, BackendUnavailable) as exc:

@@ -9,9 +9,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from harness.cli_options import JsonOpt, emit_json
+from harness.boundary import run_dir
+from harness.cli_options import JsonOpt, emit_json, usage_errors
 from harness.compare.model import SEVERITY_ORDER
-from harness.exit_codes import EXIT_GATE_FAILED, EXIT_USAGE
+from harness.exit_codes import EXIT_GATE_FAILED
 
 err = Console(stderr=True)
 
@@ -24,11 +25,11 @@ def compare(
     """Compare two runs (evidence, views, outputs); exit 1 on a sev1/sev2 mismatch."""
     from harness.compare.runs import compare_runs
 
-    for run in (run_a, run_b):
-        if not run.is_dir():
-            err.print(f"[red]error:[/] {run} is not a run directory")
-            raise typer.Exit(EXIT_USAGE)
-    result = compare_runs(run_a, run_b)
+    # A folder without run.json would compare as fifteen missing tables (sev1): a user's
+    # mistake reported as a parity failure. It is refused here instead (exit 2).
+    with usage_errors(json):
+        primary, candidate = run_dir(run_a), run_dir(run_b)
+    result = compare_runs(primary, candidate)
     if json:
         emit_json(result)
     else:

@@ -13,15 +13,16 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from harness.cli_options import ConfigOpt, JsonOpt, emit_json
-from harness.exit_codes import EXIT_ENGINE, EXIT_GATE_FAILED, EXIT_USAGE
+from harness.boundary import UsageError, out_dir, repo_dirs
+from harness.cli_options import ConfigOpt, JsonOpt, emit_json, usage_errors
+from harness.exit_codes import EXIT_ENGINE, EXIT_GATE_FAILED
 
 err = Console(stderr=True)
 
 
 def shadow(
     repos: Annotated[list[Path], typer.Argument(help="Repository roots (never imported).")],
-    out: Annotated[Path, typer.Option("--out", help="Output folder (one run per repo, report/).")],
+    out: Annotated[str, typer.Option("--out", help="Output folder (one run per repo, report/).")],
     isolated: Annotated[
         bool, typer.Option("--isolated", help="Each backend extracts on its own; compare evidence.")
     ] = False,
@@ -43,26 +44,25 @@ def shadow(
     json: JsonOpt = False,
 ) -> None:
     """Run the primary and candidate backends on each repo, compare stage by stage, report."""
-    from harness.compare.policy import PolicyError, configured_policy, load_policy
+    from harness.compare.policy import configured_policy, load_policy
     from harness.config.load import load_config
-    from harness.config.model import ConfigError
     from harness.run.errors import EngineFailure
     from harness.shadow.runner import ShadowError, ShadowOptions
     from harness.shadow.suite import run_suite
 
-    if order not in ("random", "primary_first", "candidate_first"):
-        err.print(f"[red]error:[/] --order {order!r}: random, primary_first or candidate_first")
-        raise typer.Exit(EXIT_USAGE)
-    try:
+    with usage_errors(json):
+        if order not in ("random", "primary_first", "candidate_first"):
+            raise UsageError(
+                "USAGE", f"--order {order!r}: random, primary_first or candidate_first"
+            )
+        if timeout <= 0:
+            # The candidate would be killed before it starts: every run a "timeout" finding.
+            raise UsageError("USAGE", f"--timeout {timeout}: a number of seconds above 0")
+        roots = repo_dirs(repos)
+        folder = out_dir(out)
+        # A PolicyError is a UsageError: an invalid policy is refused before any build.
         loaded = load_config(config)
         parity_policy = load_policy(policy) if policy else configured_policy(loaded)
-    except (ConfigError, PolicyError) as exc:
-        err.print(f"[red]error:[/] {exc}")
-        raise typer.Exit(EXIT_USAGE) from exc
-    for repo in repos:
-        if not repo.is_dir():
-            err.print(f"[red]error:[/] {repo} is not a directory")
-            raise typer.Exit(EXIT_USAGE)
     options = ShadowOptions(
         isolated=isolated,
         order=order,  # type: ignore[arg-type]
@@ -73,7 +73,7 @@ def shadow(
         noise_baseline=noise,
     )
     try:
-        report, paths = run_suite(repos, out, loaded, parity_policy, options, quiet=json)
+        report, paths = run_suite(list(roots), folder, loaded, parity_policy, options, quiet=json)
     except EngineFailure as exc:
         err.print(f"[red]{exc.code}[/] (primary {exc.backend}, stage {exc.stage}): {exc.message}")
         raise typer.Exit(EXIT_ENGINE) from exc
