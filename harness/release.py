@@ -1,6 +1,8 @@
 """``codeanatomy release checklist --out DIR``: one pass/fail document from the latest gate
 verdicts (determinism, correctness, performance, observability, rollback drill, deletion
-preflight), each with a link to its evidence and its age; stale evidence fails."""
+preflight), each with a link to its evidence and its age; stale evidence fails, and so does a
+passing verdict whose evidence is gone. The written links are relative to the checklist, so
+``reports/`` can be uploaded or moved as a whole."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import msgspec
 
 from harness.config.load import LoadedConfig
 from harness.gates.evidence import latest
+from harness.gates.verdict import relative_link
 
 ITEMS: tuple[tuple[str, str], ...] = (
     ("determinism", "determinism"),
@@ -28,6 +31,7 @@ class ChecklistItem(msgspec.Struct, frozen=True, kw_only=True):
     passed: bool
     reason: str
     evidence: str
+    """The gate's verdict file: absolute in memory, relative to the checklist once written."""
     age_h: float | None
 
 
@@ -52,6 +56,8 @@ def checklist(config: LoadedConfig) -> Checklist:
             passed, reason = False, ev.problem or "no verdict"
         elif not ev.fresh(max_age):
             passed, reason = False, f"stale: {ev.age_h} h old (max {max_age} h)"
+        elif ev.verdict.passed and (problem := ev.evidence_problem()) is not None:
+            passed, reason = False, problem
         else:
             passed, reason = ev.verdict.passed, ev.verdict.summary
         items.append(
@@ -87,8 +93,15 @@ def render(check: Checklist) -> str:
 
 
 def write_checklist(out: Path, check: Checklist) -> tuple[Path, Path]:
+    """Write ``checklist.json`` and ``checklist.md`` into ``out``, links relative to ``out``."""
     out.mkdir(parents=True, exist_ok=True)
+    stored = msgspec.structs.replace(
+        check,
+        items=tuple(
+            msgspec.structs.replace(i, evidence=relative_link(i.evidence, out)) for i in check.items
+        ),
+    )
     js, md = out / "checklist.json", out / "checklist.md"
-    js.write_bytes(msgspec.json.format(msgspec.json.encode(check)) + b"\n")
-    md.write_text(render(check), encoding="utf-8")
+    js.write_bytes(msgspec.json.format(msgspec.json.encode(stored)) + b"\n")
+    md.write_text(render(stored), encoding="utf-8")
     return js, md

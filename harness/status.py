@@ -33,8 +33,10 @@ class PhaseState(msgspec.Struct, frozen=True, kw_only=True):
 class GateState(msgspec.Struct, frozen=True, kw_only=True):
     gate: str
     passed: bool | None
+    """None: never run (or unreadable); False also when a passing verdict's evidence is gone."""
     age_h: float | None
     evidence: str
+    """The verdict file, or why there is none or why it does not count."""
 
 
 class Status(msgspec.Struct, frozen=True, kw_only=True):
@@ -64,14 +66,13 @@ def status(config: LoadedConfig, project: Path) -> Status:
     gates = []
     for gate in GATES:
         ev = latest(folder, gate)
-        gates.append(
-            GateState(
-                gate=gate,
-                passed=None if ev.verdict is None else ev.verdict.passed,
-                age_h=ev.age_h,
-                evidence=str(ev.path) if ev.verdict is not None else (ev.problem or ""),
-            )
-        )
+        passed = None if ev.verdict is None else ev.verdict.passed
+        evidence = str(ev.path) if ev.verdict is not None else (ev.problem or "")
+        problem = ev.evidence_problem() if passed else None
+        if problem is not None:
+            # The same rule as the release checklist: a pass whose evidence is gone is not one.
+            passed, evidence = False, f"{ev.path}: {problem}"
+        gates.append(GateState(gate=gate, passed=passed, age_h=ev.age_h, evidence=evidence))
     states = {g.gate: g for g in gates}
     legacy_section = any(w.code == CONFIG_HAMILTON_DEPRECATED for w in config.warnings)
     checks: list[list[str]] = [

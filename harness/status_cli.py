@@ -8,30 +8,27 @@ from typing import Annotated
 
 import typer
 
-from harness.cli_options import ConfigOpt, JsonOpt, emit_json, sub_app
+from harness.boundary import out_dir
+from harness.cli_options import ConfigOpt, JsonOpt, emit_json, sub_app, usage_errors
 from harness.config.load import LoadedConfig
-from harness.exit_codes import EXIT_GATE_FAILED, EXIT_USAGE
+from harness.exit_codes import EXIT_GATE_FAILED
 
 PROJECT = Path(__file__).resolve().parents[1]
 release_app = sub_app("Release evidence.")
 
 
-def _config(config: Path | None) -> LoadedConfig:
+def _config(config: Path | None, json: bool) -> LoadedConfig:
     from harness.config.load import load_config
-    from harness.config.model import ConfigError
 
-    try:
+    with usage_errors(json):
         return load_config(config)
-    except ConfigError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(EXIT_USAGE) from exc
 
 
 def status(config: ConfigOpt = None, json: JsonOpt = False) -> None:
     """The migration phase, which gates pass, the kill switch, and the next phase's blockers."""
     from harness.status import status as compute
 
-    result = compute(_config(config), PROJECT)
+    result = compute(_config(config, json), PROJECT)
     if json:
         emit_json(result)
         return
@@ -55,16 +52,18 @@ def status(config: ConfigOpt = None, json: JsonOpt = False) -> None:
 @release_app.command("checklist")
 def release_checklist(
     out: Annotated[
-        Path, typer.Option("--out", help="Where checklist.md and checklist.json go.")
-    ] = Path("reports/release"),
+        str, typer.Option("--out", help="Where checklist.md and checklist.json go.")
+    ] = "reports/release",
     config: ConfigOpt = None,
     json: JsonOpt = False,
 ) -> None:
     """Gather the latest gate verdicts into one pass/fail checklist (stale evidence fails)."""
     from harness.release import checklist, render, write_checklist
 
-    result = checklist(_config(config))
-    write_checklist(out, result)
+    with usage_errors(json):
+        folder = out_dir(out)
+    result = checklist(_config(config, json))
+    write_checklist(folder, result)
     if json:
         emit_json(result)
     else:

@@ -24,6 +24,25 @@ class GateEvidence:
     def fresh(self, max_age_h: float) -> bool:
         return self.age_h is not None and self.age_h <= max_age_h
 
+    def links(self) -> dict[str, Path]:
+        """The verdict's evidence, resolved: a written verdict stores its links relative to
+        its own folder (older verdicts: absolute paths, kept as they are)."""
+        if self.verdict is None:
+            return {}
+        return {k: self.path.parent / v for k, v in self.verdict.evidence.items()}
+
+    def missing_links(self) -> dict[str, Path]:
+        """The evidence links that no longer resolve (deleted since the gate ran: for example
+        the temporary folders older versions of the gate command wrote to)."""
+        return {k: p for k, p in self.links().items() if not p.exists()}
+
+    def evidence_problem(self) -> str | None:
+        """Why the verdict cannot be trusted as evidence of a pass, if it cannot."""
+        missing = self.missing_links()
+        if not missing:
+            return None
+        return "evidence missing: " + ", ".join(f"{k} ({p})" for k, p in sorted(missing.items()))
+
 
 def latest(folder: Path, gate: str, now: dt.datetime | None = None) -> GateEvidence:
     """Read ``folder/<gate>.json``; a missing or unreadable file is evidence of nothing."""
@@ -32,8 +51,8 @@ def latest(folder: Path, gate: str, now: dt.datetime | None = None) -> GateEvide
         return GateEvidence(gate, path, None, None, "never run")
     try:
         verdict = read_verdict(path)
-    except (OSError, msgspec.DecodeError, msgspec.ValidationError) as exc:
+        at = dt.datetime.fromisoformat(verdict.generated_at)
+    except (OSError, ValueError, msgspec.DecodeError, msgspec.ValidationError) as exc:
         return GateEvidence(gate, path, None, None, f"unreadable: {exc}")
-    at = dt.datetime.fromisoformat(verdict.generated_at)
     now = now or dt.datetime.now(dt.UTC)
     return GateEvidence(gate, path, verdict, round((now - at).total_seconds() / 3600, 2))

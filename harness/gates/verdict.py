@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 
 import msgspec
@@ -27,6 +28,9 @@ class GateVerdict(msgspec.Struct, frozen=True, kw_only=True):
     summary: str
     checks: tuple[Check, ...]
     evidence: dict[str, str]
+    """What the verdict was decided on (runs, reports, the parity history). Absolute while in
+    memory; in a written verdict, relative to the folder of the verdict file, so that the
+    verdict folder can be moved or uploaded with its evidence and its links still resolve."""
     generated_at: str
     duration_s: float
 
@@ -64,14 +68,30 @@ def render_markdown(verdict: GateVerdict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def relative_link(target: str, folder: Path) -> str:
+    """``target`` as a POSIX link relative to ``folder`` (where the file holding the link is);
+    a relative target is kept as it is."""
+    if not Path(target).is_absolute():
+        return target
+    try:
+        return Path(os.path.relpath(target, folder.absolute())).as_posix()
+    except ValueError:  # no relative path between them (another drive on Windows)
+        return target
+
+
 def write_verdict(out: Path, verdict: GateVerdict) -> Path:
-    """Write ``out/<gate>.json`` and ``out/<gate>.md``; return the JSON path."""
+    """Write ``out/<gate>.json`` and ``out/<gate>.md`` (evidence links relative to ``out``);
+    return the JSON path."""
     out.mkdir(parents=True, exist_ok=True)
+    stored = msgspec.structs.replace(
+        verdict, evidence={k: relative_link(v, out) for k, v in verdict.evidence.items()}
+    )
     path = out / f"{verdict.gate}.json"
-    path.write_bytes(msgspec.json.format(msgspec.json.encode(verdict)) + b"\n")
-    (out / f"{verdict.gate}.md").write_text(render_markdown(verdict), encoding="utf-8")
+    path.write_bytes(msgspec.json.format(msgspec.json.encode(stored)) + b"\n")
+    (out / f"{verdict.gate}.md").write_text(render_markdown(stored), encoding="utf-8")
     return path
 
 
 def read_verdict(path: Path) -> GateVerdict:
+    """Read a verdict file back (its evidence links as stored: relative to its folder)."""
     return msgspec.json.decode(path.read_bytes(), type=GateVerdict)
