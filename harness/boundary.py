@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
 from collections import deque
 from collections.abc import Iterable
 from pathlib import Path
@@ -28,6 +29,7 @@ NOT_A_RUN: Final = "NOT_A_RUN"
 EVIDENCE_MISSING: Final = "EVIDENCE_MISSING"
 UNSUPPORTED_URI: Final = "UNSUPPORTED_URI"
 OUT_NOT_A_DIRECTORY: Final = "OUT_NOT_A_DIRECTORY"
+OUT_NOT_WRITABLE: Final = "OUT_NOT_WRITABLE"
 REPO_NAME_CLASH: Final = "REPO_NAME_CLASH"
 INPUT_MISSING: Final = "INPUT_MISSING"
 """An input other than the above (a parity history, a benchmark report) does not exist."""
@@ -41,6 +43,7 @@ USAGE_CODES: Final[dict[str, str]] = {
     EVIDENCE_MISSING: "the evidence folder lacks Stage-0 Delta tables",
     UNSUPPORTED_URI: "object-store URIs are not supported yet",
     OUT_NOT_A_DIRECTORY: "the output path is a file, or lies below one",
+    OUT_NOT_WRITABLE: "the output folder cannot be created or written to",
     REPO_NAME_CLASH: "two repositories share a folder name (their runs would collide)",
     INPUT_MISSING: "a required input file or table does not exist",
 }
@@ -148,6 +151,8 @@ def repo_dirs(paths: Iterable[str | Path]) -> tuple[Path, ...]:
     roots = tuple(repo_dir(p) for p in paths)
     seen: dict[str, Path] = {}
     for root in roots:
+        if seen.get(root.name) == root:
+            raise UsageError(REPO_NAME_CLASH, f"repository {root} is given twice")
         if root.name in seen:
             raise UsageError(
                 REPO_NAME_CLASH,
@@ -158,13 +163,20 @@ def repo_dirs(paths: Iterable[str | Path]) -> tuple[Path, ...]:
     return roots
 
 
-def out_dir(value: str | Path, what: str = "output folder", base: Path | None = None) -> Path:
+def out_dir(
+    value: str | Path,
+    what: str = "output folder",
+    base: Path | None = None,
+    *,
+    create: bool = False,
+) -> Path:
     """Where a command may write: a local path (no URI) that is a folder or can become one;
     a relative ``value`` is taken from ``base`` (a configuration file's folder), else from the
     working folder.
 
     Refusing a URI here also keeps pathlib from turning ``s3://b/p`` into a local folder
-    ``s3:/b/p``. The folder is not created.
+    ``s3:/b/p``. With ``create`` the folder is created and proved writable (a command calls it
+    last, once every other input is accepted); otherwise nothing is created.
     """
     _reject_uri(value, what)
     folder = _absolute(value, base)
@@ -177,6 +189,16 @@ def out_dir(value: str | Path, what: str = "output folder", base: Path | None = 
                     OUT_NOT_A_DIRECTORY, f"{what} {value}: {parent} is a file, not a folder"
                 )
             break
+    if create:
+        # Permission bits say little (root passes os.access on /proc and read-only mounts):
+        # only creating something proves the folder usable, before any work is done.
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            tempfile.TemporaryDirectory(prefix=".codeanatomy-probe-", dir=folder).cleanup()
+        except OSError as exc:
+            raise UsageError(
+                OUT_NOT_WRITABLE, f"{what} {value} cannot be written to: {exc.strerror or exc}"
+            ) from exc
     return folder
 
 

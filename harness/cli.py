@@ -131,7 +131,6 @@ def extract(
 
     with usage_errors(json):
         root = repo_dir(repo)
-        run = out_dir(out)
         chosen = tuple(only) if only else EXTRACTORS
         unknown = sorted(set(chosen) - set(EXTRACTORS))
         if unknown:
@@ -142,8 +141,11 @@ def extract(
         if "repo_scan" not in chosen:
             chosen = ("repo_scan", *chosen)
         cache = None
-        if not no_cache:
-            cache = out_dir(cache_dir, "cache folder") if cache_dir else default_cache_dir()
+        if not no_cache and cache_dir:
+            cache = out_dir(cache_dir, "cache folder", create=True)
+        elif not no_cache:
+            cache = default_cache_dir()
+        run = out_dir(out, create=True)
     with _progress(not json) as progress:
         summary = run_extract(
             root,
@@ -214,7 +216,9 @@ def golden_fetch(
     from harness.golden.manifest import load_manifest
 
     with usage_errors(json):
-        cache = out_dir(cache_dir, "cache folder") if cache_dir else default_cache_dir()
+        cache = (
+            out_dir(cache_dir, "cache folder", create=True) if cache_dir else default_cache_dir()
+        )
     fetched = fetch_sdists(load_manifest(), cache)
     if json:
         emit_json(fetched)
@@ -241,7 +245,7 @@ def golden_extract(
     from harness.golden.manifest import load_manifest
 
     with usage_errors(json):
-        folder = out_dir(out)
+        folder = out_dir(out, create=True)
     manifest = load_manifest()
     targets = [(r.name, manifest.repo_dir(r)) for r in manifest.repo]
     if with_sdists:
@@ -294,10 +298,11 @@ def golden_shadow(
     from harness.shadow.suite import run_suite
 
     with usage_errors(json):
-        folder = out_dir(out)
-        # Config and policy first: a mistake in either is reported before the sdists download.
+        # A mistake in the output folder, the config or the policy is reported before the
+        # sdists download and the builds start.
         config = load_config()
         policy = configured_policy(config)
+        folder = out_dir(out, create=True)
     manifest = load_manifest()
     repos = [manifest.repo_dir(r) for r in manifest.repo]
     if with_sdists:

@@ -96,8 +96,8 @@ def build(
         if backend not in (None, "legacy", "rust", "shadow"):
             raise UsageError("USAGE", f"--backend {backend!r}: legacy, rust or shadow")
         root = repo_dir(repo)
-        run = out_dir(out)
         loaded = load_config(config)
+        run = out_dir(out, create=True)
     with _progress(not json) as progress:
         request = GraphProductBuildRequest(
             repo=root,

@@ -60,9 +60,10 @@ def release_checklist(
     """Gather the latest gate verdicts into one pass/fail checklist (stale evidence fails)."""
     from harness.release import checklist, render, write_checklist
 
+    loaded = _config(config, json)
     with usage_errors(json):
-        folder = out_dir(out)
-    result = checklist(_config(config, json))
+        folder = out_dir(out, create=True)
+    result = checklist(loaded)
     write_checklist(folder, result)
     if json:
         emit_json(result)

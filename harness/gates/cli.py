@@ -165,6 +165,7 @@ def gate(
         # (parity writes the history cutover reads).
         if "parity" in names:
             check_inputs("parity", loaded, PROJECT)
+        out_dir(folder, create=True)
     verdicts = []
     for gate_name in names:
         with usage_errors(json):

@@ -59,10 +59,10 @@ def shadow(
             # The candidate would be killed before it starts: every run a "timeout" finding.
             raise UsageError("USAGE", f"--timeout {timeout}: a number of seconds above 0")
         roots = repo_dirs(repos)
-        folder = out_dir(out)
         # A PolicyError is a UsageError: an invalid policy is refused before any build.
         loaded = load_config(config)
         parity_policy = load_policy(policy) if policy else configured_policy(loaded)
+        folder = out_dir(out, create=True)
     options = ShadowOptions(
         isolated=isolated,
         order=order,  # type: ignore[arg-type]

@@ -24,6 +24,7 @@ from harness.boundary import (
     EVIDENCE_MISSING,
     NOT_A_RUN,
     OUT_NOT_A_DIRECTORY,
+    OUT_NOT_WRITABLE,
     REPO_HAS_NO_PYTHON,
     REPO_NAME_CLASH,
     REPO_NOT_A_DIRECTORY,
@@ -179,6 +180,8 @@ def test_two_repositories_with_one_name_are_refused(tmp_path: Path) -> None:
         repo_dirs([a, b])
     assert caught.value.code == REPO_NAME_CLASH
     assert repo_dirs([a, tmp_path / "b"]) == (a.resolve(), (tmp_path / "b").resolve())
+    result = _invoke("shadow", a, a, "--out", tmp_path / "out", "--json")
+    assert "given twice" in _error(result)["message"]
 
 
 def test_relative_paths_work_from_any_working_folder(
@@ -240,6 +243,17 @@ def test_a_file_given_as_output_folder_is_a_usage_error(tmp_path: Path, below: b
     file.write_text("")
     result = _extract(repo, file / "run" if below else file, "--json")
     assert _error(result)["code"] == OUT_NOT_A_DIRECTORY
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux /proc")
+def test_an_output_folder_that_cannot_be_created_is_a_usage_error(tmp_path: Path) -> None:
+    # It crashed in the middle of extraction (FileNotFoundError, exit 4); as root, permission
+    # bits cannot show this, /proc can.
+    repo = _repo(tmp_path / "repo")
+    result = _extract(repo, "/proc/codeanatomy-out", "--json")
+    assert _error(result)["code"] == OUT_NOT_WRITABLE
+    assert out_dir(tmp_path / "new", create=True).is_dir()
+    assert [p.name for p in (tmp_path / "new").iterdir()] == []  # the probe is gone
 
 
 def test_out_dir_accepts_local_names_with_a_colon_and_creates_nothing(tmp_path: Path) -> None:
