@@ -15,6 +15,7 @@ drift: the run's tables no longer are what the run wrote.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import msgspec
 
@@ -49,8 +50,7 @@ class WarningDelta(msgspec.Struct, frozen=True, kw_only=True):
 class TableDrift(msgspec.Struct, frozen=True, kw_only=True):
     """A table of one run with Delta commits newer than the version its ``run.json`` pins."""
 
-    side: str
-    """``primary`` or ``candidate``."""
+    side: Literal["primary", "candidate"]
     stage: str
     table: str
     pinned_version: int
@@ -93,9 +93,11 @@ def _pins(manifest: RunManifest | None, run: Path) -> dict[tuple[str, str], Tabl
     return pinned
 
 
-def _drift(side: str, pins: dict[tuple[str, str], TableRef]) -> list[TableDrift]:
+def _drift(
+    side: Literal["primary", "candidate"], pins: dict[tuple[str, str], TableRef]
+) -> list[TableDrift]:
     """The pinned tables of one side that have been committed to since the run."""
-    found = []
+    found: list[TableDrift] = []
     for (stage, table), ref in sorted(pins.items()):
         latest = latest_version(ref.uri)
         if ref.version is not None and latest is not None and latest > ref.version:
