@@ -46,10 +46,10 @@ _KEEP_PYTHON_VARS = frozenset(
     {"PYTHONHASHSEED", "PYTHONUNBUFFERED", "PYTHONUTF8", "PYTHONIOENCODING"}
 )
 
-_ORIGINAL_FLAGS: Callable[[], list[str]] = multiprocessing.util._args_from_interpreter_flags
-_ORIGINAL_PREPARATION: Callable[[str], dict[str, Any]] = (
-    multiprocessing.spawn.get_preparation_data
-)
+# Private hooks of the standard library (no public API; typeshed does not declare the first).
+_FLAGS_HOOK = "_args_from_interpreter_flags"
+_ORIGINAL_FLAGS: Callable[[], list[str]] = getattr(multiprocessing.util, _FLAGS_HOOK)
+_ORIGINAL_PREPARATION: Callable[[str], dict[str, Any]] = multiprocessing.spawn.get_preparation_data
 
 
 def interpreter_flags() -> list[str]:
@@ -73,7 +73,7 @@ def child_sys_path(entries: list[str] | None = None) -> list[str]:
     roots = _trusted_roots()
     kept: list[str] = []
     for entry in sys.path if entries is None else entries:
-        if not entry or not os.path.isabs(entry):
+        if not entry or not Path(entry).is_absolute():
             continue
         path = Path(entry).resolve()
         if path == PACKAGE_ROOT or any(
@@ -93,9 +93,7 @@ def child_environ(base: Mapping[str, str] | None = None) -> dict[str, str]:
     """The environment for a child we start: ``base`` (default ``os.environ``) without the
     ``PYTHON*`` variables that add import paths or run code at start-up."""
     env = dict(os.environ if base is None else base)
-    return {
-        k: v for k, v in env.items() if not k.startswith("PYTHON") or k in _KEEP_PYTHON_VARS
-    }
+    return {k: v for k, v in env.items() if not k.startswith("PYTHON") or k in _KEEP_PYTHON_VARS}
 
 
 def which_trusted(name: str) -> str | None:
@@ -107,7 +105,7 @@ def which_trusted(name: str) -> str | None:
     """
     cwd = Path.cwd().resolve()
     for entry in os.environ.get("PATH", os.defpath).split(os.pathsep):
-        if not entry or not os.path.isabs(entry):
+        if not entry or not Path(entry).is_absolute():
             continue
         folder = Path(entry).resolve()
         if folder == cwd:
@@ -123,22 +121,22 @@ def _stop_unsafe_forkserver() -> None:
     # sys.path it was started with: stop it, so the next start is an isolated one.
     server = multiprocessing.forkserver._forkserver
     if getattr(server, "_forkserver_pid", None) is not None:
-        server._stop()
+        server._stop()  # type: ignore[attr-defined]
 
 
 def install() -> None:
     """Make every interpreter multiprocessing starts from now on isolated (idempotent)."""
-    if multiprocessing.util._args_from_interpreter_flags is interpreter_flags:
+    if getattr(multiprocessing.util, _FLAGS_HOOK) is interpreter_flags:
         return
     _stop_unsafe_forkserver()
-    multiprocessing.util._args_from_interpreter_flags = interpreter_flags
+    setattr(multiprocessing.util, _FLAGS_HOOK, interpreter_flags)
     multiprocessing.spawn.get_preparation_data = _preparation_data
 
 
-def context(method: str = "forkserver") -> multiprocessing.context.BaseContext:
-    """A multiprocessing context whose children are isolated from the analysed repo."""
+def forkserver_context() -> multiprocessing.context.ForkServerContext:
+    """The fork-server context, with every child isolated from the analysed repo."""
     install()
-    return multiprocessing.get_context(method)
+    return multiprocessing.get_context("forkserver")
 
 
 install()

@@ -36,7 +36,7 @@ def _context() -> multiprocessing.context.BaseContext:
     # forkserver: workers never inherit the parent's threads (Delta/DataFusion runtimes,
     # progress display), and the preloaded server makes replacing a dead worker cheap.
     # isolation: neither the server nor a worker can import from the analysed repository.
-    ctx = isolation.context("forkserver")
+    ctx = isolation.forkserver_context()
     ctx.set_forkserver_preload(_PRELOAD)
     return ctx
 

@@ -15,7 +15,7 @@ from backends.contract.codes import WARNING_CODES
 from backends.extract.cache import default_cache_dir
 from backends.extract.runner import ExtractOptions
 from harness.config.load import LoadedConfig
-from harness.gates.history import recent_runs
+from harness.gates.history import clean_streak, recent_runs
 from harness.gates.verdict import Check, GateVerdict, make_verdict
 from harness.report.model import RepoParity
 from harness.run.errors import BackendUnavailable, EngineFailure
@@ -57,7 +57,7 @@ def gate_parity(ctx: GateContext) -> GateVerdict:
     from harness.shadow.suite import run_suite
 
     policy = configured_policy(ctx.config)
-    options = ShadowOptions(rules=policy.rules(), noise_baseline=True)
+    options = ShadowOptions(rules=policy.rules(), policy=policy, noise_baseline=True)
     try:
         report, paths = run_suite(
             list(ctx.repos), ctx.work / "parity", ctx.config, policy, options, quiet=True
@@ -68,21 +68,19 @@ def gate_parity(ctx: GateContext) -> GateVerdict:
         )
 
     def stage(r: RepoParity) -> str:
-        return r.comparison.first_divergent_stage or "-" if r.comparison else "-"
+        return r.result.first_divergent_stage or "-"
 
     checks = [
         Check(
             name=r.name,
-            passed=r.severity not in ("sev1", "sev2")
-            or all(
-                t.allowed
-                for t in (r.comparison.tables if r.comparison else ())
-                if t.severity in ("sev1", "sev2")
-            ),
-            detail=f"{r.severity}; first divergent stage {stage(r)}",
+            passed=not r.result.blocks,
+            detail=f"{r.severity}; first divergent stage {stage(r)}; "
+            f"{r.result.coverage.tables_compared} tables compared",
         )
         for r in report.repos
     ]
+    if not report.repos:
+        checks.append(Check(name="repos", passed=False, detail="no repository was compared"))
     checks.append(
         Check(name="thresholds", passed=report.verdict == "pass", detail=json.dumps(report.counts))
     )
@@ -288,21 +286,19 @@ def gate_deletion(ctx: GateContext) -> GateVerdict:
 
 
 def gate_cutover(ctx: GateContext) -> GateVerdict:
-    """N consecutive clean parity runs in the parity history (N from the config)."""
+    """N consecutive clean parity runs in the parity history (N from the config): passed, with
+    full coverage, over the same repo set, policy and engine versions as the newest run."""
     parity = ctx.config.config.parity
     runs = recent_runs(ctx.config.resolve(parity.history), parity.cutover_runs)
-    clean = 0
-    for _, _, verdict in runs:
-        if verdict != "pass":
-            break
-        clean += 1
+    clean = clean_streak(runs)
     return make_verdict(
         "cutover",
         [
             Check(
                 name="consecutive_clean_runs",
                 passed=clean >= parity.cutover_runs,
-                detail=f"{clean}/{parity.cutover_runs}",
+                detail=f"{clean}/{parity.cutover_runs} (of {len(runs)} recent runs: passed, "
+                "full coverage, same repos, policy and engines)",
             )
         ],
         "parity history",

@@ -1,4 +1,10 @@
-"""The parity history: one Delta row per repository per parity run (the cutover gate reads it)."""
+"""The parity history: one Delta row per repository per parity run (the cutover gate reads it).
+
+Every row also records what makes two parity runs comparable: the repo set, the policy's hash,
+the engine versions, and whether the run's coverage was full (every repo compared tables, no
+evidence source failed). The cutover gate counts only consecutive clean runs that agree on all
+of these; a row written before these columns existed counts as not clean.
+"""
 
 from __future__ import annotations
 
@@ -21,14 +27,53 @@ HISTORY_SCHEMA = pa.schema(
         pa.field("verdict", pa.string(), nullable=False),
         pa.field("first_divergent_stage", pa.string()),
         pa.field("versions", pa.string(), nullable=False),
+        pa.field("repo_set", pa.string()),
+        pa.field("policy_hash", pa.string()),
+        pa.field("engine_versions", pa.string()),
+        pa.field("full_coverage", pa.bool_()),
     ]
 )
+
+
+class HistoryRun(msgspec.Struct, frozen=True, kw_only=True):
+    """One parity run as the history holds it (the run-level row)."""
+
+    run_id: str
+    at: str
+    verdict: str
+    repo_set: str | None
+    policy_hash: str | None
+    engine_versions: str | None
+    full_coverage: bool
+
+    def same_setup(self, other: HistoryRun) -> bool:
+        """Whether two runs judged the same repos, with the same policy and engines."""
+        key = (self.repo_set, self.policy_hash, self.engine_versions)
+        return None not in key and key == (other.repo_set, other.policy_hash, other.engine_versions)
+
+
+def full_coverage(report: ParityReport) -> bool:
+    """Every repo compared at least one table and no evidence source failed on either side."""
+    return bool(report.repos) and all(
+        r.result.coverage.tables_compared > 0
+        and not r.result.coverage.failed_sources()
+        and not any(
+            f.code.startswith("COVERAGE_") and f.allowed_by is None for f in r.result.findings
+        )
+        for r in report.repos
+    )
 
 
 def append_history(history: Path, report: ParityReport) -> str:
     """Append one row per repository of ``report`` and one (``repo = "*"``) for the run;
     return the run id."""
     run_id = uuid.uuid4().hex
+    setup = {
+        "repo_set": msgspec.json.encode(sorted(r.repo for r in report.repos)).decode(),
+        "policy_hash": report.policy_hash,
+        "engine_versions": msgspec.json.encode(report.versions, order="sorted").decode(),
+        "full_coverage": full_coverage(report),
+    }
     rows = []
     for r in report.repos:
         versions = {
@@ -49,6 +94,7 @@ def append_history(history: Path, report: ParityReport) -> str:
                     r.comparison.first_divergent_stage if r.comparison else None
                 ),
                 "versions": msgspec.json.encode(versions).decode(),
+                **setup,
             }
         )
     # One row for the run as a whole, so that a run over no repository is still recorded.
@@ -61,27 +107,57 @@ def append_history(history: Path, report: ParityReport) -> str:
             "verdict": report.verdict,
             "first_divergent_stage": None,
             "versions": "{}",
+            **setup,
         }
     )
     history.parent.mkdir(parents=True, exist_ok=True)
-    write_deltalake(str(history), pa.Table.from_pylist(rows, schema=HISTORY_SCHEMA), mode="append")
+    write_deltalake(
+        str(history),
+        pa.Table.from_pylist(rows, schema=HISTORY_SCHEMA),
+        mode="append",
+        schema_mode="merge",  # histories written before the setup columns gain them
+    )
     return run_id
 
 
-def recent_runs(history: Path, limit: int) -> list[tuple[str, str, str]]:
-    """The last ``limit`` parity runs as ``(run_id, at, verdict)``, newest first."""
+def recent_runs(history: Path, limit: int) -> list[HistoryRun]:
+    """The last ``limit`` parity runs, newest first (a run fails if any of its rows does)."""
     if not (history / "_delta_log").is_dir():
         return []
-    table = pa.table(DeltaTable(str(history)).to_pyarrow_table(columns=["run_id", "at", "verdict"]))
-    runs: dict[str, tuple[str, str]] = {}
-    for run_id, at, verdict in zip(
-        *(table.column(c).to_pylist() for c in table.column_names), strict=True
-    ):
+    data = pa.table(DeltaTable(str(history)).to_pyarrow_table())
+    columns = {name: data.column(name).to_pylist() for name in data.column_names}
+    count = data.num_rows
+    runs: dict[str, HistoryRun] = {}
+    for i in range(count):
+        run_id = columns["run_id"][i]
         previous = runs.get(run_id)
-        worst = "fail" if verdict == "fail" or (previous and previous[1] == "fail") else "pass"
-        runs[run_id] = (at, worst)
-    ordered = sorted(runs.items(), key=lambda item: item[1][0], reverse=True)
-    return [(rid, at, v) for rid, (at, v) in ordered[:limit]]
+        failed = columns["verdict"][i] == "fail" or (
+            previous is not None and previous.verdict == "fail"
+        )
+        runs[run_id] = HistoryRun(
+            run_id=run_id,
+            at=columns["at"][i],
+            verdict="fail" if failed else "pass",
+            repo_set=columns.get("repo_set", [None] * count)[i],
+            policy_hash=columns.get("policy_hash", [None] * count)[i],
+            engine_versions=columns.get("engine_versions", [None] * count)[i],
+            full_coverage=bool(columns.get("full_coverage", [False] * count)[i]),
+        )
+    ordered = sorted(runs.values(), key=lambda run: run.at, reverse=True)
+    return ordered[:limit]
+
+
+def clean_streak(runs: list[HistoryRun]) -> int:
+    """Consecutive clean runs from the newest: passed, full coverage, same setup as the newest."""
+    if not runs:
+        return 0
+    newest = runs[0]
+    streak = 0
+    for run in runs:
+        if run.verdict != "pass" or not run.full_coverage or not run.same_setup(newest):
+            break
+        streak += 1
+    return streak
 
 
 def now() -> str:

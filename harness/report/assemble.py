@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass
 
 import msgspec
 
-from harness.compare.model import TableVerdict
 from harness.compare.policy import ParityPolicy
+from harness.compare.result import judge_allow_list
 from harness.report.model import (
     REPORT_VERSION,
     ParityReport,
-    RepoParity,
     finding_counts,
     repo_parity,
     verdict_of,
@@ -44,39 +44,22 @@ def _timings(outcome: ShadowOutcome) -> dict[str, dict[str, float]]:
     return out
 
 
-def _allow(repo: RepoParity, policy: ParityPolicy, today: dt.date) -> RepoParity:
-    if repo.comparison is None or not policy.allow:
-        return repo
-    tables: list[TableVerdict] = []
-    for t in repo.comparison.tables:
-        reasons = tuple(
-            f"{a.reason} ({a.owner}, until {a.expires})"
-            for a in policy.allow
-            if t.severity != "ok"
-            and a.matches(repo.name, t.stage, t.table)
-            and not a.expired(today)
-        )
-        tables.append(msgspec.structs.replace(t, allowed=reasons) if reasons else t)
-    comparison = msgspec.structs.replace(repo.comparison, tables=tuple(tables))
-    return msgspec.structs.replace(repo, comparison=comparison)
-
-
 def assemble(
     runs: list[RepoRun],
     policy: ParityPolicy,
     thresholds: dict[str, int | None],
     today: dt.date | None = None,
 ) -> ParityReport:
-    """The report over all repositories; expired allow-list entries are sev1 findings."""
-    today = today or dt.date.today()
-    repos = tuple(
-        _allow(repo_parity(r.name, r.repo, r.outcome, _timings(r.outcome)), policy, today)
-        for r in runs
-    )
-    counts = finding_counts(repos)
-    expired = [a for a in policy.allow if a.expired(today)]
-    counts["sev1"] += len(expired)
-    counts["expired_allow_entries"] = len(expired)
+    """The report over all repositories; expired allow-list entries are sev1 findings.
+
+    A report over no repository, or where nothing was compared, fails: ``verdict_of`` is
+    given the coverage counts."""
+    repos = tuple(repo_parity(r.name, r.repo, r.outcome, _timings(r.outcome)) for r in runs)
+    allow_list = judge_allow_list((r.result for r in repos), policy, today)
+    counts = finding_counts(repos, allow_list)
+    counts["expired_allow_entries"] = sum(f.code == "ALLOW_EXPIRED" for f in allow_list)
+    counts["repos"] = len(repos)
+    counts["tables_compared"] = sum(r.result.coverage.tables_compared for r in repos)
     record_mismatches({k: counts[k] for k in ("sev1", "sev2", "sev3")})
     return ParityReport(
         report_version=REPORT_VERSION,
@@ -86,4 +69,6 @@ def assemble(
         thresholds=thresholds,
         counts=counts,
         repos=repos,
+        allow_list=allow_list,
+        policy_hash=hashlib.sha256(msgspec.json.encode(policy, order="sorted")).hexdigest(),
     )

@@ -11,6 +11,7 @@ from html import escape
 
 import msgspec
 
+from harness.report.coverage import COVERAGE_HEADER, coverage_rows
 from harness.report.model import ParityReport, RepoParity
 
 _CSS = """
@@ -93,11 +94,38 @@ def _tables(repo: RepoParity) -> str:
     return "".join(parts)
 
 
+def _coverage(report: ParityReport) -> str:
+    head = "".join(f"<th>{escape(h)}</th>" for h in COVERAGE_HEADER)
+    body = (
+        "".join(
+            "<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>"
+            for row in coverage_rows(report)
+        )
+        or '<tr><td colspan="6" class="sev1">no repository was compared</td></tr>'
+    )
+    return f'<h2>Coverage</h2><table id="coverage"><tr>{head}</tr>{body}</table>'
+
+
+def _findings(repo: RepoParity) -> str:
+    if not repo.result.findings:
+        return ""
+    items = "".join(
+        f'<li class="finding {f.severity}" data-code="{escape(f.code)}">'
+        f"<b>{f.severity}</b> {escape(f.code)} {escape(f.stage)}/{escape(f.table)}: "
+        f"{escape(f.message)}"
+        + (f" <i>(allowed: {escape(f.allowed_by)})</i>" if f.allowed_by else "")
+        + (" <i>(noise)</i>" if f.noise else "")
+        + "</li>"
+        for f in repo.result.findings
+    )
+    return f'<ul class="findings">{items}</ul>'
+
+
 def render_html(report: ParityReport) -> str:
-    """The whole page as a string."""
+    """The whole page as a string: coverage first, then counts, then each repository."""
     sections = []
     for r in report.repos:
-        stage = r.comparison.first_divergent_stage if r.comparison else None
+        stage = r.result.first_divergent_stage
         cand = (
             "ok"
             if r.candidate.ok
@@ -109,7 +137,7 @@ def render_html(report: ParityReport) -> str:
             f'<p>first divergent stage: <b class="first-divergent">{escape(stage or "none")}</b>; '
             f"order {escape(' then '.join(r.order))}; primary {escape(r.primary.backend)} "
             f"{r.primary.wall_s:.2f}s; candidate {escape(r.candidate.backend)} {cand} "
-            f"{r.candidate.wall_s:.2f}s</p>{_chart(r)}{_tables(r)}</section>"
+            f"{r.candidate.wall_s:.2f}s</p>{_findings(r)}{_chart(r)}{_tables(r)}</section>"
         )
     counts = "".join(f"<tr><td>{k}</td><td>{v}</td></tr>" for k, v in report.counts.items())
     return (
@@ -118,6 +146,7 @@ def render_html(report: ParityReport) -> str:
         f'<h1>codeanatomy parity: <span id="verdict" class="{report.verdict}">'
         f"{report.verdict}</span></h1>"
         f"<p>{escape(report.generated_at)} · {escape(report.report_version)}</p>"
+        f"{_coverage(report)}"
         f"<table><tr><th>severity</th><th>findings</th></tr>{counts}</table>"
         f"{''.join(sections)}</body></html>\n"
     )

@@ -6,20 +6,24 @@ from typing import Literal
 
 import msgspec
 
-from harness.compare.model import SEVERITY_ORDER, Severity, worst
+from harness.compare.model import SEVERITY_ORDER, Severity
+from harness.compare.result import Finding, Result
 from harness.compare.runs import RunComparison
 from harness.shadow.observation import HarnessFault, Observation
 from harness.shadow.runner import ShadowOutcome
 
-REPORT_VERSION = "parity/1"
+REPORT_VERSION = "parity/2"
 
 
 class RepoParity(msgspec.Struct, frozen=True, kw_only=True):
-    """One repository's shadow run: who ran, in which order, what differed, how long."""
+    """One repository's shadow run: who ran, in which order, what differed, how long, and
+    the parity :class:`Result` (findings, coverage) that judges it."""
 
     name: str
     repo: str
     severity: Severity
+    """``result.severity``, copied for readers of parity.json."""
+    result: Result
     primary: Observation
     candidate: Observation
     order: tuple[str, str]
@@ -39,19 +43,21 @@ class ParityReport(msgspec.Struct, frozen=True, kw_only=True):
     thresholds: dict[str, int | None]
     counts: dict[str, int]
     repos: tuple[RepoParity, ...]
+    policy_hash: str = ""
+    """SHA-256 of the parity policy the Results applied (the cutover gate compares it)."""
+    allow_list: tuple[Finding, ...] = ()
+    """What the allow-list says over the whole run: expired (sev1) and stale (sev3) entries."""
 
 
 def repo_parity(
     name: str, repo: str, shadow: ShadowOutcome, timings: dict[str, dict[str, float]]
 ) -> RepoParity:
-    """Summarize one shadow outcome; a failed candidate or a harness fault is sev1."""
-    severity: Severity = shadow.comparison.severity if shadow.comparison is not None else "ok"
-    if not shadow.candidate.ok or not shadow.primary.ok or shadow.faults:
-        severity = worst(severity, "sev1")
+    """One shadow outcome as a report entry; its severity is its Result's."""
     return RepoParity(
         name=name,
         repo=repo,
-        severity=severity,
+        severity=shadow.result.severity,
+        result=shadow.result,
         primary=shadow.primary,
         candidate=shadow.candidate,
         order=shadow.order,
@@ -62,23 +68,27 @@ def repo_parity(
     )
 
 
-def finding_counts(repos: tuple[RepoParity, ...]) -> dict[str, int]:
-    """Findings per severity: table verdicts, failed sides and harness faults."""
+def finding_counts(
+    repos: tuple[RepoParity, ...], allow_list: tuple[Finding, ...] = ()
+) -> dict[str, int]:
+    """Findings per severity over every repo's Result and the allow-list findings
+    (allowed findings and noise-discounted ones are not counted as sev1/sev2)."""
     counts = dict.fromkeys(("sev1", "sev2", "sev3"), 0)
     for r in repos:
-        if r.comparison is not None:
-            for t in r.comparison.tables:
-                if t.severity != "ok" and not t.allowed:
-                    counts[t.severity] += 1
-            counts["sev3"] += len(r.comparison.warnings) + len(r.comparison.manifest)
-        counts["sev1"] += (not r.candidate.ok) + (not r.primary.ok) + len(r.faults)
+        for sev, n in r.result.counts().items():
+            counts[sev] += n
+    for f in allow_list:
+        counts[f.severity] += 1
     return counts
 
 
 def verdict_of(
     counts: dict[str, int], thresholds: dict[str, int | None]
 ) -> Literal["pass", "fail"]:
-    """``fail`` when any severity's count is above its threshold (None: unlimited)."""
+    """``fail`` when any severity's count is above its threshold (None: unlimited), and
+    when nothing was compared at all (no repository, no table): a pass must be earned."""
+    if counts.get("repos", 1) == 0 or counts.get("tables_compared", 1) == 0:
+        return "fail"
     for sev in ("sev1", "sev2", "sev3"):
         limit = thresholds.get(f"max_{sev}")
         if limit is not None and counts[sev] > limit:

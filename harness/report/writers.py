@@ -7,6 +7,8 @@ from pathlib import Path
 
 import msgspec
 
+from harness.compare.result import Finding
+from harness.report.coverage import COVERAGE_HEADER, coverage_rows
 from harness.report.html import render_html
 from harness.report.model import ParityReport
 
@@ -22,14 +24,15 @@ def report_schema() -> dict[str, object]:
 
 
 def render_markdown(report: ParityReport) -> str:
-    """A pull-request comment / CI step summary."""
+    """A pull-request comment / CI step summary: coverage first, then findings."""
     icon = "✅" if report.verdict == "pass" else "❌"
-    lines = [
-        f"## {icon} codeanatomy parity: {report.verdict}",
-        "",
-        "| severity | findings | threshold |",
-        "|---|---|---|",
-    ]
+    lines = [f"## {icon} codeanatomy parity: {report.verdict}", "", "### Coverage", ""]
+    lines.append("| " + " | ".join(COVERAGE_HEADER) + " |")
+    lines.append("|" + "---|" * len(COVERAGE_HEADER))
+    lines += ["| " + " | ".join(row) + " |" for row in coverage_rows(report)]
+    if not report.repos:
+        lines.append("| (no repository) | - | - | - | 0 | - |")
+    lines += ["", "| severity | findings | threshold |", "|---|---|---|"]
     for sev in ("sev1", "sev2", "sev3"):
         limit = report.thresholds.get(f"max_{sev}")
         lines.append(f"| {sev} | {report.counts[sev]} | {'∞' if limit is None else limit} |")
@@ -39,52 +42,69 @@ def render_markdown(report: ParityReport) -> str:
         "|---|---|---|---|---|",
     ]
     for r in report.repos:
-        stage = r.comparison.first_divergent_stage if r.comparison else None
+        stage = r.result.first_divergent_stage
         lines.append(
             f"| {r.name} | {r.severity} | {stage or '-'} | "
             f"{r.primary.backend} {r.primary.wall_s:.2f}s | "
             f"{r.candidate.backend} {'ok' if r.candidate.ok else 'FAILED'} "
             f"{r.candidate.wall_s:.2f}s |"
         )
+    if report.allow_list:
+        lines += ["", "### allow-list"]
+        lines += [f"- **{f.severity}** {f.code}: {f.message}" for f in report.allow_list]
     for r in report.repos:
-        bad = [t for t in (r.comparison.tables if r.comparison else ()) if t.severity != "ok"]
-        manifest = r.comparison.manifest if r.comparison else ()
-        if not bad and not manifest and r.candidate.ok:
+        if not r.result.findings:
             continue
+        verdicts = {(t.stage, t.table): t for t in (r.comparison.tables if r.comparison else ())}
         lines += ["", f"### {r.name}"]
-        if not r.candidate.ok:
-            lines.append(f"- candidate failed: `{(r.candidate.error or {}).get('code')}`")
-        for t in bad:
-            allowed = f" (allowed: {', '.join(t.allowed)})" if t.allowed else ""
-            lines.append(f"- **{t.severity}** {t.stage}/{t.table}: {'; '.join(t.reasons)}{allowed}")
-            if t.diff is not None:
-                for s in t.diff.samples[:5]:
-                    lines.append(f"  - `{msgspec.json.encode(s).decode()}`")
-        for m in manifest:
-            lines.append(
-                f"- **sev3** run.json `{m.path}` ({m.change}): "
-                f"`{m.primary or '-'}` → `{m.candidate or '-'}`"
-            )
+        for f in r.result.findings:
+            note = " (allowed: " + f.allowed_by + ")" if f.allowed_by else ""
+            note += " (noise)" if f.noise else ""
+            lines.append(f"- **{f.severity}** {f.code} {f.stage}/{f.table}: {f.message}{note}")
+            t = verdicts.get((f.stage, f.table))
+            if t is not None and t.diff is not None and f.code == "TABLE_DIFFERS":
+                for sample in t.diff.samples[:5]:
+                    lines.append(f"  - `{msgspec.json.encode(sample).decode()}`")
     return "\n".join(lines) + "\n"
 
 
 def render_junit(report: ParityReport) -> bytes:
-    """One test suite per repository, one test case per table and check."""
+    """One test suite per repository: its coverage as properties, one test case per table
+    compared, and one failing test case per blocking finding that no table case shows
+    (coverage, failed sides, harness faults)."""
     suites = ET.Element("testsuites", name="codeanatomy parity")
     for r in report.repos:
-        cases = []
-        side = ET.Element("testcase", classname=f"parity.{r.name}", name="candidate-ran")
-        if not r.candidate.ok:
+        cov = r.result.coverage
+        props = ET.Element("properties")
+        for key, value in (
+            ("tables_compared", cov.tables_compared),
+            ("rows_primary", cov.primary_rows),
+            ("rows_candidate", cov.candidate_rows),
+            ("sources_failed", len(cov.failed_sources())),
+            ("severity", r.result.severity),
+        ):
+            ET.SubElement(props, "property", name=key, value=str(value))
+        for source in cov.sources:
             ET.SubElement(
-                side, "failure", type="sev1", message=str((r.candidate.error or {}).get("code"))
+                props, "property", name=f"source.{source.side}.{source.source}", value=source.health
             )
-        cases.append(side)
+        cases = []
+        by_table: dict[tuple[str, str], list[Finding]] = {}
+        for f in r.result.findings:
+            by_table.setdefault((f.stage, f.table), []).append(f)
         for t in r.comparison.tables if r.comparison else ():
             case = ET.Element("testcase", classname=f"parity.{r.name}.{t.stage}", name=t.table)
-            if t.severity in ("sev1", "sev2") and not t.allowed:
-                ET.SubElement(case, "failure", type=t.severity, message="; ".join(t.reasons))
-            elif t.severity != "ok":
-                ET.SubElement(case, "system-out").text = f"{t.severity}: {'; '.join(t.reasons)}"
+            for f in by_table.pop((t.stage, t.table), []):
+                _junit_finding(case, f)
+            cases.append(case)
+        for (stage, table), found in sorted(by_table.items()):
+            case = ET.Element(
+                "testcase",
+                classname=f"parity.{r.name}.{found[0].code.lower()}",
+                name=f"{stage}/{table}",
+            )
+            for f in found:
+                _junit_finding(case, f)
             cases.append(case)
         failures = sum(1 for c in cases if c.find("failure") is not None)
         suite = ET.SubElement(
@@ -94,9 +114,35 @@ def render_junit(report: ParityReport) -> bytes:
             tests=str(len(cases)),
             failures=str(failures),
         )
+        suite.append(props)
+        suite.extend(cases)
+    if report.allow_list or not report.repos:
+        suite = ET.SubElement(suites, "testsuite", name="parity.report")
+        cases = []
+        if not report.repos:
+            case = ET.Element("testcase", classname="parity.report", name="repos")
+            ET.SubElement(case, "failure", type="sev1", message="no repository was compared")
+            cases.append(case)
+        for f in report.allow_list:
+            case = ET.Element("testcase", classname="parity.allow_list", name=f.table)
+            _junit_finding(case, f)
+            cases.append(case)
+        suite.set("tests", str(len(cases)))
+        suite.set("failures", str(sum(1 for c in cases if c.find("failure") is not None)))
         suite.extend(cases)
     data: bytes = ET.tostring(suites, encoding="utf-8", xml_declaration=True)
     return data
+
+
+def _junit_finding(case: ET.Element, f: Finding) -> None:
+    if f.severity in ("sev1", "sev2") and f.allowed_by is None and not f.noise:
+        ET.SubElement(case, "failure", type=f.severity, message=f"{f.code}: {f.message}")
+    else:
+        note = f" (allowed: {f.allowed_by})" if f.allowed_by else " (noise)" if f.noise else ""
+        out = case.find("system-out")
+        if out is None:
+            out = ET.SubElement(case, "system-out")
+        out.text = (out.text or "") + f"{f.severity} {f.code}: {f.message}{note}\n"
 
 
 def write_reports(report: ParityReport, out: Path) -> dict[str, Path]:

@@ -55,7 +55,7 @@ def _child(conn: Connection, plan_json: bytes) -> None:
 
 def run_in_child(plan: SidePlan, timeout_s: float) -> ChildOutcome:
     """Run ``plan`` in a fresh process; never raises for the side's failures."""
-    ctx = isolation.context("forkserver")  # never imports from the analysed repo
+    ctx = isolation.forkserver_context()  # never imports from the analysed repo
     parent, child = ctx.Pipe(duplex=False)
     proc = ctx.Process(target=_child, args=(child, msgspec.json.encode(plan)), daemon=True)
     proc.start()

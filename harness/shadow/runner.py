@@ -18,11 +18,12 @@ import msgspec
 
 from backends.extract.runner import extract
 from harness.adapters.common import workload_spec
-from harness.compare.model import worst
+from harness.compare.policy import ParityPolicy
+from harness.compare.result import Result, Side, judge
 from harness.compare.runs import RunComparison, compare_runs
 from harness.compare.tables import TableRules
 from harness.run.errors import EngineFailure
-from harness.run.manifest import RunManifest
+from harness.run.manifest import RunManifest, read_manifest
 from harness.run.request import BuildRequest
 from harness.shadow.candidate import run_in_child
 from harness.shadow.observation import HarnessFault, Observation
@@ -49,11 +50,14 @@ class ShadowOptions:
     noise_baseline: bool = False
     """Run the primary twice: what differs between its own runs is volatile, reported as
     noise (sev3), not as a mismatch (DESIGN §7)."""
+    policy: ParityPolicy = field(default_factory=ParityPolicy)
+    """The parity policy the Result applies (allow-list); ``rules`` are its per-table rules."""
 
 
 @dataclass(frozen=True)
 class ShadowOutcome:
-    """Both observations, the primary's manifest (or its exception) and the comparison."""
+    """Both observations, the primary's manifest (or its exception), the comparison and
+    the parity :class:`Result` that judges them (the only verdict)."""
 
     primary: Observation
     candidate: Observation
@@ -63,6 +67,7 @@ class ShadowOutcome:
     comparison: RunComparison | None
     faults: tuple[HarnessFault, ...]
     extract_s: float
+    result: Result
     noise: RunComparison | None = None
 
 
@@ -171,10 +176,18 @@ def run_shadow(
             comparison = compare_runs(
                 Path(plan_p.run_dir), Path(plan_c.run_dir), options.rules or None
             )
-            if noise is not None:
-                comparison = discount_noise(comparison, noise)
         except Exception as exc:  # a harness fault never reaches the caller (unless strict)
             faults.append(HarnessFault(where="compare", error=f"{type(exc).__name__}: {exc}"))
+    result = judge(
+        subject=Path(request.repo).name,
+        comparison=comparison,
+        primary=_side_manifest(observations["primary"]),
+        candidate=_side_manifest(observations["candidate"]),
+        policy=options.policy,
+        failures=_failures(observations),
+        faults=[f"{f.where}: {f.error}" for f in faults],
+        noise=noise,
+    )
     outcome = ShadowOutcome(
         primary=observations["primary"],
         candidate=observations["candidate"],
@@ -184,6 +197,7 @@ def run_shadow(
         comparison=comparison,
         faults=tuple(faults),
         extract_s=round(extract_s, 4),
+        result=result,
         noise=noise,
     )
     if options.strict:
@@ -198,44 +212,30 @@ def _noise_baseline(plan: SidePlan, options: ShadowOptions) -> RunComparison:
     return compare_runs(Path(plan.run_dir), Path(again.run_dir), options.rules or None)
 
 
-def discount_noise(comparison: RunComparison, noise: RunComparison) -> RunComparison:
-    """Tables that differ between two runs of the primary are volatile: their mismatch is
-    reported as noise (sev3), never as a sev1/sev2 finding. ``run.json`` paths that differ
-    between the two primary runs are dropped from the manifest differences."""
-    volatile = {(t.stage, t.table) for t in noise.tables if t.severity != "ok"}
-    volatile_paths = {m.path for m in noise.manifest}
-    manifest = tuple(m for m in comparison.manifest if m.path not in volatile_paths)
-    if not volatile and manifest == comparison.manifest:
-        return comparison
-    tables = tuple(
-        msgspec.structs.replace(
-            t, severity="sev3", reasons=(*t.reasons, "volatile: differs between two primary runs")
-        )
-        if (t.stage, t.table) in volatile and t.severity != "ok"
-        else t
-        for t in comparison.tables
-    )
-    first = next((t.stage for t in tables if t.severity in ("sev1", "sev2")), None)
-    noted = comparison.warnings or manifest
-    severity = worst(*(t.severity for t in tables), "sev3" if noted else "ok")
-    return msgspec.structs.replace(
-        comparison,
-        tables=tables,
-        first_divergent_stage=first,
-        severity=severity,
-        manifest=manifest,
-    )
+def _side_manifest(observation: Observation) -> RunManifest | None:
+    path = Path(observation.run_dir) / "run.json"
+    return read_manifest(path) if observation.ok and path.is_file() else None
+
+
+def _failures(observations: dict[str, Observation]) -> list[tuple[Side, str]]:
+    out: list[tuple[Side, str]] = []
+    for side in ("primary", "candidate"):
+        o = observations[side]
+        if not o.ok:
+            error = o.error or {}
+            what = "timed out" if o.timed_out else f"failed: {error.get('code')}"
+            out.append((o.role, f"{o.role} {o.backend} {what} {error.get('message', '')}".strip()))
+    return out
 
 
 def _raise_if_unclean(outcome: ShadowOutcome) -> None:
-    if not outcome.candidate.ok:
+    if outcome.result.blocks:
+        blocking = [
+            f"{f.code} {f.stage}/{f.table}: {f.message}"
+            for f in outcome.result.findings
+            if f.blocks
+        ]
         raise ShadowError(
-            f"candidate {outcome.candidate.backend} failed: {outcome.candidate.error}"
-        )
-    if outcome.faults:
-        raise ShadowError(f"harness faults: {outcome.faults}")
-    if outcome.comparison is not None and outcome.comparison.severity in ("sev1", "sev2"):
-        raise ShadowError(
-            f"parity {outcome.comparison.severity} (first divergent stage "
-            f"{outcome.comparison.first_divergent_stage})"
+            f"parity {outcome.result.severity} (first divergent stage "
+            f"{outcome.result.first_divergent_stage}): {blocking}"
         )

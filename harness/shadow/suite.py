@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from rich.console import Console
@@ -36,6 +37,8 @@ def run_suite(
     quiet: bool = False,
 ) -> tuple[ParityReport, dict[str, Path]]:
     """Shadow-run every repo (primary/candidate from the config) and write ``out/report``."""
+    # The Result of every repo applies this policy (allow-list), whatever the options said.
+    options = dataclasses.replace(options, policy=policy)
     route = decide_route(config, "shadow")
     primary = route.primary if route.mode == "shadow" else config.config.engine.primary
     candidate = route.candidate or config.config.engine.candidate

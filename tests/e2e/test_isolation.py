@@ -92,7 +92,9 @@ def test_scip_ran_for_real_from_inside_the_repo(trap: tuple[Path, Path, Path]) -
     base, repo, sentinels = trap
     out = base / "out" / "scip_only"
     env = _env(base, PATH=os.pathsep.join([".", os.environ["PATH"]]))
-    proc = _run(["extract", ".", "--out", "../out/scip_only", "--only", "scip", "--json"], repo, env)
+    proc = _run(
+        ["extract", ".", "--out", "../out/scip_only", "--only", "scip", "--json"], repo, env
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert '"SCIP_FAILED"' not in proc.stdout and '"SCIP_UNAVAILABLE"' not in proc.stdout
     assert (out / "evidence" / "scip" / "_delta_log").is_dir()
@@ -145,12 +147,13 @@ def test_child_flags_are_isolated() -> None:
     assert isolation.interpreter_flags()[-1] == "-I"
     import multiprocessing.util
 
-    assert multiprocessing.util._args_from_interpreter_flags() == isolation.interpreter_flags()
+    hook = multiprocessing.util._args_from_interpreter_flags  # type: ignore[attr-defined]
+    assert hook() == isolation.interpreter_flags()
 
 
 def test_child_sys_path_keeps_only_the_interpreter_and_the_package(tmp_path: Path) -> None:
-    stdlib = os.path.dirname(os.__file__)
-    entries = ["", ".", str(tmp_path), os.getcwd(), stdlib, str(isolation.PACKAGE_ROOT)]
+    stdlib = str(Path(os.__file__).parent)
+    entries = ["", ".", str(tmp_path), str(Path.cwd()), stdlib, str(isolation.PACKAGE_ROOT)]
     assert isolation.child_sys_path(entries) == [stdlib, str(isolation.PACKAGE_ROOT)]
     # A folder inside the package root (an analysed golden repo) is not the package root.
     inner = str(isolation.PACKAGE_ROOT / "golden_repos" / "hostile")

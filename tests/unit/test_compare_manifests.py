@@ -8,9 +8,7 @@ from typing import Any
 import msgspec
 
 from harness.compare.manifests import manifest_differences
-from harness.compare.runs import RunComparison
 from harness.run.manifest import RunManifest
-from harness.shadow.runner import discount_noise
 
 
 def _manifest(backend: str, **changes: Any) -> RunManifest:
@@ -69,19 +67,3 @@ def test_real_differences_are_reported_by_path() -> None:
         ("root['outputs']['cpg_edges']['fingerprint']", '"e1"', '"e2"'),
         ("root['warnings_by_code']['EXTRACT_SYNTAX_ERROR']", "1", None),
     }
-
-
-def test_the_noise_baseline_drops_paths_that_differ_between_primary_runs() -> None:
-    a = _manifest("legacy")
-    b = _manifest("rust", view_rows={"syntax": 9})
-    diffs = manifest_differences(a, b)
-    comparison = RunComparison(
-        primary="a", candidate="b", severity="sev3", first_divergent_stage=None,
-        tables=(), warnings=(), manifest=diffs,
-    )  # fmt: skip
-    noise = msgspec.structs.replace(comparison, manifest=diffs)
-    cleaned = discount_noise(comparison, noise)
-    assert cleaned.manifest == ()
-    assert cleaned.severity == "ok"
-    quiet = msgspec.structs.replace(comparison, manifest=())
-    assert discount_noise(comparison, quiet).manifest == diffs

@@ -9,13 +9,17 @@ from pathlib import Path
 import msgspec
 import pytest
 
+from harness.compare.policy import ParityPolicy
+from harness.compare.result import judge
 from harness.config.load import LoadedConfig, load_text
 from harness.gates.gates import GateContext, gate_cutover
 from harness.gates.history import append_history, recent_runs
 from harness.gates.verdict import Check, make_verdict, read_verdict, write_verdict
 from harness.release import checklist
-from harness.report.model import ParityReport
+from harness.report.model import ParityReport, RepoParity
+from harness.shadow.observation import Observation
 from harness.status import status
+from tests.unit.parity_fakes import comparison, manifest
 
 GATES = ("determinism", "parity", "perf", "observability", "rollback", "deletion")
 
@@ -67,30 +71,90 @@ def test_missing_evidence_fails_the_checklist(tmp_path: Path) -> None:
     assert {i.reason for i in result.items} == {"never run"}
 
 
-def _report(verdict: str) -> ParityReport:
+def _report(
+    verdict: str,
+    repo: str = "/repos/a",
+    versions: dict[str, str] | None = None,
+    policy_hash: str = "p1",
+    scip_failed: bool = False,
+) -> ParityReport:
+    result = judge(
+        subject=Path(repo).name,
+        comparison=comparison(),
+        primary=manifest({"SCIP_FAILED": 1} if scip_failed else None),
+        candidate=manifest(),
+        policy=ParityPolicy(),
+    )
+    obs = Observation(backend="legacy", role="primary", ok=True, run_dir="/r", wall_s=1, cpu_s=1)
+    entry = RepoParity(
+        name=Path(repo).name,
+        repo=repo,
+        severity=result.severity,
+        result=result,
+        primary=obs,
+        candidate=msgspec.structs.replace(obs, backend="rust", role="candidate"),
+        order=("primary", "candidate"),
+        extract_s=1.0,
+        comparison=comparison(),
+        faults=(),
+        timings={},
+    )
     return ParityReport(
-        report_version="parity/1",
+        report_version="parity/2",
         generated_at=dt.datetime.now(dt.UTC).isoformat(timespec="microseconds"),
-        versions={},
+        versions=versions or {"engine": "1"},
         verdict=verdict,  # type: ignore[arg-type]
         thresholds={},
         counts={},
-        repos=(),
+        repos=(entry,),
+        policy_hash=policy_hash,
     )
 
 
-def test_cutover_needs_n_consecutive_clean_runs(tmp_path: Path) -> None:
+def _cutover(tmp_path: Path) -> tuple[GateContext, Path]:
     config = _config(tmp_path, "[parity]\ncutover_runs = 2\n")
     history = tmp_path / "reports" / "parity_history"
-    ctx = GateContext(config=config, repos=(), work=tmp_path / "w", project=tmp_path)
-    assert not gate_cutover(ctx).passed
+    return GateContext(config=config, repos=(), work=tmp_path / "w", project=tmp_path), history
+
+
+def test_cutover_needs_n_consecutive_clean_runs(tmp_path: Path) -> None:
+    ctx, history = _cutover(tmp_path)
+    assert not gate_cutover(ctx).passed  # no history: nothing to count
     for verdict in ("pass", "fail", "pass"):
-        report = _report(verdict)
-        append_history(history, report)
-    assert [v for _, _, v in recent_runs(history, 3)] == ["pass", "fail", "pass"]
+        append_history(history, _report(verdict))
+    assert [r.verdict for r in recent_runs(history, 3)] == ["pass", "fail", "pass"]
     assert not gate_cutover(ctx).passed
     append_history(history, _report("pass"))
     assert gate_cutover(ctx).passed
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"repo": "/repos/other"},
+        {"versions": {"engine": "2"}},
+        {"policy_hash": "p2"},
+        {"scip_failed": True},
+    ],
+    ids=["other repo set", "other engine versions", "other policy", "incomplete coverage"],
+)
+def test_cutover_counts_only_runs_of_the_same_setup_with_full_coverage(
+    tmp_path: Path, change: dict[str, object]
+) -> None:
+    ctx, history = _cutover(tmp_path)
+    append_history(history, _report("pass"))
+    append_history(history, _report("pass", **change))  # type: ignore[arg-type]
+    assert not gate_cutover(ctx).passed
+    append_history(history, _report("pass", **change))  # type: ignore[arg-type]
+    assert gate_cutover(ctx).passed is ("scip_failed" not in change)
+
+
+def test_a_run_over_no_repository_never_counts(tmp_path: Path) -> None:
+    ctx, history = _cutover(tmp_path)
+    empty = msgspec.structs.replace(_report("pass"), repos=())
+    for _ in range(3):
+        append_history(history, empty)
+    assert not gate_cutover(ctx).passed
 
 
 def test_status_reports_the_phase_and_next_blockers(tmp_path: Path) -> None:

@@ -11,10 +11,13 @@ import msgspec
 import pytest
 
 from harness.compare.model import RowDiff, TableSide, TableVerdict
+from harness.compare.policy import ParityPolicy
+from harness.compare.result import judge
 from harness.compare.runs import RunComparison
 from harness.report.model import ParityReport, RepoParity, finding_counts, verdict_of
 from harness.report.writers import report_schema, write_reports
 from harness.shadow.observation import Observation, Role
+from tests.unit.parity_fakes import manifest
 
 THRESHOLDS: dict[str, int | None] = {"max_sev1": 0, "max_sev2": 0, "max_sev3": None}
 
@@ -71,10 +74,18 @@ def _repo(name: str, divergent: bool) -> RepoParity:
         )
         for role, b in roles
     }
+    result = judge(
+        subject=name,
+        comparison=comparison,
+        primary=manifest(),
+        candidate=manifest(),
+        policy=ParityPolicy(),
+    )
     return RepoParity(
         name=name,
         repo=f"/repos/{name}",
-        severity=comparison.severity,
+        severity=result.severity,
+        result=result,
         primary=obs["primary"],
         candidate=obs["candidate"],
         order=("primary", "candidate"),
@@ -163,3 +174,65 @@ def test_html_renders_in_headless_chromium(report: ParityReport, tmp_path: Path)
     assert 'data-table="cpg_edges" data-severity="sev2"' in dom
     assert '<b class="first-divergent">outputs</b>' in dom
     assert dom.count('class="bar"') == 12
+
+
+def test_every_format_opens_with_the_coverage_table(report: ParityReport, tmp_path: Path) -> None:
+    paths = write_reports(report, tmp_path)
+    markdown = paths["markdown"].read_text()
+    assert markdown.index("### Coverage") < markdown.index("| severity |")
+    assert "| clean | 1 (5/5 rows) | - | - | 1 | 18/18 healthy |" in markdown
+    html = paths["html"].read_text()
+    assert html.index('id="coverage"') < html.index('class="repo"')
+    root = ET.parse(paths["junit"]).getroot()
+    props = {p.get("name"): p.get("value") for p in root.iter("property")}
+    assert props["tables_compared"] == "2" and props["source.candidate.scip"] == "ok"
+
+
+def test_a_report_over_nothing_fails_in_every_format(tmp_path: Path) -> None:
+    counts = finding_counts(()) | {"repos": 0, "tables_compared": 0}
+    empty = ParityReport(
+        report_version="parity/2",
+        generated_at="2026-12-07T00:00:00+00:00",
+        versions={},
+        verdict=verdict_of(counts, THRESHOLDS),
+        thresholds=THRESHOLDS,
+        counts=counts,
+        repos=(),
+    )
+    assert empty.verdict == "fail"
+    paths = write_reports(empty, tmp_path)
+    assert "(no repository)" in paths["markdown"].read_text()
+    root = ET.parse(paths["junit"]).getroot()
+    assert [c.get("name") for c in root.iter("testcase") if c.find("failure") is not None] == [
+        "repos"
+    ]
+
+
+def test_a_coverage_finding_is_a_failing_junit_case(tmp_path: Path) -> None:
+    repo = _repo("noscip", False)
+    failed = judge(
+        subject="noscip",
+        comparison=repo.comparison,
+        primary=manifest({"SCIP_FAILED": 1}),
+        candidate=manifest({"SCIP_FAILED": 1}),
+        policy=ParityPolicy(),
+    )
+    repo = msgspec.structs.replace(repo, result=failed, severity=failed.severity)
+    counts = finding_counts((repo,))
+    report = ParityReport(
+        report_version="parity/2",
+        generated_at="2026-12-07T00:00:00+00:00",
+        versions={},
+        verdict=verdict_of(counts, THRESHOLDS),
+        thresholds=THRESHOLDS,
+        counts=counts,
+        repos=(repo,),
+    )
+    assert report.verdict == "fail" and counts["sev2"] == 2
+    paths = write_reports(report, tmp_path)
+    root = ET.parse(paths["junit"]).getroot()
+    failures = [c.find("failure") for c in root.iter("testcase")]
+    assert [f.get("message", "")[:22] for f in failures if f is not None] == [
+        "COVERAGE_SOURCE_FAILED"
+    ]
+    assert "scip failed (primary), scip failed (candidate)" in paths["markdown"].read_text()

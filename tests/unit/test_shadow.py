@@ -105,7 +105,11 @@ def test_a_deterministic_primary_has_no_noise(repo: Path, tmp_path: Path) -> Non
     outcome = _noise_run(repo, tmp_path / "out", "ECHO", "ECHO")
     assert outcome.noise is not None
     assert [t.table for t in outcome.noise.tables if t.severity != "ok"] == []
-    assert outcome.comparison is not None and outcome.comparison.severity == "ok"
+    # The fakes extract two sources only: the Result's coverage says so (sources missing,
+    # tables empty on both sides), but nothing is noise and no table differs.
+    assert outcome.comparison is not None
+    assert [f for f in outcome.result.findings if f.noise] == []
+    assert {f.code for f in outcome.result.findings} <= {"COVERAGE_SOURCE_FAILED", "COVERAGE_EMPTY"}
 
 
 def test_a_volatile_table_is_reported_as_noise_not_as_a_mismatch(
@@ -114,7 +118,7 @@ def test_a_volatile_table_is_reported_as_noise_not_as_a_mismatch(
     outcome = _noise_run(repo, tmp_path / "out", "FLAKY", "ECHO")
     assert outcome.noise is not None
     assert [t.table for t in outcome.noise.tables if t.severity != "ok"] == ["cpg_nodes"]
-    assert outcome.comparison is not None
-    nodes = next(t for t in outcome.comparison.tables if t.table == "cpg_nodes")
-    assert nodes.severity == "sev3"
-    assert outcome.comparison.first_divergent_stage is None
+    # The Result discounts the volatile table: a noise finding, sev3, that blocks nothing.
+    nodes = [f for f in outcome.result.findings if f.table == "cpg_nodes"]
+    assert [(f.noise, f.blocks) for f in nodes] == [(True, False)]
+    assert not any(f.code == "TABLE_DIFFERS" and f.blocks for f in outcome.result.findings)
