@@ -215,8 +215,6 @@ def test_a_copied_run_is_compared_by_its_own_tables(tmp_path: Path) -> None:
     assert nodes.candidate is not None
     assert Path(nodes.candidate.uri) == copy / "outputs" / "cpg_nodes"
     assert nodes.candidate.rows == 1
-    assert result.first_divergent_stage == "outputs"
-    assert result.severity != "ok"
 
 
 # -- (b) a moved run compares clean ---------------------------------------------------------
@@ -231,7 +229,6 @@ def test_a_moved_run_compares_clean_against_a_copy_of_itself(tmp_path: Path) -> 
     result = compare_runs(moved, copy)
     _assert_read_from(result, moved, copy)
     assert result.drift == ()
-    assert result.first_divergent_stage is None
 
 
 def test_a_moved_shadow_root_reads_its_shared_evidence(tmp_path: Path) -> None:
