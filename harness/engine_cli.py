@@ -6,8 +6,10 @@ an unavailable backend or bad arguments exit 2 (DESIGN §10).
 
 from __future__ import annotations
 
+import dataclasses
+from contextlib import ExitStack
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import msgspec
 import typer
@@ -19,6 +21,10 @@ from harness.boundary import EVIDENCE_MISSING, UsageError, evidence_dir, out_dir
 from harness.cli_options import ConfigOpt, JsonOpt, emit_json, usage_errors
 from harness.exit_codes import EXIT_ENGINE, EXIT_USAGE
 from harness.run.errors import BackendUnavailable, EngineFailure
+from harness.shadow.cli import CandidateTimeoutOpt, ForceOpt, candidate_timeout
+
+if TYPE_CHECKING:
+    from harness.gateway import GraphProductBuildRequest, GraphProductBuildResult
 
 BackendName = Literal["legacy", "rust"]
 BackendOpt = Annotated[
@@ -82,40 +88,65 @@ def build(
     views: Annotated[
         bool, typer.Option("--views", help="Also write every intermediate view to OUT/views/.")
     ] = False,
+    candidate_timeout_s: CandidateTimeoutOpt = None,
+    force: ForceOpt = False,
     config: ConfigOpt = None,
     json: JsonOpt = False,
 ) -> None:
     """Build the CPG of REPO: evidence, outputs and run.json under OUT (routed by the gateway)."""
+    from harness.config.load import load_config
+    from harness.gateway import GraphProductBuildRequest
+    from harness.run.lock import hold_out_folder
+    from harness.shadow.runner import ShadowOptions
+
+    with ExitStack() as stack:
+        with usage_errors(json):
+            if backend not in (None, "legacy", "rust", "shadow"):
+                raise UsageError("USAGE", f"--backend {backend!r}: legacy, rust or shadow")
+            root = repo_dir(repo)
+            loaded = load_config(config)
+            limit = candidate_timeout(candidate_timeout_s, loaded)
+            run = out_dir(out, create=True)
+            # Held until the build is done: one writer per run folder.
+            stack.enter_context(hold_out_folder(run, "codeanatomy build", force=force))
+        result = _build(
+            GraphProductBuildRequest(
+                repo=root,
+                out=run,
+                backend=backend,  # type: ignore[arg-type]
+                policy=SpecPolicy(use_scip=not no_scip, min_confidence_bp=min_confidence_bp),
+                views=views,
+                shadow=ShadowOptions(candidate_timeout_s=limit),
+                config=loaded,
+            ),
+            workers,
+            no_cache,
+            json,
+        )
+    _print_build(result, repo, json)
+
+
+def _build(
+    request: GraphProductBuildRequest, workers: int, no_cache: bool, json: bool
+) -> GraphProductBuildResult:
     from backends.extract.cache import default_cache_dir
     from backends.extract.runner import ExtractOptions
     from harness.cli import _progress, _progress_callback
-    from harness.config.load import load_config
-    from harness.gateway import GraphProductBuildRequest, build_graph_product
+    from harness.gateway import build_graph_product
 
-    with usage_errors(json):
-        if backend not in (None, "legacy", "rust", "shadow"):
-            raise UsageError("USAGE", f"--backend {backend!r}: legacy, rust or shadow")
-        root = repo_dir(repo)
-        loaded = load_config(config)
-        run = out_dir(out, create=True)
     with _progress(not json) as progress:
-        request = GraphProductBuildRequest(
-            repo=root,
-            out=run,
-            backend=backend,  # type: ignore[arg-type]
-            extract=ExtractOptions(
-                workers=workers,
-                cache_dir=None if no_cache else default_cache_dir(),
-                progress=_progress_callback(progress),
-            ),
-            policy=SpecPolicy(use_scip=not no_scip, min_confidence_bp=min_confidence_bp),
-            views=views,
-            config=loaded,
+        extract = ExtractOptions(
+            workers=workers,
+            cache_dir=None if no_cache else default_cache_dir(),
+            progress=_progress_callback(progress),
         )
         try:
-            result = build_graph_product(request)
+            return build_graph_product(dataclasses.replace(request, extract=extract))
         except (EngineFailure, BackendUnavailable) as exc:
             raise _fail(exc, json) from exc
+
+
+def _print_build(result: GraphProductBuildResult, repo: Path, json: bool) -> None:
     manifest = result.manifest
     if json:
         emit_json(manifest)
@@ -135,9 +166,14 @@ def build(
         f"extract {t.get('extract_s', 0):.2f}s  semantic {t.get('semantic_s', 0):.2f}s  "
         f"total {t.get('total_s', 0):.2f}s  warnings {sum(manifest.warnings_by_code.values())}"
     )
-    if result.shadow is not None and result.shadow.comparison is not None:
-        c = result.shadow.comparison
-        typer.echo(f"shadow: {c.severity}, first divergent stage {c.first_divergent_stage}")
+    if result.shadow is not None:
+        r = result.shadow.result
+        cov = r.coverage
+        typer.echo(
+            f"shadow: {r.severity}{' (blocks)' if r.blocks else ''}, first divergent stage "
+            f"{r.first_divergent_stage}; {cov.tables_compared} tables compared, "
+            f"{len(cov.failed_sources())} evidence sources failed"
+        )
 
 
 def _plan_spec(

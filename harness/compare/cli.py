@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from harness.boundary import run_dir
-from harness.cli_options import JsonOpt, emit_json, usage_errors
-from harness.compare.model import SEVERITY_ORDER
-from harness.exit_codes import EXIT_GATE_FAILED
+from harness.cli_options import ConfigOpt, JsonOpt, emit_json, usage_errors
+from harness.exit_codes import EXIT_ENGINE, EXIT_GATE_FAILED
+
+if TYPE_CHECKING:
+    from harness.compare.result import Result
 
 err = Console(stderr=True)
 
@@ -20,28 +22,73 @@ err = Console(stderr=True)
 def compare(
     run_a: Annotated[Path, typer.Argument(help="The primary run directory.")],
     run_b: Annotated[Path, typer.Argument(help="The candidate run directory.")],
+    policy: Annotated[
+        Path | None,
+        typer.Option("--policy", help="Parity policy TOML (tolerances, allow-list)."),
+    ] = None,
+    config: ConfigOpt = None,
     json: JsonOpt = False,
 ) -> None:
-    """Compare two runs (evidence, views, outputs); exit 1 on a sev1/sev2 mismatch."""
+    """Compare two runs (evidence, views, outputs) and judge them; exit 1 when the Result
+    blocks (an unallowed sev1/sev2 finding, a failed evidence source, nothing compared)."""
+    from harness.compare.policy import configured_policy, load_policy
+    from harness.compare.result import judge
     from harness.compare.runs import compare_runs
+    from harness.config.load import load_config
+    from harness.run.errors import EngineFailure
+    from harness.run.manifest import read_manifest
 
     # A folder without run.json would compare as fifteen missing tables (sev1): a user's
     # mistake reported as a parity failure. It is refused here instead (exit 2).
     with usage_errors(json):
         primary, candidate = run_dir(run_a), run_dir(run_b)
-    result = compare_runs(primary, candidate)
+        parity_policy = load_policy(policy) if policy else configured_policy(load_config(config))
+    try:
+        comparison = compare_runs(primary, candidate, parity_policy.rules())
+    except EngineFailure as exc:  # a pinned Delta version that is gone (exit 3)
+        if json:
+            emit_json({"error": exc.to_dict()})
+        err.print(f"error {exc.code}: {exc}", markup=False, highlight=False)
+        raise typer.Exit(EXIT_ENGINE) from exc
+    result = judge(
+        subject=f"{primary.name} vs {candidate.name}",
+        comparison=comparison,
+        primary=read_manifest(primary / "run.json"),
+        candidate=read_manifest(candidate / "run.json"),
+        policy=parity_policy,
+    )
     if json:
-        emit_json(result)
+        emit_json({"result": result, "comparison": comparison})
     else:
-        table = Table(title=f"{run_a} vs {run_b}: {result.severity}")
-        for col in ("stage", "table", "severity", "reasons"):
-            table.add_column(col)
-        for v in result.tables:
-            if v.severity != "ok":
-                table.add_row(v.stage, v.table, v.severity, "; ".join(v.reasons))
-        Console().print(table)
-        for w in result.warnings:
-            typer.echo(f"warning {w.code}: {w.primary} vs {w.candidate}")
-        typer.echo(f"first divergent stage: {result.first_divergent_stage or 'none'}")
-    if SEVERITY_ORDER[result.severity] >= SEVERITY_ORDER["sev2"]:
+        _print(result, f"{run_a} vs {run_b}")
+    if result.blocks:
         raise typer.Exit(EXIT_GATE_FAILED)
+
+
+def _print(result: Result, title: str) -> None:
+    console = Console()
+    cov = result.coverage
+    coverage = Table(title=f"coverage: {cov.tables_compared} tables compared")
+    for col in ("stage", "tables compared", "rows primary", "rows candidate"):
+        coverage.add_column(col)
+    for stage, (n, a, b) in cov.stage_summary().items():
+        coverage.add_row(stage, str(n), str(a), str(b))
+    console.print(coverage)
+    bad = cov.failed_sources()
+    console.print(
+        "evidence sources: "
+        + (
+            "all healthy"
+            if not bad
+            else ", ".join(f"{s.source} {s.health} ({s.side})" for s in bad)
+        ),
+        markup=False,
+    )
+    findings = Table(title=f"{title}: {result.severity}{' (blocks)' if result.blocks else ''}")
+    for col in ("severity", "code", "where", "message"):
+        findings.add_column(col)
+    for f in result.findings:
+        note = " (allowed)" if f.allowed_by else " (noise)" if f.noise else ""
+        findings.add_row(f.severity + note, f.code, f"{f.stage}/{f.table}", f.message)
+    console.print(findings)
+    typer.echo(f"first divergent stage: {result.first_divergent_stage or 'none'}")

@@ -20,6 +20,9 @@ from harness.run.manifest import RunManifest
 VOLATILE_PATHS: tuple[str, ...] = (
     r"^root\['(backend|engine_version|timings|started_at|finished_at|served_by|metrics)'\]",
     r"\['uri'\]$",
+    # Where a table sits relative to its run: a shadow side reads ../evidence, a lone run
+    # evidence/ (not repo.path, which names the analysed repository).
+    r"^root\['(inputs|outputs)'\]\['[^']+'\]\['path'\]$",
 )
 
 

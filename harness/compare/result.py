@@ -48,6 +48,7 @@ EXPECTED_ROWS: frozenset[tuple[str, str]] = frozenset(
     | {("outputs", t) for t in ("cpg_nodes", "cpg_edges", "cpg_props", "evidence_summary")}
 )
 BLOCKING: frozenset[str] = frozenset({"sev1", "sev2"})
+DIVERGENCE_CODES: frozenset[str] = frozenset({"SCHEMA_DIFFERS", "TABLE_DIFFERS"})
 
 
 class Finding(msgspec.Struct, frozen=True, kw_only=True):
@@ -341,8 +342,9 @@ def judge(
     findings = [_allow(f, subject, policy.allow, today) for f in findings]
     counted = [f for f in findings if f.allowed_by is None]
     severity = worst(*(("sev3" if f.noise else f.severity) for f in counted))
+    # Divergence is a table that differs; a coverage gap is not a divergence of the sides.
     first = next(
-        (f.stage for f in findings if f.blocks and f.stage in ("evidence", "views", "outputs")),
+        (f.stage for f in findings if f.blocks and f.code in DIVERGENCE_CODES),
         None,
     )
     return Result(

@@ -22,7 +22,7 @@ import msgspec
 from backends.contract.schemas import EVIDENCE_TABLES, OUTPUT_TABLES
 from backends.contract.views import VIEW_CATALOG
 from harness.compare.manifests import ManifestDifference, manifest_differences
-from harness.compare.model import SEVERITY_ORDER, Severity, TableVerdict, worst
+from harness.compare.model import TableVerdict
 from harness.compare.tables import TableRef, TableRules, compare_table, latest_version
 from harness.run.manifest import RunManifest, locate, read_manifest
 from harness.telemetry import SPAN_COMPARE, span
@@ -58,12 +58,12 @@ class TableDrift(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class RunComparison(msgspec.Struct, frozen=True, kw_only=True):
-    """Everything two runs disagree on, with the worst severity and the first divergent stage."""
+    """Everything two runs disagree on, table by table (each table's difference classified
+    by :func:`compare_table`). What it means, overall, is decided by the parity Result
+    (:func:`harness.compare.result.judge`), nowhere else."""
 
     primary: str
     candidate: str
-    severity: Severity
-    first_divergent_stage: str | None
     tables: tuple[TableVerdict, ...]
     warnings: tuple[WarningDelta, ...]
     manifest: tuple[ManifestDifference, ...] = ()
@@ -131,7 +131,6 @@ def compare_runs(
     man_a, man_b = _manifest(run_a), _manifest(run_b)
     pins_a, pins_b = _pins(man_a, run_a), _pins(man_b, run_b)
     verdicts: list[TableVerdict] = []
-    first: str | None = None
     for stage in STAGES:
         for name, key in _tables(stage, run_a, run_b):
             ref_a = pins_a.get((stage, name)) or TableRef(run_a / stage / name)
@@ -140,19 +139,12 @@ def compare_runs(
                 verdict = compare_table(stage, name, key, ref_a, ref_b, rules.get(name))
                 current.set_attribute("severity", verdict.severity)
             verdicts.append(verdict)
-            if first is None and SEVERITY_ORDER[verdict.severity] >= SEVERITY_ORDER["sev2"]:
-                first = stage
     drift = (*_drift("primary", pins_a), *_drift("candidate", pins_b))
     warnings = _warning_deltas(man_a, man_b)
     manifest = () if man_a is None or man_b is None else manifest_differences(man_a, man_b)
-    severity = worst(*(v.severity for v in verdicts))
-    if warnings or manifest:
-        severity = worst(severity, "sev3")
     return RunComparison(
         primary=str(run_a),
         candidate=str(run_b),
-        severity=severity,
-        first_divergent_stage=first,
         tables=tuple(verdicts),
         warnings=warnings,
         manifest=manifest,

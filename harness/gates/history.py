@@ -90,9 +90,7 @@ def append_history(history: Path, report: ParityReport) -> str:
                 "repo": r.name,
                 "severity": r.severity,
                 "verdict": report.verdict,
-                "first_divergent_stage": (
-                    r.comparison.first_divergent_stage if r.comparison else None
-                ),
+                "first_divergent_stage": r.result.first_divergent_stage,
                 "versions": msgspec.json.encode(versions).decode(),
                 **setup,
             }

@@ -167,5 +167,5 @@ def test_shadow_vs_two_backends_alone(repo: Path, tmp_path: Path, benchmark: Any
         "rust_alone_s": round(rust_s, 2),
         "shadow_s": round(benchmark.stats.stats.median, 2),
         "shadow_extract_s": round(outcome.extract_s, 2),
-        "severity": outcome.comparison.severity,
+        "severity": outcome.result.severity,
     }

@@ -35,8 +35,6 @@ def comparison(**changes: Any) -> RunComparison:
     base = RunComparison(
         primary="/a",
         candidate="/b",
-        severity="ok",
-        first_divergent_stage=None,
         tables=tuple(verdicts()),
         warnings=(),
     )

@@ -325,7 +325,7 @@ def test_a_shadow_run_is_not_a_run_and_the_message_names_its_sides(tmp_path: Pat
 def test_compare_of_two_runs_still_compares(tmp_path: Path) -> None:
     result = _invoke("compare", _run(tmp_path / "a"), _run(tmp_path / "b"), "--json")
     assert result.exit_code != EXIT_USAGE, result.output
-    assert "first_divergent_stage" in json.loads(result.stdout)
+    assert "first_divergent_stage" in json.loads(result.stdout)["result"]
 
 
 # --- evidence -------------------------------------------------------------------------------

@@ -62,8 +62,6 @@ def _repo(name: str, divergent: bool) -> RepoParity:
     comparison = RunComparison(
         primary="/runs/legacy",
         candidate="/runs/rust",
-        severity="sev2" if divergent else "ok",
-        first_divergent_stage="outputs" if divergent else None,
         tables=tuple(tables),
         warnings=(),
     )

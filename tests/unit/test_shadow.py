@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from backends.extract.runner import ExtractOptions
+from harness.compare.result import Finding
 from harness.run.manifest import read_manifest
 from harness.run.request import BuildRequest
 from harness.shadow.runner import ShadowError, ShadowOptions, ShadowOutcome, run_shadow
@@ -41,18 +42,25 @@ def _shadow(
     return run_shadow(_request(repo, out), f"{FAKES}:ECHO", f"{FAKES}:{candidate}", options)
 
 
+def _divergences(outcome: ShadowOutcome) -> list[Finding]:
+    return [f for f in outcome.result.findings if not f.code.startswith("COVERAGE_")]
+
+
 def test_agreeing_sides_compare_clean(repo: Path, tmp_path: Path) -> None:
     outcome = _shadow(repo, tmp_path / "out", "ECHO")
     assert outcome.primary.ok and outcome.candidate.ok
     assert outcome.comparison is not None
-    assert outcome.comparison.severity == "ok"
-    assert outcome.comparison.first_divergent_stage is None
+    # The fakes extract two evidence sources only: the Result says so (coverage findings);
+    # every table the sides share agrees.
+    assert _divergences(outcome) == []
+    assert outcome.result.first_divergent_stage is None
 
 
 def test_a_content_mismatch_is_reported_with_its_stage(repo: Path, tmp_path: Path) -> None:
     outcome = _shadow(repo, tmp_path / "out", "DRIFTING")
     assert outcome.comparison is not None
-    assert outcome.comparison.first_divergent_stage == "outputs"
+    assert outcome.result.first_divergent_stage == "outputs"
+    assert [f.table for f in _divergences(outcome) if f.blocks] == ["cpg_nodes"]
     nodes = next(t for t in outcome.comparison.tables if t.table == "cpg_nodes")
     assert nodes.diff is not None and nodes.diff.added == 1
 
