@@ -153,7 +153,8 @@ def test_child_flags_are_isolated() -> None:
 
 def test_child_sys_path_keeps_only_the_interpreter_and_the_package(tmp_path: Path) -> None:
     stdlib = str(Path(os.__file__).parent)
-    entries = ["", ".", str(tmp_path), str(Path.cwd()), stdlib, str(isolation.PACKAGE_ROOT)]
+    # tmp_path stands for the analysed repo (a working directory, a PYTHONPATH entry).
+    entries = ["", ".", "repo", str(tmp_path), stdlib, str(isolation.PACKAGE_ROOT)]
     assert isolation.child_sys_path(entries) == [stdlib, str(isolation.PACKAGE_ROOT)]
     # A folder inside the package root (an analysed golden repo) is not the package root.
     inner = str(isolation.PACKAGE_ROOT / "golden_repos" / "hostile")
