@@ -27,6 +27,13 @@ NonNegativeInt = Annotated[int, msgspec.Meta(ge=0)]
 PositiveFloat = Annotated[float, msgspec.Meta(gt=0)]
 PositiveInt = Annotated[int, msgspec.Meta(gt=0)]
 
+DEFAULT_CANDIDATE_TIMEOUT_S: Final = 1800.0
+"""How long a shadow candidate may run before it is killed."""
+MAX_CANDIDATE_TIMEOUT_S: Final = 7 * 24 * 3600.0
+"""A week: a longer limit is a mistake (``inf``, ``1e308``) that would overflow the timers."""
+CandidateTimeout = Annotated[float, msgspec.Meta(gt=0, le=MAX_CANDIDATE_TIMEOUT_S)]
+"""Seconds, positive and finite (``nan`` fails ``gt``, ``inf`` fails ``le``)."""
+
 KNOWN_SECTIONS: Final = ("engine", "parity", "extract")
 LEGACY_SECTION: Final = "hamilton"
 CONFIG_FILENAME: Final = "codeanatomy.toml"
@@ -73,6 +80,8 @@ class EngineConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_o
     candidate: EngineName = "rust"
     kill_switch: bool | Literal["legacy"] = False
     state_dir: str = DEFAULT_STATE_DIR
+    candidate_timeout_s: CandidateTimeout = DEFAULT_CANDIDATE_TIMEOUT_S
+    """Shadow mode: the candidate is killed after this many seconds (``--candidate-timeout``)."""
 
     @property
     def kill_switch_engaged(self) -> bool:

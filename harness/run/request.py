@@ -9,6 +9,7 @@ from backends.contract.result import RunResult
 from backends.contract.spec import SpecPolicy
 from backends.extract.runner import ExtractOptions
 from backends.extract.summary import ExtractSummary
+from harness.config.model import MAX_CANDIDATE_TIMEOUT_S
 
 
 @dataclass(frozen=True)
@@ -45,3 +46,16 @@ class BackendBuild:
     summary: ExtractSummary
     result: RunResult
     timings: dict[str, float]
+
+
+def check_candidate_timeout(value: float) -> float:
+    """``value`` when it is a usable candidate time limit, else ValueError saying why.
+
+    Positive and finite, at most :data:`MAX_CANDIDATE_TIMEOUT_S`; ``nan`` fails every
+    comparison, so it is refused too.
+    """
+    if not 0 < value <= MAX_CANDIDATE_TIMEOUT_S:
+        raise ValueError(
+            f"{value!r}: a number of seconds above 0 and at most {MAX_CANDIDATE_TIMEOUT_S:g}"
+        )
+    return float(value)
