@@ -23,7 +23,10 @@ class Observation(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class HarnessFault(msgspec.Struct, frozen=True, kw_only=True):
-    """A failure of the harness itself (comparison, report), recorded instead of raised."""
+    """A failure of the harness itself (comparison, report), or a breach of the candidate's
+    containment (``code`` ``CANDIDATE_WROTE_PRIMARY``, ``CANDIDATE_FOREIGN_TABLE``), recorded
+    instead of raised."""
 
     where: str
     error: str
+    code: str | None = None

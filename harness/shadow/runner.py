@@ -25,7 +25,7 @@ from harness.compare.tables import TableRules
 from harness.run.errors import EngineFailure
 from harness.run.manifest import RunManifest, read_manifest
 from harness.run.request import BuildRequest
-from harness.shadow.candidate import run_in_child
+from harness.shadow.candidate import primary_tampering, run_candidate
 from harness.shadow.observation import HarnessFault, Observation
 from harness.shadow.side import SidePlan, execute_side
 
@@ -131,6 +131,7 @@ def run_shadow(
         options.order, rng.choice(("primary", "candidate"))
     )
     observations: dict[str, Observation] = {}
+    faults: list[HarnessFault] = []
     manifest: RunManifest | None = None
     primary_error: EngineFailure | None = None
     for role in (first, "candidate" if first == "primary" else "primary"):
@@ -152,7 +153,9 @@ def run_shadow(
             )
         else:
             wall = time.perf_counter()
-            child = run_in_child(plan_c, options.candidate_timeout_s)
+            # Contained: a breach is a recorded fault and a failed candidate, never raised.
+            child, breaches = run_candidate(plan_c, plan_p, options.candidate_timeout_s)
+            faults.extend(breaches)
             observations[role] = Observation(
                 backend=candidate,
                 role="candidate",
@@ -163,7 +166,15 @@ def run_shadow(
                 timed_out=child.timed_out,
                 error=child.error,
             )
-    faults: list[HarnessFault] = []
+    if manifest is not None:
+        late = primary_tampering(Path(plan_p.run_dir), manifest)
+        if late and observations["candidate"].ok:
+            # Written after its own run (a descendant it left behind): not compared either.
+            error = {"code": late[0].code, "message": late[0].error}
+            observations["candidate"] = msgspec.structs.replace(
+                observations["candidate"], ok=False, error=error
+            )
+        faults.extend(late)
     comparison = None
     noise = None
     if observations["primary"].ok and options.noise_baseline:
