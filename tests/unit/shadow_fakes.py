@@ -1,15 +1,23 @@
-"""Test doubles for shadow mode: adapters that echo, raise, hang, crash or return garbage.
+"""Test doubles for shadow mode: adapters that echo, raise, hang, crash or return garbage,
+and candidates that misbehave on purpose (junk on the result channel, signals to themselves,
+writes into the primary's run, the primary's tables reported as their own).
 
 They are named by ``tests.unit.shadow_fakes:NAME`` (the adapter plugin syntax), so the child
-process that runs a candidate can import them too.
+process that runs a candidate can import them too. The misbehaving ones assume they run as the
+candidate, with ``ECHO`` (folder ``echo``) as the primary.
 """
 
 from __future__ import annotations
 
+import gc
 import os
+import signal
+import struct
 import time
+from multiprocessing.connection import Connection
 from pathlib import Path
 
+import msgspec
 import pyarrow as pa
 
 from backends.contract.fingerprint import schema_hash
@@ -113,6 +121,130 @@ class Garbage(Echo):
         return "not a run result"  # type: ignore[return-value]
 
 
+def _result_channel() -> Connection:
+    """The connection the candidate's child process answers on (found the way a hostile
+    adapter could find it: among the live objects of its process)."""
+    for obj in gc.get_objects():
+        if isinstance(obj, Connection) and not obj.closed and obj.writable:
+            return obj
+    raise AssertionError("no result channel in this process")
+
+
+def _primary_outputs(outputs_dir: object) -> Path:
+    """The primary's ``outputs/`` beside this candidate's run (``OUT/echo/outputs``)."""
+    return Path(str(outputs_dir)).parent.parent / "echo" / "outputs"
+
+
+class _Abort:
+    """Unpickling this aborts the process that does it (the exit 134 of the sweep)."""
+
+    def __reduce__(self) -> tuple[object, tuple[()]]:
+        return (os.abort, ())
+
+
+class Misbehaving(Echo):
+    """A candidate that does ``misbehave()`` instead of answering."""
+
+    def run_semantics(
+        self, spec: SemanticExecutionSpec, outputs_dir: object, views_dir: object = None
+    ) -> RunResult:
+        self.misbehave(outputs_dir)
+        time.sleep(120)  # whatever it did, it never answers: the time limit ends it
+        raise AssertionError("unreachable")
+
+    def misbehave(self, outputs_dir: object) -> None:
+        raise NotImplementedError
+
+
+class JunkTuple(Misbehaving):
+    """A pickled tuple of the wrong shape on the result channel, then exit."""
+
+    def misbehave(self, outputs_dir: object) -> None:
+        _result_channel().send(("ok", b"{}", 1.0, "extra"))
+        os._exit(0)
+
+
+class JunkTypes(Misbehaving):
+    """A well-framed JSON message of the right tag with fields of the wrong types."""
+
+    def misbehave(self, outputs_dir: object) -> None:
+        _result_channel().send_bytes(b'{"type": "ok", "manifest": 5, "cpu_s": "fast"}')
+        os._exit(0)
+
+
+class PickleBomb(Misbehaving):
+    """A pickle that aborts whoever unpickles it."""
+
+    def misbehave(self, outputs_dir: object) -> None:
+        _result_channel().send(_Abort())
+        os._exit(0)
+
+
+class JunkBytes(Misbehaving):
+    """Raw bytes that are no frame at all (a header promising 2 GiB), then exit."""
+
+    def misbehave(self, outputs_dir: object) -> None:
+        os.write(_result_channel().fileno(), b"\x7f\xff\xff\xffgarbage")
+        os._exit(0)
+
+
+class Truncated(Misbehaving):
+    """A header promising 100 bytes, 10 of them, then silence with the channel open."""
+
+    def misbehave(self, outputs_dir: object) -> None:
+        os.write(_result_channel().fileno(), struct.pack("!i", 100) + b"0123456789")
+
+
+class EarlyExit(Misbehaving):
+    """Exits with status 0 before sending anything."""
+
+    def misbehave(self, outputs_dir: object) -> None:
+        os._exit(0)
+
+
+class KillSelf(Misbehaving):
+    def misbehave(self, outputs_dir: object) -> None:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+class SegvSelf(Misbehaving):
+    def misbehave(self, outputs_dir: object) -> None:
+        os.kill(os.getpid(), signal.SIGSEGV)
+
+
+class StopSelf(Misbehaving):
+    """Stops itself (SIGSTOP): only SIGKILL ends it."""
+
+    def misbehave(self, outputs_dir: object) -> None:
+        os.kill(os.getpid(), signal.SIGSTOP)
+
+
+class WritesPrimary(Echo):
+    """Commits a new version to the primary's ``cpg_nodes``, then answers like Echo."""
+
+    def run_semantics(
+        self, spec: SemanticExecutionSpec, outputs_dir: object, views_dir: object = None
+    ) -> RunResult:
+        target = _primary_outputs(outputs_dir) / "cpg_nodes"
+        write_table(target, read_table(target))
+        return super().run_semantics(spec, outputs_dir, views_dir)
+
+
+class ReportsPrimary(Echo):
+    """Writes its own outputs but reports the primary's tables as its result."""
+
+    def run_semantics(
+        self, spec: SemanticExecutionSpec, outputs_dir: object, views_dir: object = None
+    ) -> RunResult:
+        result = super().run_semantics(spec, outputs_dir, views_dir)
+        primary = _primary_outputs(outputs_dir)
+        outputs = tuple(
+            msgspec.structs.replace(o, uri=str(primary / o.table), delta_version=0)
+            for o in result.outputs
+        )
+        return msgspec.structs.replace(result, outputs=outputs)
+
+
 ECHO = Echo()
 FLAKY = Flaky()
 DRIFTING = Drifting()
@@ -120,3 +252,14 @@ RAISING = Raising()
 HANGING = Hanging()
 CRASHING = Crashing()
 GARBAGE = Garbage()
+JUNK_TUPLE = JunkTuple()
+JUNK_TYPES = JunkTypes()
+PICKLE_BOMB = PickleBomb()
+JUNK_BYTES = JunkBytes()
+TRUNCATED = Truncated()
+EARLY_EXIT = EarlyExit()
+KILL_SELF = KillSelf()
+SEGV_SELF = SegvSelf()
+STOP_SELF = StopSelf()
+WRITES_PRIMARY = WritesPrimary()
+REPORTS_PRIMARY = ReportsPrimary()
