@@ -82,6 +82,24 @@ WARNING_CODES: dict[str, CodeInfo] = {
         CodeInfo(
             "SCAN_EMPTY_FILE", _I, Stage.SCAN, "empty source file; no facts beyond the module"
         ),
+        CodeInfo(
+            "SCAN_NOT_A_REGULAR_FILE",
+            _W,
+            Stage.SCAN,
+            "a .py path that is a FIFO, device or socket (or a link to one); never opened",
+        ),
+        CodeInfo(
+            "SCAN_FILE_TOO_LARGE",
+            _W,
+            Stage.SCAN,
+            "file larger than the extract size limit ([extract].max_file_bytes); not read",
+        ),
+        CodeInfo(
+            "SCAN_PATH_NOT_UTF8",
+            _W,
+            Stage.SCAN,
+            "the file's path is not valid UTF-8; its row holds the escaped path (CONTRACT §1)",
+        ),
         # per-file extractors
         CodeInfo(
             "EXTRACT_SYNTAX_ERROR", _E, Stage.EXTRACT, "the extractor's parser rejected the file"
@@ -103,6 +121,12 @@ WARNING_CODES: dict[str, CodeInfo] = {
             _E,
             Stage.EXTRACT,
             "the worker process died while extracting the file",
+        ),
+        CodeInfo(
+            "EXTRACT_NESTING_TOO_DEEP",
+            _E,
+            Stage.EXTRACT,
+            "brackets nested deeper than the extractor's native parser survives; not parsed",
         ),
         CodeInfo(
             "EXTRACT_TIMEOUT", _E, Stage.EXTRACT, "the extractor exceeded its per-file time limit"
@@ -147,6 +171,13 @@ WARNING_CODES: dict[str, CodeInfo] = {
             _W,
             Stage.EXTRACT,
             "ast, cst and tree-sitter saw different imports",
+        ),
+        CodeInfo(
+            "EXTERNAL_METADATA_INVALID",
+            _W,
+            Stage.EXTRACT,
+            "pyproject.toml or requirements*.txt unreadable or of an unexpected shape; the "
+            "dependencies it would declare are not used",
         ),
         # semantics (both backends)
         CodeInfo(

@@ -5,6 +5,11 @@ third_party: the top-level name is provided by an installed distribution
 (``importlib.metadata.packages_distributions()`` reads metadata files only), or is declared as
 a dependency by the repository itself (pyproject.toml / requirements*.txt / setup.cfg, read
 as text). Otherwise: unresolved. Nothing is imported.
+
+The repository's metadata is data, never trusted: a file that is not a regular file, too
+large, not UTF-8, not TOML, nested beyond the parser's recursion limit or of an unexpected
+shape (``project = "x"``, ``dependencies = 3``) yields an ``EXTERNAL_METADATA_INVALID``
+warning (path ``""``: it is about the repository) and the declarations that are well formed.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from backends.extract.result import FileWarning
+from backends.extract.source import DEFAULT_MAX_FILE_BYTES, read_regular_file
 
 NAME = "python_external"
 VERSION = "1"
@@ -45,26 +51,93 @@ def installed_top_levels() -> dict[str, tuple[str, str]]:
     return out
 
 
+def _metadata_warning(name: str, problem: str) -> FileWarning:
+    message = f"{name}: {problem}; its dependencies are ignored"
+    return FileWarning(code="EXTERNAL_METADATA_INVALID", message=message)
+
+
+def _read_text(path: Path) -> str:
+    """A metadata file's text: regular files only (a FIFO would block), bounded size."""
+    return read_regular_file(path, DEFAULT_MAX_FILE_BYTES).decode("utf-8")
+
+
+def _shape(value: object) -> str:
+    return type(value).__name__
+
+
+def _requirement_strings(
+    value: object, where: str, warnings: list[FileWarning], name: str
+) -> list[str]:
+    """The strings of a requirement list; any other shape is reported and skipped."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        warnings.append(_metadata_warning(name, f"{where} is a {_shape(value)}, not a list"))
+        return []
+    strings = [v for v in value if isinstance(v, str)]
+    if len(strings) != len(value):
+        warnings.append(_metadata_warning(name, f"{where} holds items that are not strings"))
+    return strings
+
+
+def _pyproject_dependencies(pyproject: Path) -> tuple[list[str], list[FileWarning]]:
+    """Requirement strings of ``[project]`` dependencies and optional-dependencies."""
+    name = "pyproject.toml"
+    warnings: list[FileWarning] = []
+    try:
+        data: object = tomllib.loads(_read_text(pyproject))
+    except (OSError, UnicodeDecodeError) as exc:
+        return [], [_metadata_warning(name, f"not readable ({exc})")]
+    except tomllib.TOMLDecodeError as exc:
+        return [], [_metadata_warning(name, f"not valid TOML ({exc})")]
+    except RecursionError:
+        # tomllib recurses once per nesting level; a 1,000-deep array exhausts the stack.
+        return [], [_metadata_warning(name, "nested too deeply to parse")]
+    project = data.get("project") if isinstance(data, dict) else None
+    if project is None:
+        return [], []
+    if not isinstance(project, dict):
+        return [], [_metadata_warning(name, f"[project] is a {_shape(project)}, not a table")]
+    deps = _requirement_strings(
+        project.get("dependencies"), "[project].dependencies", warnings, name
+    )
+    groups = project.get("optional-dependencies")
+    if isinstance(groups, dict):
+        for group, value in groups.items():
+            where = f"[project.optional-dependencies].{group}"
+            deps.extend(_requirement_strings(value, where, warnings, name))
+    elif groups is not None:
+        problem = f"[project].optional-dependencies is a {_shape(groups)}, not a table"
+        warnings.append(_metadata_warning(name, problem))
+    return deps, warnings
+
+
 def declared_dependencies(repo_root: Path) -> set[str]:
     """Normalized names of the distributions the repository declares (read as text)."""
+    return declared_dependencies_checked(repo_root)[0]
+
+
+def declared_dependencies_checked(repo_root: Path) -> tuple[set[str], list[FileWarning]]:
+    """Declared distribution names, and a warning for each metadata file that is malformed."""
     names: set[str] = set()
+    warnings: list[FileWarning] = []
     pyproject = repo_root / "pyproject.toml"
-    if pyproject.is_file() and not pyproject.is_symlink():
-        try:
-            data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-            data = {}
-        project = data.get("project", {}) if isinstance(data, dict) else {}
-        deps: list[Any] = list(project.get("dependencies", []) or [])
-        for group in (project.get("optional-dependencies", {}) or {}).values():
-            deps.extend(group or [])
-        names.update(_norm(m.group(1)) for d in deps if (m := _REQ_NAME.match(str(d))))
+    if pyproject.is_symlink():
+        pass  # a link may lead out of the repository: never followed
+    elif pyproject.is_file():
+        deps, found = _pyproject_dependencies(pyproject)
+        warnings.extend(found)
+        names.update(_norm(m.group(1)) for d in deps if (m := _REQ_NAME.match(d)))
+    elif pyproject.exists():
+        warnings.append(_metadata_warning("pyproject.toml", "not a regular file"))
     for req in sorted(repo_root.glob("requirements*.txt")):
         if req.is_symlink():
             continue
         try:
-            lines = req.read_text(encoding="utf-8").splitlines()
-        except (OSError, UnicodeDecodeError):
+            lines = _read_text(req).splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            label = req.name.encode("utf-8", "backslashreplace").decode("utf-8")
+            warnings.append(_metadata_warning(label, f"not readable ({exc})"))
             continue
         names.update(
             _norm(m.group(1))
@@ -72,7 +145,7 @@ def declared_dependencies(repo_root: Path) -> set[str]:
             if not line.lstrip().startswith(("#", "-"))
             if (m := _REQ_NAME.match(line))
         )
-    return names
+    return names, warnings
 
 
 def classify(
@@ -96,9 +169,9 @@ def external_rows(
     """Rows of ``python_external`` (one per python_imports row whose target is external),
     and an ``IMPORT_UNRESOLVED`` warning for each that is neither stdlib nor third-party."""
     installed = installed_top_levels()
-    declared = declared_dependencies(repo_root)
+    declared, metadata_warnings = declared_dependencies_checked(repo_root)
     rows: list[dict[str, Any]] = []
-    warnings: list[tuple[str, FileWarning]] = []
+    warnings: list[tuple[str, FileWarning]] = [("", w) for w in metadata_warnings]
     ordinals: dict[str, int] = {}
     for imp in sorted(imports, key=lambda r: (r["path"], r["ordinal"])):
         if imp["target_kind"] != "external" or not imp["absolute_module"]:

@@ -4,11 +4,20 @@ Tasks are submitted through a bounded window, so when a worker dies (a native pa
 overflowing its stack aborts the whole process) only the tasks in flight are lost. Those are
 re-run one extractor at a time in a fresh single-worker pool: the (file, extractor) pairs that
 crash or hang again get a structured warning; everything else is extracted normally.
+
+Time is bounded per task, not per pool: the window holds at most one task per worker, so a
+task runs from the moment it is submitted, and each has its own deadline (``hard_timeout_s``
+per extractor it runs). The worker's SIGALRM turns a Python-level overrun into a warning, but
+a native parser never returns to the interpreter to see the signal; such a task is caught by
+its deadline, the pool is killed, the other tasks in flight are re-run, and the overdue one
+is isolated. (Waiting for *any* task to finish, as before, let one hung file hold the run
+until the others were done, and then some.)
 """
 
 from __future__ import annotations
 
 import multiprocessing.context
+import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -54,6 +63,11 @@ def _kill(pool: ProcessPoolExecutor) -> None:
     pool.shutdown(wait=False, cancel_futures=True)
 
 
+def _budget(task: FileTask, hard_timeout_s: float) -> float:
+    """The wall-clock limit of a task: the hard limit for each extractor it runs."""
+    return hard_timeout_s * max(1, len(task.extractors))
+
+
 def run_tasks(
     tasks: Iterable[FileTask],
     on_result: OnResult,
@@ -64,9 +78,12 @@ def run_tasks(
     """Run every task; call ``on_result`` once per task. Returns the number of crashes seen."""
     pending: deque[FileTask] = deque(tasks)
     suspects: list[FileTask] = []
-    window = max(1, workers * 4)
+    # One task per worker: every task in flight is running, so its deadline is measured from
+    # its submission (a queued task would be charged for the wait).
+    window = max(1, workers)
     pool = _new_pool(workers)
     inflight: dict[Future[dict[str, CachedResult]], FileTask] = {}
+    deadlines: dict[Future[dict[str, CachedResult]], float] = {}
     crashes = 0
     try:
         while pending or inflight:
@@ -74,7 +91,9 @@ def run_tasks(
             while pending and len(inflight) < window:
                 task = pending.popleft()
                 try:
-                    inflight[pool.submit(run_task, task)] = task
+                    future = pool.submit(run_task, task)
+                    inflight[future] = task
+                    deadlines[future] = time.monotonic() + _budget(task, hard_timeout_s)
                 except BrokenProcessPool:
                     # A worker died after the last wait: the pool refuses new work. The task
                     # never ran; what was in flight is suspect.
@@ -85,20 +104,16 @@ def run_tasks(
                 crashes += 1
                 suspects.extend(inflight.values())
                 inflight.clear()
+                deadlines.clear()
                 _kill(pool)
                 pool = _new_pool(workers)
                 continue
-            done, _ = wait(inflight, timeout=hard_timeout_s, return_when=FIRST_COMPLETED)
-            if not done:
-                # Nothing finished within the hard limit: a native hang. Isolate the suspects.
-                suspects.extend(inflight.values())
-                inflight.clear()
-                _kill(pool)
-                pool = _new_pool(workers)
-                continue
+            timeout = max(0.0, min(deadlines[f] for f in inflight) - time.monotonic())
+            done, _ = wait(inflight, timeout=timeout, return_when=FIRST_COMPLETED)
             broken = False
             for fut in done:
                 task = inflight.pop(fut)
+                deadlines.pop(fut, None)
                 try:
                     on_result(task, fut.result())
                 except BrokenProcessPool:
@@ -108,6 +123,19 @@ def run_tasks(
                 crashes += 1
                 suspects.extend(inflight.values())
                 inflight.clear()
+                deadlines.clear()
+                _kill(pool)
+                pool = _new_pool(workers)
+                continue
+            now = time.monotonic()
+            overdue = [f for f in inflight if deadlines[f] <= now]
+            if overdue:
+                # A native hang (or a parser far over its limit): isolate the overdue tasks;
+                # the others in flight are innocent and simply run again in the new pool.
+                suspects.extend(inflight[f] for f in overdue)
+                pending.extendleft(inflight[f] for f in inflight if f not in overdue)
+                inflight.clear()
+                deadlines.clear()
                 _kill(pool)
                 pool = _new_pool(workers)
     finally:

@@ -34,6 +34,7 @@ from backends.extract.delta import write_table
 from backends.extract.pool import run_tasks
 from backends.extract.registry import PER_FILE, per_file_extractor
 from backends.extract.result import FileWarning
+from backends.extract.source import DEFAULT_MAX_FILE_BYTES
 from backends.extract.summary import ExtractorStats, ExtractSummary
 from backends.extract.worker import FileTask, to_ipc
 
@@ -48,6 +49,8 @@ class ExtractOptions:
     cache_dir: Path | None = None
     extractors: tuple[str, ...] = EXTRACTORS
     file_timeout_s: float = 60.0
+    # Files larger than this are not read (SCAN_FILE_TOO_LARGE); [extract].max_file_bytes.
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     scip_timeout_s: float = 900.0
     scip_max_old_space_mb: int = 4096
     file_order_seed: int | None = None
@@ -153,12 +156,12 @@ def scan_stage(repo_root: Path, out_dir: Path, options: ExtractOptions | None = 
         started=time.perf_counter(),
     )
     t0 = time.perf_counter()
-    run.scanned = repo_scan.scan(run.repo_root)
+    run.scanned = repo_scan.scan(run.repo_root, max_file_bytes=options.max_file_bytes)
     run.seconds["repo_scan"] = time.perf_counter() - t0
     run.scan_rows = [f.row for f in run.scanned]
     for f in run.scanned:
-        if f.warning is not None:
-            run.coll.warnings.append((f.path, "repo_scan", f.warning))
+        for warning in f.warnings:
+            run.coll.warnings.append((f.path, "repo_scan", warning))
     return run
 
 
@@ -200,7 +203,9 @@ def per_file_stage(run: ExtractRun) -> ExtractRun:
         tasks,
         on_result,
         workers=options.worker_count(indexer_running=scip_thread is not None),
-        hard_timeout_s=max(options.file_timeout_s * 3, 10.0),
+        # Per extractor: the worker's own limit plus a grace for native code, which never
+        # sees the worker's alarm (the pool kills it at this deadline).
+        hard_timeout_s=options.file_timeout_s + _HARD_TIMEOUT_GRACE_S,
     )
     seconds["per_file"] = time.perf_counter() - t1
     scip_table = _join_scip(scip_thread, scip_box, coll)
@@ -279,6 +284,10 @@ def extract(
     run = scan_stage(repo_root, out_dir, options)
     return write_stage(external_stage(imports_stage(per_file_stage(run))))
 
+
+# Seconds a task may run past its extractors' limits before the pool kills it (worker start,
+# result transfer). Native hangs cost at most this much more than the per-file limit.
+_HARD_TIMEOUT_GRACE_S = 10.0
 
 # Warnings that describe this run rather than the file: never cached.
 _UNCACHED = frozenset({"EXTRACT_WORKER_CRASHED", "EXTRACT_TIMEOUT"})
