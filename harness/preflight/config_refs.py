@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from backends.extract.source import read_regular_file
 from harness.preflight.hints import config_hint
 from harness.preflight.report import Blocker, BlockerKind, Category, Problem
 from harness.preflight.stack import (
@@ -185,7 +186,7 @@ def _blocker(rel: str, lines: TomlLines, found: _Found) -> Blocker:
 
 def _read(root: Path, rel: str) -> tuple[str | None, Problem | None]:
     try:
-        return (root / rel).read_text(encoding="utf-8"), None
+        return read_regular_file(root / rel).decode("utf-8"), None
     except (OSError, UnicodeDecodeError) as exc:
         return None, Problem(
             path=rel, line=None, kind="unreadable", message=str(exc), blocking=True
@@ -203,6 +204,10 @@ def scan_toml(root: Path, rel: str) -> tuple[list[Blocker], list[Problem]]:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         message = f"invalid TOML, not checked: {exc}"
+        return [], [Problem(path=rel, line=None, kind="toml_error", message=message, blocking=True)]
+    except RecursionError:
+        # tomllib recurses per nesting level: a 1,000-deep array is data we cannot read.
+        message = "invalid TOML, not checked: nested too deeply to parse"
         return [], [Problem(path=rel, line=None, kind="toml_error", message=message, blocking=True)]
     finder = _pyproject if rel.endswith("pyproject.toml") else _codeanatomy
     lines = TomlLines(text)

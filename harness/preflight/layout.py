@@ -102,13 +102,32 @@ def _skipped(name: str) -> bool:
 def walk_files(root: Path, start: str = "") -> Iterator[str]:
     """Repository-relative POSIX paths of every file below ``root/start``, sorted, skipping
     :data:`SKIP_DIRS` and hidden folders; directory symlinks are not followed."""
+    # Iterative, in os.walk's top-down order: os.walk recurses once per level (3.11) and a
+    # 2,000-deep tree raised RecursionError.
     base = root / start if start else root
-    for directory, dirs, files in os.walk(base):
-        dirs[:] = sorted(d for d in dirs if not _skipped(d))
-        rel_dir = Path(directory).relative_to(root).as_posix()
+    stack = [base]
+    while stack:
+        directory = stack.pop()
+        try:
+            with os.scandir(directory) as listing:
+                entries = list(listing)
+        except OSError:
+            continue
+        dirs: list[str] = []
+        files: list[str] = []
+        for entry in entries:
+            try:
+                is_dir = entry.is_dir()
+            except OSError:
+                is_dir = False
+            (dirs if is_dir else files).append(entry.name)
+        rel_dir = directory.relative_to(root).as_posix()
         prefix = "" if rel_dir == "." else rel_dir + "/"
         for name in sorted(files):
             yield prefix + name
+        # Directory symlinks are listed by os.walk but not followed.
+        subdirs = [directory / d for d in sorted(dirs) if not _skipped(d)]
+        stack.extend(reversed([d for d in subdirs if not d.is_symlink()]))
 
 
 def deletion_set(root: Path, allow: Sequence[str]) -> tuple[str, ...]:

@@ -31,6 +31,8 @@ ProblemKind = Literal[
     "decode_error",
     "parse_error",
     "toml_error",
+    "not_regular_file",
+    "too_large",
     "unresolved_relative_import",
     "unresolved_dynamic_import",
 ]

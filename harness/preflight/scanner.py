@@ -10,7 +10,13 @@ import ast
 from collections.abc import Sequence
 from pathlib import Path
 
-from backends.extract.source import DecodeFailure, decode_source
+from backends.extract.source import (
+    DecodeFailure,
+    FileTooLarge,
+    NotRegularFile,
+    decode_source,
+    read_regular_file,
+)
 from harness.preflight.ci_refs import NOTE as CI_NOTE
 from harness.preflight.ci_refs import ci_files, scan_ci_file
 from harness.preflight.config_refs import scan_requirements, scan_toml
@@ -38,7 +44,17 @@ def _parse(root: Path, file: PyFile) -> tuple[ast.Module | None, Problem | None]
     """The syntax tree of a file, or the problem that prevents reading it."""
     blocking = not file.deleted  # a file that is being deleted cannot block its own deletion
     try:
-        text = decode_source((root / file.rel).read_bytes()).text
+        text = decode_source(read_regular_file(root / file.rel)).text
+    except NotRegularFile as exc:
+        # A FIFO or device named *.py holds no code (and reading it would block forever).
+        return None, Problem(
+            path=file.rel, line=None, kind="not_regular_file", message=str(exc), blocking=False
+        )
+    except FileTooLarge as exc:
+        # Not read, so it may hide an import: the gate fails closed, as for unreadable files.
+        return None, Problem(
+            path=file.rel, line=None, kind="too_large", message=str(exc), blocking=blocking
+        )
     except OSError as exc:
         return None, Problem(
             path=file.rel, line=None, kind="unreadable", message=str(exc), blocking=blocking
