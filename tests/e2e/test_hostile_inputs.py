@@ -99,6 +99,30 @@ def _deep_tree(repo: Path) -> None:
         os.close(fd)
 
 
+def remove_deep_tree(top: Path) -> None:
+    """Delete a chain of nested ``d`` folders bottom-up without recursion: pytest's cleanup of
+    old temporary folders (shutil.rmtree, recursive on 3.11) would raise RecursionError on
+    it in some later session."""
+    fd = os.open(top, os.O_RDONLY)
+    fds = [fd]
+    try:
+        while True:
+            try:
+                child = os.open("d", os.O_RDONLY, dir_fd=fds[-1])
+            except FileNotFoundError:
+                break
+            fds.append(child)
+        while len(fds) > 1:
+            here = fds.pop()
+            for name in os.listdir(here):  # noqa: PTH208 (a directory fd, not a path)
+                os.unlink(name, dir_fd=here)
+            os.close(here)
+            os.rmdir("d", dir_fd=fds[-1])
+    finally:
+        for leftover in fds:
+            os.close(leftover)
+
+
 def _pyproject(text: str) -> Callable[[Path], None]:
     def build(repo: Path) -> None:
         _write(repo / "pyproject.toml", text)
@@ -175,6 +199,14 @@ def _table() -> object:
 def test_hostile_repository_is_extracted_with_a_warning(case: Case, tmp_path: Path) -> None:
     repo = tmp_path / "repo"
     repo.mkdir()
+    try:
+        _extract_and_preflight(case, repo, tmp_path)
+    finally:
+        if case.build is _deep_tree:
+            remove_deep_tree(repo)
+
+
+def _extract_and_preflight(case: Case, repo: Path, tmp_path: Path) -> None:
     _write(repo / "ordinary.py", _ORDINARY)
     case.build(repo)
     out = tmp_path / "out"
