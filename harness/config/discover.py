@@ -35,7 +35,9 @@ def has_tool_table(pyproject: Path) -> bool:
     """Whether a pyproject.toml holds a ``[tool.codeanatomy]`` table."""
     try:
         data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-        return False  # a broken pyproject.toml is not ours to report unless it holds our table
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError):
+        # A broken pyproject.toml is not ours to report unless it holds our table; tomllib
+        # recurses per nesting level, so a 1,000-deep array is broken too.
+        return False
     tool = data.get("tool")
     return isinstance(tool, dict) and isinstance(tool.get("codeanatomy"), dict)

@@ -74,7 +74,7 @@ def load_config(
     """
     environ = os.environ if env is None else env
     if path is None:
-        path, root = _find_config(start or Path.cwd())
+        path, root = find_config(start or Path.cwd())
         if path is None:
             return load_text("", file=None, root=root, env=environ)
     elif not path.is_file():
@@ -102,41 +102,6 @@ def load_config(
         )
         loaded = msgspec.structs.replace(loaded, warnings=(shadowed, *loaded.warnings))
     return loaded
-
-
-def _find_config(start: Path) -> tuple[Path | None, Path]:
-    """``find_config``, robust to a pyproject.toml nested too deeply for tomllib.
-
-    ``has_tool_table`` treats a pyproject.toml it cannot parse as not ours, but tomllib
-    recurses once per nesting level and a 1,000-deep array raises RecursionError, which it
-    does not catch. Such a file cannot hold a ``[tool.codeanatomy]`` we could read either, so
-    the search goes on as if the file had none (it only moves the project root fallback).
-    """
-    try:
-        return find_config(start)
-    except RecursionError:
-        pass
-    start = start.absolute()
-    fallback: Path | None = None
-    for folder in (start, *start.parents):
-        candidate = folder / m.CONFIG_FILENAME
-        if candidate.is_file():
-            return candidate, folder
-        pyproject = folder / m.PYPROJECT_FILENAME
-        if pyproject.is_file() and _has_tool_table(pyproject):
-            return pyproject, folder
-        if fallback is None and (pyproject.is_file() or (folder / ".git").exists()):
-            fallback = folder
-        if (folder / ".git").exists():
-            break
-    return None, fallback or start
-
-
-def _has_tool_table(pyproject: Path) -> bool:
-    try:
-        return has_tool_table(pyproject)
-    except RecursionError:
-        return False
 
 
 def load_text(

@@ -253,3 +253,41 @@ def test_a_malformed_tool_table_is_a_config_error_naming_the_key(tmp_path: Path)
     RESULTS.append(("[tool.codeanatomy] extract = 3", "config validate", rc, "-", seconds))
     _check(rc, stderr, (2,))
     assert "[tool.codeanatomy].extract" in stderr
+
+
+def test_both_backends_agree_on_the_diagnostics_of_hostile_inputs(tmp_path: Path) -> None:
+    """Every warning code these cases raise reaches ``diagnostics`` with the same stage and
+    rows in the legacy and the Rust backend (the Rust crate keeps its own code -> stage map)."""
+    from backends.contract.codes import WARNING_CODES
+    from backends.extract.runner import ExtractOptions
+    from harness.compare.runs import compare_runs
+    from harness.run.build import run_build
+    from harness.run.request import BuildRequest
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    _write(repo / "ordinary.py", _ORDINARY)
+    _fifo_py(repo)
+    # 1,200 nested brackets: past the cst limit (1,000), under the size limit below.
+    _write(repo / "deep.py", "x = " + "(" * 1200 + ")" * 1200 + "\n")
+    _non_utf8_names(repo)
+    _write(repo / "big.py", "x = 1\n" * 700)  # over the small size limit below
+    _write(repo / "pyproject.toml", 'project = "x"\n')
+    options = ExtractOptions(workers=1, cache_dir=tmp_path / "cache", max_file_bytes=3000)
+    runs = {}
+    for backend in ("legacy", "rust"):
+        request = BuildRequest(repo=repo, out=tmp_path / backend, extract=options)
+        runs[backend] = run_build(backend, request).manifest
+    raised = set(runs["legacy"].warnings_by_code)
+    expected = {
+        "SCAN_NOT_A_REGULAR_FILE",
+        "SCAN_FILE_TOO_LARGE",
+        "SCAN_PATH_NOT_UTF8",
+        "EXTRACT_NESTING_TOO_DEEP",
+        "EXTERNAL_METADATA_INVALID",
+    }
+    assert expected <= raised <= set(WARNING_CODES)
+    assert runs["rust"].warnings_by_code == runs["legacy"].warnings_by_code
+    comparison = compare_runs(tmp_path / "legacy", tmp_path / "rust")
+    differing = [(t.stage, t.table, t.reasons) for t in comparison.tables if t.severity != "ok"]
+    assert differing == []

@@ -23,13 +23,18 @@ fn diag_id(code: Expr, path: Expr, b: Expr, e: Expr, source: Expr, ordinal: Expr
 }
 
 /// Stage of each registered warning code (codes.py `WARNING_CODES`).
-const CODE_STAGES: [(&str, &str); 20] = [
+const CODE_STAGES: [(&str, &str); 25] = [
     ("SCAN_SYMLINK_ESCAPE", "scan"),
     ("SCAN_SYMLINK_LOOP", "scan"),
     ("SCAN_UNREADABLE", "scan"),
     ("SCAN_BINARY_FILE", "scan"),
     ("SCAN_DECODE_ERROR", "scan"),
     ("SCAN_EMPTY_FILE", "scan"),
+    ("SCAN_NOT_A_REGULAR_FILE", "scan"),
+    ("SCAN_FILE_TOO_LARGE", "scan"),
+    ("SCAN_PATH_NOT_UTF8", "scan"),
+    ("EXTRACT_NESTING_TOO_DEEP", "extract"),
+    ("EXTERNAL_METADATA_INVALID", "extract"),
     ("EXTRACT_SYNTAX_ERROR", "extract"),
     ("EXTRACT_PARTIAL_PARSE", "extract"),
     ("EXTRACT_RECURSION_LIMIT", "extract"),
