@@ -58,8 +58,6 @@ def assemble(
     allow_list = judge_allow_list((r.result for r in repos), policy, today)
     counts = finding_counts(repos, allow_list)
     counts["expired_allow_entries"] = sum(f.code == "ALLOW_EXPIRED" for f in allow_list)
-    counts["repos"] = len(repos)
-    counts["tables_compared"] = sum(r.result.coverage.tables_compared for r in repos)
     record_mismatches({k: counts[k] for k in ("sev1", "sev2", "sev3")})
     return ParityReport(
         report_version=REPORT_VERSION,

@@ -72,13 +72,16 @@ def finding_counts(
     repos: tuple[RepoParity, ...], allow_list: tuple[Finding, ...] = ()
 ) -> dict[str, int]:
     """Findings per severity over every repo's Result and the allow-list findings
-    (allowed findings and noise-discounted ones are not counted as sev1/sev2)."""
+    (allowed findings and noise-discounted ones are not counted as sev1/sev2), with what was
+    compared: ``repos`` and ``tables_compared`` (:func:`verdict_of` fails on zero)."""
     counts = dict.fromkeys(("sev1", "sev2", "sev3"), 0)
     for r in repos:
         for sev, n in r.result.counts().items():
             counts[sev] += n
     for f in allow_list:
         counts[f.severity] += 1
+    counts["repos"] = len(repos)
+    counts["tables_compared"] = sum(r.result.coverage.tables_compared for r in repos)
     return counts
 
 

@@ -14,7 +14,13 @@ from harness.compare.model import RowDiff, TableSide, TableVerdict
 from harness.compare.policy import ParityPolicy
 from harness.compare.result import judge
 from harness.compare.runs import RunComparison
-from harness.report.model import ParityReport, RepoParity, finding_counts, verdict_of
+from harness.report.model import (
+    REPORT_VERSION,
+    ParityReport,
+    RepoParity,
+    finding_counts,
+    verdict_of,
+)
 from harness.report.writers import report_schema, write_reports
 from harness.shadow.observation import Observation, Role
 from tests.unit.parity_fakes import manifest
@@ -97,12 +103,10 @@ def _repo(name: str, divergent: bool) -> RepoParity:
     )
 
 
-@pytest.fixture
-def report() -> ParityReport:
-    repos = (_repo("clean", False), _repo("drift", True))
+def _report_of(*repos: RepoParity) -> ParityReport:
     counts = finding_counts(repos)
     return ParityReport(
-        report_version="parity/1",
+        report_version=REPORT_VERSION,
         generated_at="2026-11-22T00:00:00+00:00",
         versions={"codeanatomy": "0.1.0"},
         verdict=verdict_of(counts, THRESHOLDS),
@@ -110,6 +114,11 @@ def report() -> ParityReport:
         counts=counts,
         repos=repos,
     )
+
+
+@pytest.fixture
+def report() -> ParityReport:
+    return _report_of(_repo("clean", False), _repo("drift", True))
 
 
 def test_a_sev2_finding_fails_the_verdict(report: ParityReport) -> None:
@@ -187,16 +196,7 @@ def test_every_format_opens_with_the_coverage_table(report: ParityReport, tmp_pa
 
 
 def test_a_report_over_nothing_fails_in_every_format(tmp_path: Path) -> None:
-    counts = finding_counts(()) | {"repos": 0, "tables_compared": 0}
-    empty = ParityReport(
-        report_version="parity/2",
-        generated_at="2026-12-07T00:00:00+00:00",
-        versions={},
-        verdict=verdict_of(counts, THRESHOLDS),
-        thresholds=THRESHOLDS,
-        counts=counts,
-        repos=(),
-    )
+    empty = _report_of()
     assert empty.verdict == "fail"
     paths = write_reports(empty, tmp_path)
     assert "(no repository)" in paths["markdown"].read_text()
@@ -216,17 +216,8 @@ def test_a_coverage_finding_is_a_failing_junit_case(tmp_path: Path) -> None:
         policy=ParityPolicy(),
     )
     repo = msgspec.structs.replace(repo, result=failed, severity=failed.severity)
-    counts = finding_counts((repo,))
-    report = ParityReport(
-        report_version="parity/2",
-        generated_at="2026-12-07T00:00:00+00:00",
-        versions={},
-        verdict=verdict_of(counts, THRESHOLDS),
-        thresholds=THRESHOLDS,
-        counts=counts,
-        repos=(repo,),
-    )
-    assert report.verdict == "fail" and counts["sev2"] == 2
+    report = _report_of(repo)
+    assert report.verdict == "fail" and report.counts["sev2"] == 2
     paths = write_reports(report, tmp_path)
     root = ET.parse(paths["junit"]).getroot()
     failures = [c.find("failure") for c in root.iter("testcase")]
