@@ -27,7 +27,7 @@ from rich.progress import (
 from rich.table import Table
 
 from harness.boundary import UsageError, out_dir, repo_dir
-from harness.cli_options import JsonOpt, emit_json, usage_errors
+from harness.cli_options import ConfigOpt, JsonOpt, emit_json, usage_errors
 from harness.compare.cli import compare
 from harness.config.cli import app as config_app
 from harness.engine_cli import build, plan
@@ -119,44 +119,44 @@ def extract(
         bool, typer.Option("--no-cache", help="Do not read or write the cache.")
     ] = False,
     only: Annotated[
-        list[str] | None, typer.Option("--only", help="Run only these extractors (repeatable).")
+        list[str] | None,
+        typer.Option(
+            "--only", help="Run only these extractors (repeatable; [extract] extractors)."
+        ),
     ] = None,
+    config: ConfigOpt = None,
     json: JsonOpt = False,
 ) -> None:
     """Run Stage-0 extraction (all nine evidence sources) and write Delta evidence tables."""
     from backends.contract.schemas import EXTRACTORS
-    from backends.extract.cache import default_cache_dir
-    from backends.extract.runner import ExtractOptions
     from backends.extract.runner import extract as run_extract
+    from harness.config.load import load_config
+    from harness.run.extract_options import extract_options
 
     with usage_errors(json):
         root = repo_dir(repo)
-        chosen = tuple(only) if only else EXTRACTORS
+        loaded = load_config(config)
+        chosen = tuple(only) if only else (loaded.config.extract.extractors or EXTRACTORS)
         unknown = sorted(set(chosen) - set(EXTRACTORS))
         if unknown:
             raise UsageError(
                 "UNKNOWN_EXTRACTOR",
                 f"unknown extractor(s) {unknown}; known: {list(EXTRACTORS)}",
             )
-        if "repo_scan" not in chosen:
-            chosen = ("repo_scan", *chosen)
         cache = None
         if not no_cache and cache_dir:
             cache = out_dir(cache_dir, "cache folder", create=True)
-        elif not no_cache:
-            cache = default_cache_dir()
         run = out_dir(out, create=True)
     with _progress(not json) as progress:
-        summary = run_extract(
-            root,
-            run,
-            ExtractOptions(
-                workers=workers,
-                cache_dir=cache,
-                extractors=chosen,
-                progress=_progress_callback(progress),
-            ),
+        options = extract_options(
+            loaded,
+            workers=workers,
+            cache_dir=cache,
+            no_cache=no_cache,
+            extractors=chosen,
+            progress=_progress_callback(progress),
         )
+        summary = run_extract(root, run, options)
     if json:
         emit_json(summary)
     else:

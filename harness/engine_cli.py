@@ -129,15 +129,16 @@ def build(
 def _build(
     request: GraphProductBuildRequest, workers: int, no_cache: bool, json: bool
 ) -> GraphProductBuildResult:
-    from backends.extract.cache import default_cache_dir
-    from backends.extract.runner import ExtractOptions
     from harness.cli import _progress, _progress_callback
+    from harness.config.load import load_config
     from harness.gateway import build_graph_product
+    from harness.run.extract_options import extract_options
 
     with _progress(not json) as progress:
-        extract = ExtractOptions(
+        extract = extract_options(
+            request.config or load_config(),
             workers=workers,
-            cache_dir=None if no_cache else default_cache_dir(),
+            no_cache=no_cache,
             progress=_progress_callback(progress),
         )
         try:

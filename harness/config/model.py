@@ -124,15 +124,19 @@ class GatesConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_on
 class ExtractConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
     """``[extract]``: Stage-0 extraction (DESIGN §4).
 
-    ``extractors``: ``None`` runs all nine. ``cache``: ``true`` uses the default per-user cache
-    folder, ``false`` disables caching, a string names the folder. ``workers``: 0 means one
-    process per core.
+    ``extractors``: ``None`` runs all nine (``extract`` only: a build extracts all nine).
+    ``cache``: ``true`` uses the default per-user cache folder, ``false`` disables caching, a
+    string names the folder. ``workers``: 0 means one process per core. ``file_timeout_s``: per
+    file and extractor. ``max_file_bytes``: larger files are not read (SCAN_FILE_TOO_LARGE).
+    Every command that extracts applies them (harness/run/extract_options.py).
     """
 
     extractors: tuple[str, ...] | None = None
     cache: bool | str = True
     workers: NonNegativeInt = 0
-    file_timeout_s: PositiveFloat = 60.0
+    # Finite and bounded: nan, inf and absurd limits are refused with the key named.
+    file_timeout_s: Annotated[float, msgspec.Meta(gt=0, le=86_400)] = 60.0
+    max_file_bytes: Annotated[int, msgspec.Meta(gt=0, le=1 << 31)] = 5 * 1024 * 1024
 
 
 class CodeanatomyConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):

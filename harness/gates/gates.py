@@ -12,8 +12,6 @@ from pathlib import Path
 import msgspec
 
 from backends.contract.codes import WARNING_CODES
-from backends.extract.cache import default_cache_dir
-from backends.extract.runner import ExtractOptions
 from harness.config.load import LoadedConfig
 from harness.gates.history import clean_streak, recent_runs
 from harness.gates.verdict import Check, GateVerdict, make_verdict
@@ -38,11 +36,19 @@ def _name(repo: Path) -> str:
     return repo.resolve().name
 
 
-def _build(ctx: GateContext, backend: str, repo: Path, out: Path, **extract: object) -> RunManifest:
+def _build(
+    ctx: GateContext,
+    backend: str,
+    repo: Path,
+    out: Path,
+    workers: int = 0,
+    file_order_seed: int | None = None,
+) -> RunManifest:
     from harness.run.build import run_build
+    from harness.run.extract_options import extract_options
     from harness.run.request import BuildRequest
 
-    options = ExtractOptions(cache_dir=default_cache_dir(), **extract)  # type: ignore[arg-type]
+    options = extract_options(ctx.config, workers=workers, file_order_seed=file_order_seed)
     return run_build(backend, BuildRequest(repo=repo, out=out, extract=options)).manifest
 
 
@@ -229,6 +235,7 @@ def gate_rollback(ctx: GateContext) -> GateVerdict:
     from harness.gateway import GraphProductBuildRequest, build_graph_product
     from harness.killswitch.decision import effective_kill_switch
     from harness.killswitch.state import engage, release
+    from harness.run.extract_options import extract_options
 
     repo = ctx.repos[0]
     base = ctx.work / "rollback"
@@ -245,7 +252,7 @@ def gate_rollback(ctx: GateContext) -> GateVerdict:
                 repo=repo,
                 out=base / "drill",
                 backend="rust",
-                extract=ExtractOptions(cache_dir=default_cache_dir()),
+                extract=extract_options(ctx.config),
                 config=ctx.config,
             )
         )

@@ -7,24 +7,15 @@ from pathlib import Path
 
 from rich.console import Console
 
-from backends.extract.cache import default_cache_dir
-from backends.extract.runner import ExtractOptions
 from harness.compare.policy import ParityPolicy, configured_thresholds
 from harness.config.load import LoadedConfig
 from harness.report.assemble import RepoRun, assemble
 from harness.report.model import ParityReport
 from harness.report.writers import write_reports
 from harness.route import decide_route
+from harness.run.extract_options import extract_options
 from harness.run.request import BuildRequest
 from harness.shadow.runner import ShadowOptions, run_shadow
-
-
-def _extract_options(config: LoadedConfig) -> ExtractOptions:
-    cache = config.config.extract.cache
-    cache_dir = (
-        None if cache is False else default_cache_dir() if cache is True else config.resolve(cache)
-    )
-    return ExtractOptions(workers=config.config.extract.workers, cache_dir=cache_dir)
 
 
 def run_suite(
@@ -50,7 +41,7 @@ def run_suite(
         run_out = out if single else out / name
         if not quiet:
             console.print(f"[bold]== shadow {name}[/]: {primary} (primary) vs {candidate}")
-        request = BuildRequest(repo=repo, out=run_out, extract=_extract_options(config), views=True)
+        request = BuildRequest(repo=repo, out=run_out, extract=extract_options(config), views=True)
         outcome = run_shadow(request, primary, candidate, options)
         if outcome.primary_error is not None:
             raise outcome.primary_error
