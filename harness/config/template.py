@@ -31,6 +31,8 @@ candidate = "rust"
 kill_switch = false
 # Folder of the kill-switch state, lock and audit log.
 state_dir = ".codeanatomy"
+# Seconds a shadow candidate may run before it is killed (--candidate-timeout overrides).
+candidate_timeout_s = 1800.0
 
 [parity]
 # Tolerances and the allow-list of known differences.
@@ -48,7 +50,8 @@ max_sev2 = 0
 # max_sev3 = 100
 
 [extract]
-# The extractors to run; all nine when absent.
+# Every command that extracts applies these (extract, build, shadow, the gates); its flags win.
+# The extractors `codeanatomy extract` runs; all nine when absent (a build runs all nine).
 # extractors = ["repo_scan", "ast", "cst", "tree_sitter", "bytecode", "symtable", "scip",
 #               "python_imports", "python_external"]
 # true: the per-user cache folder; false: no cache; a string: that folder.
@@ -57,6 +60,8 @@ cache = true
 workers = 0
 # Time limit of one extractor on one file, in seconds.
 file_timeout_s = 60.0
+# Files larger than this many bytes are not read (SCAN_FILE_TOO_LARGE).
+max_file_bytes = 5242880
 
 [gates]
 # Where `codeanatomy gate` writes its verdicts.
