@@ -28,7 +28,8 @@ CandidateTimeoutOpt = Annotated[
     typer.Option(
         "--candidate-timeout",
         "--timeout",
-        help="Seconds before the candidate is killed (default: [engine] candidate_timeout_s).",
+        # rich markup would eat "[engine]": the bracket is escaped.
+        help="Seconds before the candidate is killed (default: \\[engine] candidate_timeout_s).",
     ),
 ]
 ForceOpt = Annotated[
