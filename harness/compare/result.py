@@ -29,7 +29,7 @@ from typing import Literal
 import msgspec
 
 from backends.contract.schemas import EXTRACTORS
-from harness.compare.model import SEVERITY_ORDER, Severity, TableVerdict, worst
+from harness.compare.model import Severity, TableVerdict, worst
 from harness.compare.policy import AllowEntry, ParityPolicy
 from harness.compare.runs import RunComparison
 from harness.run.manifest import RunManifest
@@ -65,8 +65,13 @@ class Finding(msgspec.Struct, frozen=True, kw_only=True):
     """Discounted by the noise baseline (the table differs between two primary runs)."""
 
     @property
+    def counted_severity(self) -> Severity:
+        """The severity it counts with: sev3 when the noise baseline discounted it."""
+        return "sev3" if self.noise else self.severity
+
+    @property
     def blocks(self) -> bool:
-        return self.severity in BLOCKING and self.allowed_by is None and not self.noise
+        return self.counted_severity in BLOCKING and self.allowed_by is None
 
 
 class SourceHealth(msgspec.Struct, frozen=True, kw_only=True):
@@ -130,7 +135,7 @@ class Result(msgspec.Struct, frozen=True, kw_only=True):
         counts = dict.fromkeys(("sev1", "sev2", "sev3"), 0)
         for f in self.findings:
             if f.allowed_by is None and f.severity != "ok":
-                counts["sev3" if f.noise else f.severity] += 1
+                counts[f.counted_severity] += 1
         return counts
 
 
@@ -341,7 +346,7 @@ def judge(
         findings += _coverage_findings(coverage, manifests)
     findings = [_allow(f, subject, policy.allow, today) for f in findings]
     counted = [f for f in findings if f.allowed_by is None]
-    severity = worst(*(("sev3" if f.noise else f.severity) for f in counted))
+    severity = worst(*(f.counted_severity for f in counted))
     # Divergence is a table that differs; a coverage gap is not a divergence of the sides.
     first = next(
         (f.stage for f in findings if f.blocks and f.code in DIVERGENCE_CODES),
@@ -387,8 +392,3 @@ def judge_allow_list(
                 )
             )
     return tuple(out)
-
-
-def severity_rank(severity: str) -> int:
-    """Order of severities (ok < sev3 < sev2 < sev1), for sorting."""
-    return SEVERITY_ORDER[severity]

@@ -135,7 +135,7 @@ def render_junit(report: ParityReport) -> bytes:
 
 
 def _junit_finding(case: ET.Element, f: Finding) -> None:
-    if f.severity in ("sev1", "sev2") and f.allowed_by is None and not f.noise:
+    if f.blocks:
         ET.SubElement(case, "failure", type=f.severity, message=f"{f.code}: {f.message}")
     else:
         note = f" (allowed: {f.allowed_by})" if f.allowed_by else " (noise)" if f.noise else ""
