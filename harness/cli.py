@@ -9,8 +9,9 @@ from __future__ import annotations
 import atexit
 import os
 import sys
+import traceback
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -27,7 +28,14 @@ from rich.progress import (
 from rich.table import Table
 
 from harness.boundary import UsageError, out_dir, repo_dir
-from harness.cli_options import ConfigOpt, JsonOpt, emit_json, usage_errors
+from harness.cli_options import (
+    ConfigOpt,
+    JsonOpt,
+    emit_json,
+    engine_exit,
+    print_error,
+    usage_errors,
+)
 from harness.compare.cli import compare
 from harness.config.cli import app as config_app
 from harness.engine_cli import build, plan
@@ -35,7 +43,8 @@ from harness.exit_codes import EXIT_INTERNAL
 from harness.gates.cli import gate
 from harness.killswitch.cli import app as killswitch_app
 from harness.preflight.cli import preflight
-from harness.shadow.cli import shadow
+from harness.run.lock import hold_out_folder
+from harness.shadow.cli import ForceOpt, shadow
 from harness.status_cli import release_app, status
 
 app = typer.Typer(
@@ -59,6 +68,47 @@ golden_app = typer.Typer(help="The bundled golden repositories and pinned PyPI s
 app.add_typer(golden_app, name="golden")
 
 err = Console(stderr=True)
+
+DEBUG_ENV = "CODEANATOMY_DEBUG"
+"""Set (to 1) by ``--debug``: the Rust engine's panic hook then prints, and child processes
+inherit the setting."""
+_RUST_BACKTRACE_VARS = ("RUST_BACKTRACE", "RUST_LIB_BACKTRACE")
+_user_backtrace_env: dict[str, str | None] = {}
+
+
+def _quiet_rust_backtraces() -> None:
+    """Without ``--debug`` an error message never carries a Rust backtrace, whatever the
+    user's environment says: delta-rs and delta-kernel capture one into their error text when
+    RUST_BACKTRACE is set. Must run before any Rust code captures (it reads the variables once)."""
+    for var in _RUST_BACKTRACE_VARS:
+        _user_backtrace_env[var] = os.environ.get(var)
+        os.environ[var] = "0"
+
+
+def _debugging() -> bool:
+    return os.environ.get(DEBUG_ENV) == "1"
+
+
+@app.callback()
+def _root(
+    debug: Annotated[
+        bool,
+        typer.Option(
+            "--debug",
+            help="Print the Python traceback of an internal error, and let Rust backtraces "
+            "and panic messages through (as RUST_BACKTRACE says).",
+        ),
+    ] = False,
+) -> None:
+    """Code property graphs of Python repositories as Delta tables, with engine parity gates."""
+    if not debug:
+        return
+    os.environ[DEBUG_ENV] = "1"
+    for var, value in _user_backtrace_env.items():
+        if value is None:
+            os.environ.pop(var, None)
+        else:
+            os.environ[var] = value
 
 
 @contextmanager
@@ -124,6 +174,7 @@ def extract(
             "--only", help="Run only these extractors (repeatable; [extract] extractors)."
         ),
     ] = None,
+    force: ForceOpt = False,
     config: ConfigOpt = None,
     json: JsonOpt = False,
 ) -> None:
@@ -133,30 +184,33 @@ def extract(
     from harness.config.load import load_config
     from harness.run.extract_options import extract_options
 
-    with usage_errors(json):
-        root = repo_dir(repo)
-        loaded = load_config(config)
-        chosen = tuple(only) if only else (loaded.config.extract.extractors or EXTRACTORS)
-        unknown = sorted(set(chosen) - set(EXTRACTORS))
-        if unknown:
-            raise UsageError(
-                "UNKNOWN_EXTRACTOR",
-                f"unknown extractor(s) {unknown}; known: {list(EXTRACTORS)}",
+    with ExitStack() as stack:
+        with usage_errors(json):
+            root = repo_dir(repo)
+            loaded = load_config(config)
+            chosen = tuple(only) if only else (loaded.config.extract.extractors or EXTRACTORS)
+            unknown = sorted(set(chosen) - set(EXTRACTORS))
+            if unknown:
+                raise UsageError(
+                    "UNKNOWN_EXTRACTOR",
+                    f"unknown extractor(s) {unknown}; known: {list(EXTRACTORS)}",
+                )
+            cache = None
+            if not no_cache and cache_dir:
+                cache = out_dir(cache_dir, "cache folder", create=True)
+            run = out_dir(out, create=True)
+            # Held until the evidence is written: one writer per run folder.
+            stack.enter_context(hold_out_folder(run, "codeanatomy extract", force=force))
+        with _progress(not json) as progress:
+            options = extract_options(
+                loaded,
+                workers=workers,
+                cache_dir=cache,
+                no_cache=no_cache,
+                extractors=chosen,
+                progress=_progress_callback(progress),
             )
-        cache = None
-        if not no_cache and cache_dir:
-            cache = out_dir(cache_dir, "cache folder", create=True)
-        run = out_dir(out, create=True)
-    with _progress(not json) as progress:
-        options = extract_options(
-            loaded,
-            workers=workers,
-            cache_dir=cache,
-            no_cache=no_cache,
-            extractors=chosen,
-            progress=_progress_callback(progress),
-        )
-        summary = run_extract(root, run, options)
+            summary = run_extract(root, run, options)
     if json:
         emit_json(summary)
     else:
@@ -244,38 +298,41 @@ def golden_extract(
     from harness.golden.fetch import fetch_sdists
     from harness.golden.manifest import load_manifest
 
+    stack = ExitStack()
     with usage_errors(json):
         folder = out_dir(out, create=True)
-    manifest = load_manifest()
-    targets = [(r.name, manifest.repo_dir(r)) for r in manifest.repo]
-    if with_sdists:
-        fetched = fetch_sdists(manifest, sdist_cache_dir())
-        targets += [(f"{f.name}-{f.version}", f.source_root) for f in fetched]
-    summaries = {}
-    failed = []
-    for name, root in targets:
-        if not json:
-            err.print(f"[bold]== {name}[/]")
-        with _progress(not json) as progress:
-            summary = run_extract(
-                root,
-                folder / name,
-                ExtractOptions(
-                    workers=workers,
-                    cache_dir=default_cache_dir(),
-                    progress=_progress_callback(progress),
-                ),
-            )
-        summaries[name] = summary
-        if not summary.all_accounted:
-            failed.append(name)
-        if not json:
-            _print_summary(summary)
-    if json:
-        emit_json(summaries)
-    if failed:
-        err.print(f"[red]files unaccounted for in:[/] {failed}")
-        raise typer.Exit(EXIT_INTERNAL)
+        stack.enter_context(hold_out_folder(folder, "codeanatomy golden extract"))
+    with stack:  # one writer per output folder, until the end
+        manifest = load_manifest()
+        targets = [(r.name, manifest.repo_dir(r)) for r in manifest.repo]
+        if with_sdists:
+            fetched = fetch_sdists(manifest, sdist_cache_dir())
+            targets += [(f"{f.name}-{f.version}", f.source_root) for f in fetched]
+        summaries = {}
+        failed = []
+        for name, root in targets:
+            if not json:
+                err.print(f"[bold]== {name}[/]")
+            with _progress(not json) as progress:
+                summary = run_extract(
+                    root,
+                    folder / name,
+                    ExtractOptions(
+                        workers=workers,
+                        cache_dir=default_cache_dir(),
+                        progress=_progress_callback(progress),
+                    ),
+                )
+            summaries[name] = summary
+            if not summary.all_accounted:
+                failed.append(name)
+            if not json:
+                _print_summary(summary)
+        if json:
+            emit_json(summaries)
+        if failed:
+            err.print(f"[red]files unaccounted for in:[/] {failed}")
+            raise typer.Exit(EXIT_INTERNAL)
 
 
 @golden_app.command("shadow")
@@ -289,7 +346,7 @@ def golden_shadow(
     """The main job: both backends side by side on every golden repo, compared, reported."""
     from harness.compare.policy import configured_policy
     from harness.config.load import load_config
-    from harness.exit_codes import EXIT_ENGINE, EXIT_GATE_FAILED
+    from harness.exit_codes import EXIT_GATE_FAILED
     from harness.golden.fetch import default_cache_dir as sdist_cache_dir
     from harness.golden.fetch import fetch_sdists
     from harness.golden.manifest import load_manifest
@@ -297,30 +354,32 @@ def golden_shadow(
     from harness.shadow.runner import ShadowOptions
     from harness.shadow.suite import run_suite
 
+    stack = ExitStack()
     with usage_errors(json):
         # A mistake in the output folder, the config or the policy is reported before the
         # sdists download and the builds start.
         config = load_config()
         policy = configured_policy(config)
         folder = out_dir(out, create=True)
-    manifest = load_manifest()
-    repos = [manifest.repo_dir(r) for r in manifest.repo]
-    if with_sdists:
-        repos += [f.source_root for f in fetch_sdists(manifest, sdist_cache_dir())]
-    try:
-        report, paths = run_suite(
-            repos, folder, config, policy, ShadowOptions(rules=policy.rules()), quiet=json
-        )
-    except EngineFailure as exc:
-        err.print(f"[red]{exc.code}[/] (primary {exc.backend}, stage {exc.stage}): {exc.message}")
-        raise typer.Exit(EXIT_ENGINE) from exc
-    if json:
-        emit_json(report)
-    else:
-        sys.stdout.write(paths["markdown"].read_text(encoding="utf-8"))
-        err.print(f"reports: {paths['html'].parent}")
-    if report.verdict != "pass":
-        raise typer.Exit(EXIT_GATE_FAILED)
+        stack.enter_context(hold_out_folder(folder, "codeanatomy golden shadow"))
+    with stack:  # one writer per output folder, until the end
+        manifest = load_manifest()
+        repos = [manifest.repo_dir(r) for r in manifest.repo]
+        if with_sdists:
+            repos += [f.source_root for f in fetch_sdists(manifest, sdist_cache_dir())]
+        try:
+            report, paths = run_suite(
+                repos, folder, config, policy, ShadowOptions(rules=policy.rules()), quiet=json
+            )
+        except EngineFailure as exc:
+            raise engine_exit(exc, json, "primary") from exc
+        if json:
+            emit_json(report)
+        else:
+            sys.stdout.write(paths["markdown"].read_text(encoding="utf-8"))
+            err.print(f"reports: {paths['html'].parent}")
+        if report.verdict != "pass":
+            raise typer.Exit(EXIT_GATE_FAILED)
 
 
 def _exit(code: int) -> NoReturn:
@@ -335,6 +394,7 @@ def _exit(code: int) -> NoReturn:
 
 def main() -> None:
     """Console-script entry point."""
+    _quiet_rust_backtraces()
     try:
         app()
     except SystemExit as stop:
@@ -343,7 +403,13 @@ def main() -> None:
             _exit(code or 0)
         raise
     except Exception as exc:  # the last line of defence: a crash is an internal error code
-        err.print(f"[red]internal error:[/] {type(exc).__name__}: {exc}")
+        if _debugging():
+            traceback.print_exc()
+        hint = "" if _debugging() else "; rerun with --debug for the traceback"
+        print_error(
+            f"internal error (a bug in codeanatomy, please report it): "
+            f"{type(exc).__name__}: {exc}{hint}"
+        )
         _exit(EXIT_INTERNAL)
     _exit(0)
 

@@ -3,6 +3,7 @@ way a user's mistake ends a command (exit 2, a line on stderr, a JSON error unde
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,7 +15,8 @@ import typer
 
 from harness.boundary import UsageError
 from harness.config.model import ConfigError
-from harness.exit_codes import EXIT_USAGE
+from harness.exit_codes import EXIT_ENGINE, EXIT_USAGE
+from harness.run.errors import EngineFailure
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print a machine-readable JSON result.")]
 ConfigOpt = Annotated[
@@ -46,6 +48,27 @@ def emit_json(value: object) -> None:
     sys.stdout.write(msgspec.json.format(encoded).decode() + "\n")
 
 
+# Terminal colour codes (delta-rs colours parts of its messages) and the frames of a Rust
+# backtrace (" 12: <unknown>", "at src/x.rs:3:5") that an error message may carry when
+# RUST_BACKTRACE is set in the user's environment.
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+_FRAME = re.compile(r"^\s*(\d+:\s|at\s\S+:\d+|stack backtrace:|Stack backtrace:|Backtrace)")
+
+
+def one_line(message: str) -> str:
+    """``message`` as one line: colour codes and Rust backtrace frames removed, the remaining
+    lines joined with "; ". Every error a command prints goes through here, so a backtrace
+    reaches the terminal only under ``--debug`` (which prints the traceback separately)."""
+    lines = [ln.strip() for ln in _ANSI.sub("", message).splitlines()]
+    kept = [ln for ln in lines if ln and not _FRAME.match(ln)]
+    return re.sub(r"\s+", " ", "; ".join(kept)).strip()
+
+
+def print_error(line: str) -> None:
+    """One line on stderr, never wrapped or reinterpreted as markup (a path may hold "[")."""
+    typer.echo(one_line(line), err=True)
+
+
 def usage_exit(exc: UsageError | ConfigError, json: bool) -> typer.Exit:
     """Report a user's mistake and return the exit (code 2) to raise.
 
@@ -57,9 +80,10 @@ def usage_exit(exc: UsageError | ConfigError, json: bool) -> typer.Exit:
         code, message = exc.code, str(exc)
     else:
         code, message = exc.code, exc.message
+    message = one_line(message)
     if json:
         emit_json({"error": {"code": code, "message": message}})
-    typer.echo(f"error: {message}", err=True)
+    print_error(f"error: {message}")
     return typer.Exit(EXIT_USAGE)
 
 
@@ -71,3 +95,15 @@ def usage_errors(json: bool) -> Iterator[None]:
         yield
     except (UsageError, ConfigError) as exc:
         raise usage_exit(exc, json) from exc
+
+
+def engine_exit(exc: EngineFailure, json: bool, role: str = "") -> typer.Exit:
+    """Report an engine error (a damaged table, a failed stage) and return the exit (code 3) to
+    raise: one line ``CODE (backend, stage): message`` on stderr, and under ``--json`` the
+    object ``{"error": {...}}`` on stdout. ``role`` ("primary") qualifies the backend."""
+    message = one_line(exc.message)
+    if json:
+        emit_json({"error": {**exc.to_dict(), "message": message}})
+    who = f"{role} {exc.backend}".strip()
+    print_error(f"{exc.code} ({who}, stage {exc.stage}): {message}")
+    return typer.Exit(EXIT_ENGINE)

@@ -7,7 +7,6 @@ an unavailable backend or bad arguments exit 2 (DESIGN §10).
 from __future__ import annotations
 
 import dataclasses
-from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
 
@@ -17,9 +16,17 @@ from rich.console import Console
 from rich.table import Table
 
 from backends.contract.spec import SemanticExecutionSpec, SpecPolicy, decode_spec
-from harness.boundary import EVIDENCE_MISSING, UsageError, evidence_dir, out_dir, repo_dir
-from harness.cli_options import ConfigOpt, JsonOpt, emit_json, usage_errors
-from harness.exit_codes import EXIT_ENGINE, EXIT_USAGE
+from harness.boundary import UsageError, evidence_dir, out_dir, repo_dir
+from harness.cli_options import (
+    ConfigOpt,
+    JsonOpt,
+    emit_json,
+    engine_exit,
+    print_error,
+    usage_errors,
+    usage_exit,
+)
+from harness.exit_codes import EXIT_USAGE
 from harness.run.errors import BackendUnavailable, EngineFailure
 from harness.shadow.cli import CandidateTimeoutOpt, ForceOpt, candidate_timeout
 
@@ -47,12 +54,9 @@ def _fail(exc: EngineFailure | BackendUnavailable, json: bool) -> typer.Exit:
                     }
                 }
             )
-        err.print(f"[red]error:[/] backend {exc.backend} unavailable: {exc.reason}")
+        print_error(f"error: backend {exc.backend} unavailable: {exc.reason}")
         return typer.Exit(EXIT_USAGE)
-    if json:
-        emit_json({"error": exc.to_dict()})
-    err.print(f"[red]{exc.code}[/] ({exc.backend}, stage {exc.stage}): {exc.message}")
-    return typer.Exit(EXIT_ENGINE)
+    return engine_exit(exc, json)
 
 
 def build(
@@ -96,33 +100,30 @@ def build(
     """Build the CPG of REPO: evidence, outputs and run.json under OUT (routed by the gateway)."""
     from harness.config.load import load_config
     from harness.gateway import GraphProductBuildRequest
-    from harness.run.lock import hold_out_folder
     from harness.shadow.runner import ShadowOptions
 
-    with ExitStack() as stack:
-        with usage_errors(json):
-            if backend not in (None, "legacy", "rust", "shadow"):
-                raise UsageError("USAGE", f"--backend {backend!r}: legacy, rust or shadow")
-            root = repo_dir(repo)
-            loaded = load_config(config)
-            limit = candidate_timeout(candidate_timeout_s, loaded)
-            run = out_dir(out, create=True)
-            # Held until the build is done: one writer per run folder.
-            stack.enter_context(hold_out_folder(run, "codeanatomy build", force=force))
-        result = _build(
-            GraphProductBuildRequest(
-                repo=root,
-                out=run,
-                backend=backend,  # type: ignore[arg-type]
-                policy=SpecPolicy(use_scip=not no_scip, min_confidence_bp=min_confidence_bp),
-                views=views,
-                shadow=ShadowOptions(candidate_timeout_s=limit),
-                config=loaded,
-            ),
-            workers,
-            no_cache,
-            json,
-        )
+    with usage_errors(json):
+        if backend not in (None, "legacy", "rust", "shadow"):
+            raise UsageError("USAGE", f"--backend {backend!r}: legacy, rust or shadow")
+        root = repo_dir(repo)
+        loaded = load_config(config)
+        limit = candidate_timeout(candidate_timeout_s, loaded)
+        run = out_dir(out, create=True)
+    result = _build(
+        GraphProductBuildRequest(
+            repo=root,
+            out=run,
+            backend=backend,  # type: ignore[arg-type]
+            policy=SpecPolicy(use_scip=not no_scip, min_confidence_bp=min_confidence_bp),
+            views=views,
+            shadow=ShadowOptions(candidate_timeout_s=limit),
+            config=loaded,
+            force=force,  # the library holds the folder: one writer per run folder
+        ),
+        workers,
+        no_cache,
+        json,
+    )
     _print_build(result, repo, json)
 
 
@@ -145,6 +146,8 @@ def _build(
             return build_graph_product(dataclasses.replace(request, extract=extract))
         except (EngineFailure, BackendUnavailable) as exc:
             raise _fail(exc, json) from exc
+        except UsageError as exc:  # the folder is busy or holds others' files
+            raise usage_exit(exc, json) from exc
 
 
 def _print_build(result: GraphProductBuildResult, repo: Path, json: bool) -> None:
@@ -201,8 +204,15 @@ def _plan_spec(
         try:
             return workload_spec(folder, policy)
         except DeltaError as exc:
-            # The tables are there but delta-rs cannot read one of them (a damaged log).
-            raise UsageError(EVIDENCE_MISSING, f"{evidence}: unreadable evidence: {exc}") from exc
+            # The tables are there but delta-rs cannot read one of them: a damaged table, an
+            # engine error (exit 3) like the same damage met by compare or a build.
+            raise EngineFailure(
+                "harness",
+                "DELTA_LOG_CORRUPT",
+                "register",
+                f"{evidence}: an evidence table's Delta log cannot be read: {exc}",
+                {"evidence": str(folder)},
+            ) from exc
     # No data: the workload spec over a placeholder evidence folder at version 0.
     return default_spec(
         evidence_bindings("evidence", dict.fromkeys(EVIDENCE_TABLES, 0)), policy=policy
@@ -230,9 +240,9 @@ def plan(
     if tier == 3 and backend == "legacy":
         err.print("[red]error:[/] the legacy backend has plan tiers 1-2 only")
         raise typer.Exit(EXIT_USAGE)
-    with usage_errors(json):
-        spec = _plan_spec(spec_file, evidence, no_scip)
     try:
+        with usage_errors(json):
+            spec = _plan_spec(spec_file, evidence, no_scip)
         report = adapter(backend).plan(spec, tier)
     except (EngineFailure, BackendUnavailable) as exc:
         raise _fail(exc, json) from exc

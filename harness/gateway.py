@@ -16,6 +16,7 @@ from backends.extract.runner import ExtractOptions
 from harness.config.load import LoadedConfig, load_config
 from harness.route import Mode, Route, decide_route
 from harness.run.build import run_build
+from harness.run.lock import hold_out_folder
 from harness.run.manifest import RunManifest, ServedBy
 from harness.run.request import BuildRequest
 from harness.shadow.observation import HarnessFault
@@ -36,6 +37,8 @@ class GraphProductBuildRequest:
     shadow: ShadowOptions = field(default_factory=ShadowOptions)
     config: LoadedConfig | None = None
     env: Mapping[str, str] | None = None
+    force: bool = False
+    """Write into an ``out`` folder that holds files codeanatomy did not write."""
 
 
 @dataclass(frozen=True)
@@ -72,7 +75,14 @@ def _write_report(
 
 def build_graph_product(request: GraphProductBuildRequest) -> GraphProductBuildResult:
     """Route and run one build. Raises the serving backend's EngineFailure, nothing else of
-    the candidate's."""
+    the candidate's; UsageError ``OUT_BUSY`` when another run writes into ``request.out``,
+    ``OUT_NOT_OURS`` when it holds others' files (unless ``request.force``)."""
+    request.out.mkdir(parents=True, exist_ok=True)
+    with hold_out_folder(request.out, "build_graph_product", force=request.force):
+        return _build_graph_product(request)
+
+
+def _build_graph_product(request: GraphProductBuildRequest) -> GraphProductBuildResult:
     config = request.config if request.config is not None else load_config(env=request.env)
     with span(SPAN_ROUTE, requested=request.backend) as current:
         route = decide_route(config, request.backend, request.env)

@@ -218,6 +218,12 @@ ERROR_CODES: dict[str, CodeInfo] = {
         ),
         CodeInfo("DELTA_LOG_CORRUPT", _E, Stage.REGISTER, "the Delta log cannot be read"),
         CodeInfo(
+            "DELTA_DATA_CORRUPT",
+            _E,
+            Stage.REGISTER,
+            "a data file of the pinned Delta version is not readable Parquet",
+        ),
+        CodeInfo(
             "INPUT_SCHEMA_MISMATCH",
             _E,
             Stage.REGISTER,

@@ -17,6 +17,7 @@ until the others were done, and then some.)
 from __future__ import annotations
 
 import multiprocessing.context
+import os
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -24,7 +25,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
 
-from backends.extract import isolation
+from backends.extract import isolation, lifeline
 from backends.extract.cache import CachedResult
 from backends.extract.result import FileResult, FileWarning
 from backends.extract.worker import FileTask, encode_result, run_task
@@ -51,7 +52,13 @@ def _context() -> multiprocessing.context.BaseContext:
 
 
 def _new_pool(workers: int) -> ProcessPoolExecutor:
-    return ProcessPoolExecutor(max_workers=workers, mp_context=_context())
+    # Each worker ends when this process does, even by SIGKILL (see lifeline).
+    return ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=_context(),
+        initializer=lifeline.die_with,
+        initargs=(os.getpid(),),
+    )
 
 
 def _kill(pool: ProcessPoolExecutor) -> None:

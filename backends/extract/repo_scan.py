@@ -36,6 +36,11 @@ from backends.extract.source import (
 NAME = "repo_scan"
 VERSION = "1"
 
+RUN_FOLDER_MARKER = ".codeanatomy-out"
+"""The file that marks a codeanatomy run folder (harness/run/lock.py writes it). A folder that
+holds it is never scanned: an ``--out`` inside the analysed repository holds evidence and
+scratch copies of the repository (scip's mirror), not the repository's own code."""
+
 SKIP_DIRS = frozenset(
     {
         ".git",
@@ -149,9 +154,22 @@ def _resolve_link(path: Path, root: Path) -> tuple[Path | None, str | None]:
     return target, None
 
 
+def _dir_key(path: Path) -> tuple[int, int] | None:
+    """The identity of the folder at ``path`` (device, inode), following links; None when it
+    cannot be stat'ed. Constant time at any depth, where ``resolve()`` walks every component
+    (a 2,000-deep tree cost a minute)."""
+    try:
+        st = path.stat()
+    except (OSError, ValueError):
+        return None
+    return st.st_dev, st.st_ino
+
+
 def _walk(root: Path) -> Iterator[_Entry]:
-    """Every .py/.pyi entry below root in sorted order, symlinks checked, loops cut."""
-    seen_dirs = {root}
+    """Every .py/.pyi entry below root in sorted order, symlinks checked, loops cut, run
+    folders of ours skipped."""
+    root_key = _dir_key(root)
+    seen_dirs = {root_key} if root_key is not None else set()
     # (directory, its escaped relative path, whether some component had to be escaped)
     stack: list[tuple[Path, str, bool]] = [(root, "", False)]
     while stack:
@@ -160,6 +178,8 @@ def _walk(root: Path) -> Iterator[_Entry]:
             with os.scandir(directory) as listing:
                 entries = sorted(listing, key=lambda e: e.name)
         except OSError:
+            continue
+        if directory != root and any(e.name == RUN_FOLDER_MARKER for e in entries):
             continue
         subdirs: list[tuple[Path, str, bool]] = []
         for entry in entries:
@@ -183,19 +203,15 @@ def _walk(root: Path) -> Iterator[_Entry]:
                     # A directory link we refuse to follow is reported, not silently dropped.
                     yield _Entry(rel, path, True, problem, is_python=False)
                     continue
-                if target is None or not target.is_dir() or target in seen_dirs:
+                if target is None or not target.is_dir():
                     continue
-                seen_dirs.add(target)
-                subdirs.append((path, rel + "/", escaped))
-            elif _is_real_dir(entry):
-                try:
-                    real = path.resolve()
-                except (OSError, RuntimeError):
-                    continue
-                if real in seen_dirs:
-                    continue
-                seen_dirs.add(real)
-                subdirs.append((path, rel + "/", escaped))
+            elif not _is_real_dir(entry):
+                continue
+            key = _dir_key(path)
+            if key is None or key in seen_dirs:
+                continue
+            seen_dirs.add(key)
+            subdirs.append((path, rel + "/", escaped))
         # Reverse so the stack pops directories in sorted order.
         stack.extend(reversed(subdirs))
 
@@ -249,6 +265,8 @@ def _find_markers(root: Path) -> Iterator[Path]:
             with os.scandir(directory) as listing:
                 entries = sorted(listing, key=lambda e: e.name)
         except OSError:
+            continue
+        if directory != root and any(e.name == RUN_FOLDER_MARKER for e in entries):
             continue
         subdirs: list[Path] = []
         for entry in entries:

@@ -10,8 +10,8 @@ from rich.console import Console
 from rich.table import Table
 
 from harness.boundary import run_dir
-from harness.cli_options import ConfigOpt, JsonOpt, emit_json, usage_errors
-from harness.exit_codes import EXIT_ENGINE, EXIT_GATE_FAILED
+from harness.cli_options import ConfigOpt, JsonOpt, emit_json, engine_exit, usage_errors
+from harness.exit_codes import EXIT_GATE_FAILED
 
 if TYPE_CHECKING:
     from harness.compare.result import Result
@@ -45,11 +45,8 @@ def compare(
         parity_policy = load_policy(policy) if policy else configured_policy(load_config(config))
     try:
         comparison = compare_runs(primary, candidate, parity_policy.rules())
-    except EngineFailure as exc:  # a pinned Delta version that is gone (exit 3)
-        if json:
-            emit_json({"error": exc.to_dict()})
-        err.print(f"error {exc.code}: {exc}", markup=False, highlight=False)
-        raise typer.Exit(EXIT_ENGINE) from exc
+    except EngineFailure as exc:  # a pinned Delta version gone, a damaged table (exit 3)
+        raise engine_exit(exc, json) from exc
     result = judge(
         subject=f"{primary.name} vs {candidate.name}",
         comparison=comparison,

@@ -65,7 +65,7 @@ def _open(ref: TableRef | None) -> tuple[DeltaTable | None, pa.Table | None]:
         return None, None
     if ref.version is None:
         dt = DeltaTable(str(ref.uri))
-        return dt, pa.table(dt.to_pyarrow_table())
+        return dt, _read(dt, ref)
     latest = latest_version(ref.uri)
     if latest is None:
         raise EngineFailure(
@@ -79,11 +79,27 @@ def _open(ref: TableRef | None) -> tuple[DeltaTable | None, pa.Table | None]:
         raise PinnedVersionMissing(str(ref.uri), ref.version, latest, "not in the Delta log")
     try:
         dt = DeltaTable(str(ref.uri), version=ref.version)
-        return dt, pa.table(dt.to_pyarrow_table())
+        return dt, _read(dt, ref)
     except (DeltaError, OSError) as exc:
         # A log entry removed by log cleanup, or data files removed by vacuum.
         reason = _ANSI.sub("", str(exc)).strip()  # delta-rs colours parts of its messages
         raise PinnedVersionMissing(str(ref.uri), ref.version, latest, reason) from exc
+
+
+def _read(dt: DeltaTable, ref: TableRef) -> pa.Table:
+    """The rows of ``dt``; EngineFailure ``DELTA_DATA_CORRUPT`` when a data file the log
+    names is there but is not Parquet (truncated, overwritten)."""
+    try:
+        return pa.table(dt.to_pyarrow_table())
+    except pa.ArrowInvalid as exc:  # a missing file is an OSError: DELTA_VERSION_MISSING
+        raise EngineFailure(
+            "harness",
+            "DELTA_DATA_CORRUPT",
+            "register",
+            f"{ref.uri}: a data file of version {dt.version()} is not readable Parquet: "
+            + _ANSI.sub("", str(exc)).strip(),
+            {"uri": str(ref.uri), "delta_version": dt.version()},
+        ) from exc
 
 
 def _side(ref: TableRef, dt: DeltaTable | None, table: pa.Table | None) -> TableSide:

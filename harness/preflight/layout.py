@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Literal
 
+from backends.extract.repo_scan import RUN_FOLDER_MARKER, module_name, source_roots
 from backends.extract.repo_scan import SKIP_DIRS as _REPO_SCAN_SKIP_DIRS
-from backends.extract.repo_scan import module_name, source_roots
 
 # Analysed fixtures and build output are not project code; hidden folders are skipped too
 # (CI folders are read by the CI scanner, not walked as code).
@@ -113,6 +113,8 @@ def walk_files(root: Path, start: str = "") -> Iterator[str]:
                 entries = list(listing)
         except OSError:
             continue
+        if directory != base and any(e.name == RUN_FOLDER_MARKER for e in entries):
+            continue  # a codeanatomy run folder (evidence, scratch copies), not project code
         dirs: list[str] = []
         files: list[str] = []
         for entry in entries:

@@ -1,4 +1,5 @@
-"""One writer per run folder: ``build`` and ``shadow`` hold ``OUT/.codeanatomy.lock``.
+"""One writer per run folder: ``build`` (the library's ``build_graph_product``), ``extract``,
+``shadow`` and the ``golden`` commands hold ``OUT/.codeanatomy.lock``.
 
 Two runs into one ``--out`` would mix their rows (each commits to the same Delta tables) and
 the last ``run.json`` would describe tables the other run also wrote. So a command takes an
@@ -27,10 +28,11 @@ from typing import Final
 
 import msgspec
 
+from backends.extract.repo_scan import RUN_FOLDER_MARKER
 from harness.boundary import UsageError
 
 LOCK_NAME: Final = ".codeanatomy.lock"
-MARKER_NAME: Final = ".codeanatomy-out"
+MARKER_NAME: Final = RUN_FOLDER_MARKER
 OUT_BUSY: Final = "OUT_BUSY"
 OUT_NOT_OURS: Final = "OUT_NOT_OURS"
 

@@ -18,6 +18,7 @@ import datetime as dt
 import hashlib
 import os
 import posixpath
+import tempfile
 from pathlib import Path, PurePosixPath
 from typing import Literal
 from urllib.parse import urlsplit
@@ -239,9 +240,20 @@ def _latest_version(uri: Path) -> int:
 
 
 def write_manifest(path: Path, manifest: RunManifest) -> None:
-    """Write ``run.json`` (indented, keys in struct order)."""
+    """Write ``run.json`` (indented, keys in struct order) atomically: a run killed while
+    writing leaves the previous ``run.json`` whole, never a truncated one."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(msgspec.json.format(msgspec.json.encode(manifest)) + b"\n")
+    data = msgspec.json.format(msgspec.json.encode(manifest)) + b"\n"
+    fd, tmp = tempfile.mkstemp(prefix=".run.json-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        Path(tmp).replace(path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def read_manifest(path: Path) -> RunManifest:

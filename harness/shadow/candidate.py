@@ -30,7 +30,7 @@ from typing import Annotated, Any, Final, Literal
 
 import msgspec
 
-from backends.extract import isolation
+from backends.extract import isolation, lifeline
 from harness.run.manifest import (
     RunManifest,
     Section,
@@ -112,7 +112,8 @@ def _encode(message: ChildMessage) -> bytes:
         return msgspec.json.encode(Failed(error=error, cpu_s=message.cpu_s))
 
 
-def _child(conn: Connection, plan_json: bytes) -> None:
+def _child(conn: Connection, plan_json: bytes, run_pid: int) -> None:
+    lifeline.die_with(run_pid)  # a killed run takes its candidate along
     started = time.process_time()
     message: ChildMessage
     try:
@@ -254,7 +255,9 @@ def run_in_child(plan: SidePlan, timeout_s: float) -> ChildOutcome:
 def _run(plan: SidePlan, timeout_s: float) -> ChildOutcome:
     ctx = isolation.forkserver_context()  # never imports from the analysed repo
     parent, child = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child, args=(child, msgspec.json.encode(plan)), daemon=True)
+    proc = ctx.Process(
+        target=_child, args=(child, msgspec.json.encode(plan), os.getpid()), daemon=True
+    )
     received = _Received("timeout")
     state: str | None = None
     try:

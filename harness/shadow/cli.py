@@ -15,8 +15,8 @@ import typer
 from rich.console import Console
 
 from harness.boundary import UsageError, out_dir, repo_dirs
-from harness.cli_options import ConfigOpt, JsonOpt, emit_json, usage_errors
-from harness.exit_codes import EXIT_ENGINE, EXIT_GATE_FAILED
+from harness.cli_options import ConfigOpt, JsonOpt, emit_json, engine_exit, usage_errors
+from harness.exit_codes import EXIT_GATE_FAILED
 
 if TYPE_CHECKING:
     from harness.config.load import LoadedConfig
@@ -114,10 +114,7 @@ def shadow(
                 list(roots), folder, loaded, parity_policy, options, quiet=json
             )
         except EngineFailure as exc:
-            err.print(
-                f"[red]{exc.code}[/] (primary {exc.backend}, stage {exc.stage}): {exc.message}"
-            )
-            raise typer.Exit(EXIT_ENGINE) from exc
+            raise engine_exit(exc, json, "primary") from exc
         except ShadowError as exc:
             err.print(f"[red]strict shadow failure:[/] {exc}")
             raise typer.Exit(EXIT_GATE_FAILED) from exc

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -149,6 +150,31 @@ def test_a_panic_becomes_internal_error() -> None:
     with pytest.raises(rust.InternalError) as info:
         _engine._panic_for_test()
     assert (info.value.code, info.value.stage) == ("INTERNAL_PANIC", "internal")
+
+
+_PANIC = (
+    "from backends import rust\n"
+    "from backends.rust import _engine\n"
+    "try:\n"
+    "    _engine._panic_for_test()\n"
+    "except rust.InternalError as exc:\n"
+    "    print(exc.code)\n"
+)
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_a_panic_reaches_stderr_only_when_debugging(debug: bool) -> None:
+    # RUST_BACKTRACE=1 in the user's environment must not put a panic report on a normal
+    # run's terminal: the exception carries the message. --debug sets CODEANATOMY_DEBUG.
+    env = {k: v for k, v in os.environ.items() if k != "CODEANATOMY_DEBUG"}
+    env["RUST_BACKTRACE"] = "1"
+    if debug:
+        env["CODEANATOMY_DEBUG"] = "1"
+    done = subprocess.run(
+        [sys.executable, "-c", _PANIC], capture_output=True, text=True, env=env, check=True
+    )
+    assert done.stdout.strip() == "INTERNAL_PANIC"
+    assert ("panicked" in done.stderr) is debug, done.stderr
 
 
 @pytest.mark.parametrize("name", [*EVIDENCE_TABLES, *OUTPUT_TABLES, *VIEW_CATALOG])

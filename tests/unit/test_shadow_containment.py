@@ -318,28 +318,46 @@ def test_the_option_wins_over_the_configured_candidate_timeout(tmp_path: Path) -
     assert candidate_timeout(None, default) == 1800.0
 
 
-def test_build_shadow_gets_the_limit_and_holds_the_folder(
+def test_build_shadow_gets_the_limit_and_the_force_flag(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import harness.gateway
 
-    seen: list[float] = []
+    seen: list[tuple[float, bool]] = []
 
     def fake_build(request: harness.gateway.GraphProductBuildRequest) -> None:
-        seen.append(request.shadow.candidate_timeout_s)
-        with pytest.raises(UsageError) as busy, hold_out_folder(request.out, "another"):
-            pass
-        assert busy.value.code == OUT_BUSY
+        seen.append((request.shadow.candidate_timeout_s, request.force))
         raise BackendUnavailable("shadow", "stopped by the test")
 
     monkeypatch.setattr(harness.gateway, "build_graph_product", fake_build)
     config = tmp_path / "codeanatomy.toml"
     config.write_text("[engine]\ncandidate_timeout_s = 12.5\n")
     repo, out = _write_repo(tmp_path / "repo"), tmp_path / "out"
-    for extra, expected in (([], 12.5), (["--candidate-timeout", "3"], 3.0)):
+    cases: tuple[tuple[list[str], tuple[float, bool]], ...] = (
+        ([], (12.5, False)),
+        (["--candidate-timeout", "3", "--force"], (3.0, True)),
+    )
+    for extra, expected in cases:
         result = _invoke(
             "build", repo, "--out", out, "--backend", "shadow", "--config", config, *extra
         )
         assert result.exit_code == EXIT_USAGE and "stopped by the test" in result.stderr
         assert seen[-1] == expected
-    assert stat.S_ISREG((out / LOCK_NAME).stat().st_mode)
+
+
+def test_the_library_build_holds_its_folder(tmp_path: Path) -> None:
+    # build_graph_product itself takes the lock, so library callers get one writer too;
+    # refused before any work starts.
+    from harness.gateway import GraphProductBuildRequest, build_graph_product
+
+    repo, out = _write_repo(tmp_path / "repo"), tmp_path / "out"
+    out.mkdir()
+    with hold_out_folder(out, "codeanatomy build"), pytest.raises(UsageError) as busy:
+        build_graph_product(GraphProductBuildRequest(repo=repo, out=out, backend="legacy"))
+    assert busy.value.code == OUT_BUSY
+    assert not (out / "run.json").exists() and stat.S_ISREG((out / LOCK_NAME).stat().st_mode)
+    (out / "notes.txt").write_text("mine")
+    (out / MARKER_NAME).unlink()
+    with pytest.raises(UsageError) as foreign:
+        build_graph_product(GraphProductBuildRequest(repo=repo, out=out, backend="legacy"))
+    assert foreign.value.code == OUT_NOT_OURS

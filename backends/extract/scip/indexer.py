@@ -35,7 +35,7 @@ from pathlib import Path, PurePosixPath
 
 import msgspec
 
-from backends.extract import isolation
+from backends.extract import isolation, lifeline
 
 # The only runtime settings of pyright we pin; everything else keeps scip-python's defaults.
 PYTHON_VERSION = "3.11"
@@ -161,6 +161,10 @@ def run_indexer(
     # directory (a relative --out made node unfindable: SCIP_FAILED on every golden run).
     work_dir = work_dir.absolute()
     work_dir.mkdir(parents=True, exist_ok=True)
+    # What a run killed mid-index left (its mirror is a full copy of the repository's code):
+    # the run folder is held by one writer, so no other run is using these.
+    for stale in work_dir.glob("run-*"):
+        shutil.rmtree(stale, ignore_errors=True)
     run_dir = Path(tempfile.mkdtemp(prefix="run-", dir=work_dir))
     mirror = run_dir / "src"
     bin_dir = run_dir / "bin"
@@ -209,6 +213,8 @@ def run_indexer(
             stdout=out,
             stderr=err,
             start_new_session=True,  # its own process group, so a timeout kills every child
+            # Killed by the kernel if this run dies (SIGKILL included) while it indexes.
+            preexec_fn=lifeline.die_with_parent_preexec(),  # noqa: PLW1509
         )
         code, peak_mb = _wait(proc, timeout_s)
         if code is None:

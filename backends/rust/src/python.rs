@@ -74,6 +74,19 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
         .unwrap_or_else(|| "unknown panic".into())
 }
 
+/// Panics are caught at the boundary and become `INTERNAL_PANIC` exceptions that carry the
+/// panic message, so the default hook's report on stderr (with a backtrace when RUST_BACKTRACE
+/// is set) would only repeat it on a user's terminal; it is kept for `codeanatomy --debug`,
+/// which sets CODEANATOMY_DEBUG.
+fn quiet_panics() {
+    let report = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if std::env::var_os("CODEANATOMY_DEBUG").is_some() {
+            report(info);
+        }
+    }));
+}
+
 /// Run `f` without the GIL, catching panics; map errors to the stage exceptions.
 fn guarded<T: Send>(py: Python<'_>, f: impl FnOnce() -> EngineResult<T> + Send) -> PyResult<T> {
     let outcome = py.detach(|| catch_unwind(AssertUnwindSafe(f)));
@@ -165,6 +178,7 @@ fn _panic_for_test(py: Python<'_>) -> PyResult<()> {
 #[pymodule]
 fn _engine(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
+    quiet_panics();
     m.add_function(wrap_pyfunction!(version, m)?)?;
     m.add_function(wrap_pyfunction!(spec_hash, m)?)?;
     m.add_function(wrap_pyfunction!(run, m)?)?;
