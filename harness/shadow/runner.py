@@ -119,6 +119,15 @@ def _plans(
     return sides[0], sides[1], extract_s
 
 
+def _own_folder(run_dir: Path) -> None:
+    """Make ``run_dir`` a real folder of its own. A link there (``OUT/rust -> OUT/legacy``)
+    would send one side's writes into the other's run, so it is removed, as is a file of that
+    name (the output folder is ours and held), before either side runs."""
+    if run_dir.is_symlink() or (run_dir.exists() and not run_dir.is_dir()):
+        run_dir.unlink()
+    run_dir.mkdir(parents=True, exist_ok=True)
+
+
 def run_shadow(
     request: BuildRequest, primary: str, candidate: str, options: ShadowOptions | None = None
 ) -> ShadowOutcome:
@@ -126,6 +135,8 @@ def run_shadow(
     (after the candidate ran and was recorded), or ShadowError in strict mode."""
     options = options or ShadowOptions()
     plan_p, plan_c, extract_s = _plans(request, primary, candidate, options)
+    for plan in (plan_p, plan_c):
+        _own_folder(Path(plan.run_dir))
     rng = random.Random(options.seed)
     first = {"primary_first": "primary", "candidate_first": "candidate"}.get(
         options.order, rng.choice(("primary", "candidate"))

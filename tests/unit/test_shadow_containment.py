@@ -40,7 +40,7 @@ from harness.shadow.candidate import (
     run_in_child,
 )
 from harness.shadow.cli import candidate_timeout
-from harness.shadow.runner import ShadowOptions, ShadowOutcome, run_shadow
+from harness.shadow.runner import ShadowOptions, ShadowOutcome, run_shadow, side_dirs
 from harness.shadow.side import SidePlan
 
 FAKES = "tests.unit.shadow_fakes"
@@ -361,3 +361,24 @@ def test_the_library_build_holds_its_folder(tmp_path: Path) -> None:
     with pytest.raises(UsageError) as foreign:
         build_graph_product(GraphProductBuildRequest(repo=repo, out=out, backend="legacy"))
     assert foreign.value.code == OUT_NOT_OURS
+
+
+@pytest.mark.parametrize("entry", ["link", "file"])
+def test_a_side_folder_that_is_a_link_or_a_file_is_replaced_by_a_folder(
+    repo: Path, tmp_path: Path, clean: dict[str, str], entry: str
+) -> None:
+    # OUT/<candidate> -> OUT/<primary> would send the candidate's commits into the primary's
+    # tables; a file there would stop the run. Either is replaced before the sides run.
+    out = tmp_path / "out"
+    primary_dir, candidate_dir = (out / d for d in side_dirs("echo", "echo"))
+    primary_dir.mkdir(parents=True)
+    if entry == "link":
+        candidate_dir.symlink_to(primary_dir.name)
+    else:
+        candidate_dir.write_text("not a folder")
+    outcome = _shadow(repo, out, "ECHO", 30)
+    assert candidate_dir.is_dir() and not candidate_dir.is_symlink()
+    assert outcome.primary.ok and outcome.candidate.ok and outcome.faults == ()
+    assert _fingerprints(primary_dir) == clean == _fingerprints(candidate_dir)
+    versions = {o.table: o.delta_version for o in read_manifest(primary_dir / "run.json").outputs}
+    assert set(versions.values()) == {0}, versions
