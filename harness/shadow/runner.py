@@ -25,7 +25,7 @@ from harness.compare.tables import TableRules
 from harness.run.errors import EngineFailure
 from harness.run.manifest import RunManifest, read_manifest
 from harness.run.request import BuildRequest
-from harness.shadow.candidate import primary_tampering, run_candidate
+from harness.shadow.containment import primary_tampering, run_candidate
 from harness.shadow.observation import HarnessFault, Observation
 from harness.shadow.side import SidePlan, execute_side
 

@@ -32,14 +32,9 @@ from harness.run.errors import BackendUnavailable
 from harness.run.lock import LOCK_NAME, MARKER_NAME, OUT_BUSY, OUT_NOT_OURS, hold_out_folder
 from harness.run.manifest import read_manifest
 from harness.run.request import BuildRequest
-from harness.shadow.candidate import (
-    CANDIDATE_FOREIGN_TABLE,
-    CANDIDATE_WROTE_PRIMARY,
-    EXIT_GRACE_S,
-    read_only,
-    run_in_child,
-)
+from harness.shadow.candidate import EXIT_GRACE_S, run_in_child
 from harness.shadow.cli import candidate_timeout
+from harness.shadow.containment import CANDIDATE_FOREIGN_TABLE, CANDIDATE_WROTE_PRIMARY, read_only
 from harness.shadow.runner import ShadowOptions, ShadowOutcome, run_shadow, side_dirs
 from harness.shadow.side import SidePlan
 
