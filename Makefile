@@ -19,12 +19,13 @@ CARGO_FLAGS := --release --manifest-path backends/rust/Cargo.toml
 ACTIONLINT_VERSION := v1.7.7
 ACTIONLINT := $(HOME)/.cache/codeanatomy/bin/actionlint
 
-.PHONY: help setup uv sync scip actionlint lint fmt test test-rust test-py golden bench clean-cache
+.PHONY: help setup uv sync scip actionlint lint fmt test test-rust test-py golden bench wheel clean-cache
 
 help:
 	@echo "make golden  - set up everything, then shadow-run both backends on every golden repo"
 	@echo "make test    - set up everything, then run linters, cargo tests and pytest"
 	@echo "make bench   - pytest-benchmark benchmarks (tests/bench)"
+	@echo "make wheel   - the abi3 wheel (dist/), installable with pip on a machine without Rust"
 
 setup: sync scip
 
@@ -78,6 +79,11 @@ golden: setup
 bench: setup
 	$(RUN) pytest tests/bench -o addopts="" --benchmark-only -s -q \
 	  --benchmark-json=reports/bench.json
+
+# One abi3 wheel (CPython >= 3.11) holding the compiled engine and both Python packages; it
+# reuses the shared target folder, so after `make sync` it only repackages.
+wheel: sync
+	$(RUN) maturin build --release --locked --out dist
 
 clean-cache:
 	rm -rf $(HOME)/.cache/codeanatomy/extract

@@ -4,8 +4,9 @@ Unlike the per-file extractors it works on the whole repository at once (cross-f
 references are the point of SCIP), in one subprocess. It never raises for a missing or
 failing indexer: it returns empty rows and a SCIP_UNAVAILABLE or SCIP_FAILED warning.
 
-The indexer is the npm package pinned in ``tools/scip/package.json`` (install with
-``npm ci`` in ``tools/scip``); ``CODEANATOMY_SCIP_BIN`` points at another build.
+The indexer is the npm package pinned in ``tools/scip/package.json`` (``make scip`` in a
+clone); a wheel install gets the same version on first use (``install.py``), and
+``CODEANATOMY_SCIP_BIN`` points at another build.
 """
 
 from __future__ import annotations
@@ -21,17 +22,17 @@ import msgspec
 
 from backends.extract import isolation
 from backends.extract.result import FileWarning
+from backends.extract.scip import install
 from backends.extract.scip.decode import IndexDecodeError, decode_index
 from backends.extract.scip.indexer import IndexRun, run_indexer, safe_relative
 
 NAME = "scip"
-INDEXER = "@sourcegraph/scip-python@0.6.6"
+INDEXER = f"{install.PACKAGE}@{install.PINNED}"
 # Bump the leading number when the rows change for the same index; the indexer pin follows.
 VERSION = f"1+{INDEXER}"
 
-BIN_ENV = "CODEANATOMY_SCIP_BIN"
-PROJECT_ROOT = Path(__file__).resolve().parents[3]
-DEFAULT_BIN = PROJECT_ROOT / "tools" / "scip" / "node_modules" / ".bin" / "scip-python"
+BIN_ENV = install.BIN_ENV
+DEFAULT_BIN = install.CLONE_BIN
 
 
 class RepoResult(msgspec.Struct, frozen=True, kw_only=True):
@@ -53,11 +54,10 @@ def _detail(obj: Mapping[str, Any]) -> str:
 
 
 def locate_binary(scip_bin: Path | None = None) -> Path:
-    """The scip-python launcher to run: ``scip_bin``, else $CODEANATOMY_SCIP_BIN, else ours."""
-    if scip_bin is not None:
-        return scip_bin.absolute()
-    from_env = os.environ.get(BIN_ENV)
-    return Path(from_env).absolute() if from_env else DEFAULT_BIN
+    """The scip-python launcher to run (lookup order in ``install.py``), installing the pinned
+    version into the user cache on first use; InstallError when there is none and it cannot
+    be installed."""
+    return install.find_binary(scip_bin) or install.install()
 
 
 def _unavailable(message: str, **detail: Any) -> RepoResult:
@@ -111,11 +111,12 @@ def extract_repo(
     canonical text; only those files are indexed (from a copy under ``work_dir``), so the
     repository is only named, never read or written here.
     """
-    binary = locate_binary(scip_bin)
+    try:
+        binary = locate_binary(scip_bin)
+    except install.InstallError as exc:
+        return _unavailable(str(exc), user_dir=str(install.user_dir()))
     if not (binary.is_file() and os.access(binary, os.X_OK)):
-        return _unavailable(
-            "scip-python is not installed (run `npm ci` in tools/scip)", binary=str(binary)
-        )
+        return _unavailable("scip-python is not installed at the given path", binary=str(binary))
     node = isolation.which_trusted("node")
     if node is None:
         return _unavailable("node is not on PATH; scip-python cannot run", binary=str(binary))
