@@ -130,7 +130,7 @@ class _Entry:
     rel: str
     abs_path: Path
     is_symlink: bool
-    problem: str | None  # "symlink_escape" / "symlink_loop" / None
+    problem: str | None  # "symlink_escape" / "symlink_loop" / "unreadable" (a folder) / None
     is_python: bool = True
     raw_name: bytes | None = None  # the path's bytes when some component is not UTF-8
 
@@ -178,6 +178,11 @@ def _walk(root: Path) -> Iterator[_Entry]:
             with os.scandir(directory) as listing:
                 entries = sorted(listing, key=lambda e: e.name)
         except OSError:
+            if directory != root:
+                # Its files cannot be analysed: said, not silently dropped.
+                rel = rel_dir.rstrip("/")
+                raw = os.fsencode(directory.relative_to(root)) if dir_escaped else None
+                yield _Entry(rel, directory, False, "unreadable", is_python=False, raw_name=raw)
             continue
         if directory != root and any(e.name == RUN_FOLDER_MARKER for e in entries):
             continue
@@ -318,6 +323,7 @@ _NOT_UTF8_MESSAGE = "path is not valid UTF-8; written with \\xNN escapes"
 _PROBLEM_CODES = {
     "symlink_escape": ("SCAN_SYMLINK_ESCAPE", "symlink points outside the repository root"),
     "symlink_loop": ("SCAN_SYMLINK_LOOP", "symlink loop or dangling symlink"),
+    "unreadable": ("SCAN_UNREADABLE", "folder cannot be listed: its files are not analysed"),
 }
 _DECODE_STATUS = {"SCAN_BINARY_FILE": "binary", "SCAN_DECODE_ERROR": "decode_error"}
 

@@ -155,3 +155,41 @@ def test_scan_order_is_sorted_and_stable(tmp_path: Path) -> None:
     for name in ("b.py", "a.py", "c/z.py", "c/a.py"):
         _write(tmp_path, name, "")
     assert [f.path for f in scan(tmp_path)] == ["a.py", "b.py", "c/a.py", "c/z.py"]
+
+
+def test_an_unreadable_folder_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # As root (CI) chmod 000 stops nothing, so the listing is refused here instead.
+    _write(tmp_path, "fine.py", "y = 1\n")
+    _write(tmp_path, "locked/inner.py", "x = 1\n")
+    listing = os.scandir
+
+    def refusing(path: Path) -> object:
+        if Path(path).name == "locked":
+            raise PermissionError(13, "Permission denied", str(path))
+        return listing(path)
+
+    monkeypatch.setattr("backends.extract.repo_scan.os.scandir", refusing)
+    files = {f.path: f for f in scan(tmp_path)}
+    assert set(files) == {"fine.py", "locked"}
+    assert files["locked"].row["status"] == "unreadable"
+    assert files["locked"].row["is_python"] is False
+    assert files["locked"].warning is not None
+    assert files["locked"].warning.code == "SCAN_UNREADABLE"
+
+
+def test_a_run_folder_inside_the_repository_is_not_scanned(tmp_path: Path) -> None:
+    _write(tmp_path, "pkg/a.py", "x = 1\n")
+    _write(tmp_path, "out/.codeanatomy-out", "codeanatomy run folder\n")
+    _write(tmp_path, "out/work/scip/run-1/src/pkg/a.py", "x = 1\n")  # scip's scratch copy
+    assert list(_by_path(tmp_path)) == ["pkg/a.py"]
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root lists folders whatever their mode")
+def test_chmod_000_folder_is_unreadable(tmp_path: Path) -> None:
+    _write(tmp_path, "locked/inner.py", "x = 1\n")
+    (tmp_path / "locked").chmod(0)
+    try:
+        files = {f.path: f for f in scan(tmp_path)}
+        assert files["locked"].row["status"] == "unreadable"
+    finally:
+        (tmp_path / "locked").chmod(0o755)
