@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
-from rich.console import Console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -29,10 +28,14 @@ from rich.table import Table
 
 from harness.boundary import UsageError, out_dir, repo_dir
 from harness.cli_options import (
+    HELP_MARKUP,
+    Command,
     ConfigOpt,
     JsonOpt,
+    console,
     emit_json,
     engine_exit,
+    in_ci,
     print_error,
     usage_errors,
 )
@@ -51,15 +54,16 @@ app = typer.Typer(
     name="codeanatomy",
     help="Code property graphs of Python repositories as Delta tables, with engine parity gates.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion, --show-completion
     pretty_exceptions_enable=False,
+    rich_markup_mode=HELP_MARKUP,  # the sub-apps' help is formatted with the root's mode
 )
-app.command("preflight")(preflight)
-app.command("build")(build)
+app.command("preflight", cls=Command)(preflight)
+app.command("build", cls=Command)(build)
 app.command("plan")(plan)
-app.command("compare")(compare)
-app.command("shadow")(shadow)
-app.command("gate")(gate)
+app.command("compare", cls=Command)(compare)
+app.command("shadow", cls=Command)(shadow)
+app.command("gate", cls=Command)(gate)
 app.command("status")(status)
 app.add_typer(release_app, name="release")
 app.add_typer(config_app, name="config")
@@ -67,7 +71,7 @@ app.add_typer(killswitch_app, name="killswitch")
 golden_app = typer.Typer(help="The bundled golden repositories and pinned PyPI sdists.")
 app.add_typer(golden_app, name="golden")
 
-err = Console(stderr=True)
+err = console(stderr=True, markup=True)
 
 DEBUG_ENV = "CODEANATOMY_DEBUG"
 """Set (to 1) by ``--debug``: the Rust engine's panic hook then prints, and child processes
@@ -89,8 +93,23 @@ def _debugging() -> bool:
     return os.environ.get(DEBUG_ENV) == "1"
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        version()
+        raise typer.Exit()
+
+
 @app.callback()
 def _root(
+    show_version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            is_eager=True,
+            callback=_print_version,
+            help="Print the versions of codeanatomy, its contract and its engine, and exit.",
+        ),
+    ] = False,
     debug: Annotated[
         bool,
         typer.Option(
@@ -101,6 +120,9 @@ def _root(
     ] = False,
 ) -> None:
     """Code property graphs of Python repositories as Delta tables, with engine parity gates."""
+    from harness.telemetry import configure_from_env
+
+    configure_from_env()  # CODEANATOMY_OTEL=console prints every span on stderr
     if not debug:
         return
     os.environ[DEBUG_ENV] = "1"
@@ -113,8 +135,9 @@ def _root(
 
 @contextmanager
 def _progress(enabled: bool) -> Iterator[object]:
-    """A progress bar on an interactive terminal only; silent in CI and with --json."""
-    if not enabled or not err.is_terminal:
+    """A progress bar on an interactive terminal only; silent in CI (``CI`` set) and with
+    --json."""
+    if not enabled or not err.is_terminal or in_ci():
         yield None
         return
     columns = (
@@ -155,15 +178,21 @@ def version(json: JsonOpt = False) -> None:
             typer.echo(f"{key}: {value}")
 
 
-@app.command()
+@app.command(cls=Command)
 def extract(
-    repo: Annotated[Path, typer.Argument(help="Repository root to analyse (never imported).")],
-    out: Annotated[
-        str, typer.Option("--out", help="Run directory; evidence goes to OUT/evidence/")
+    repo: Annotated[
+        Path, typer.Argument(metavar="REPO", help="Repository root to analyse (never imported).")
     ],
-    workers: Annotated[int, typer.Option(min=0, help="Worker processes (0: one per core).")] = 0,
+    out: Annotated[
+        str,
+        typer.Option("--out", metavar="DIR", help="Run directory; evidence goes to OUT/evidence/"),
+    ],
+    workers: Annotated[
+        int, typer.Option(min=0, metavar="N", help="Worker processes (0: one per core).")
+    ] = 0,
     cache_dir: Annotated[
-        str | None, typer.Option("--cache-dir", help="Per-file result cache directory.")
+        str | None,
+        typer.Option("--cache-dir", metavar="DIR", help="Per-file result cache directory."),
     ] = None,
     no_cache: Annotated[
         bool, typer.Option("--no-cache", help="Do not read or write the cache.")
@@ -171,7 +200,9 @@ def extract(
     only: Annotated[
         list[str] | None,
         typer.Option(
-            "--only", help="Run only these extractors (repeatable; [extract] extractors)."
+            "--only",
+            metavar="EXTRACTOR",
+            help="Run only these extractors (repeatable; [extract] extractors).",
         ),
     ] = None,
     force: ForceOpt = False,
@@ -223,7 +254,7 @@ def _print_summary(summary: object) -> None:
     from backends.extract.summary import ExtractSummary
 
     assert isinstance(summary, ExtractSummary)
-    console = Console()
+    out = console()
     table = Table(title=f"evidence of {summary.repo} ({summary.files} files)")
     for col in ("extractor", "rows", "files", "warned files", "cache hits", "unaccounted"):
         table.add_column(col, justify="right" if col != "extractor" else "left")
@@ -236,11 +267,13 @@ def _print_summary(summary: object) -> None:
             str(s.cache_hits),
             str(len(s.unaccounted)),
         )
-    console.print(table)
+    out.print(table)
     if summary.warnings_by_code:
         codes = ", ".join(f"{k}={v}" for k, v in summary.warnings_by_code.items())
-        console.print(f"warnings: {codes}")
-    console.print(f"total {summary.seconds.get('total', 0.0):.2f} s -> {summary.out}/evidence")
+        out.print(f"warnings: {codes}", markup=False)
+    out.print(
+        f"total {summary.seconds.get('total', 0.0):.2f} s -> {summary.out}/evidence", markup=False
+    )
 
 
 @golden_app.command("list")
@@ -261,7 +294,10 @@ def golden_list(json: JsonOpt = False) -> None:
 @golden_app.command("fetch")
 def golden_fetch(
     cache_dir: Annotated[
-        str | None, typer.Option("--cache-dir", help="Where the sdists go (default: the cache).")
+        str | None,
+        typer.Option(
+            "--cache-dir", metavar="DIR", help="Where the sdists go (default: the cache)."
+        ),
     ] = None,
     json: JsonOpt = False,
 ) -> None:
@@ -283,11 +319,15 @@ def golden_fetch(
 
 @golden_app.command("extract")
 def golden_extract(
-    out: Annotated[str, typer.Option("--out", help="One run directory per repo under OUT/")],
+    out: Annotated[
+        str, typer.Option("--out", metavar="DIR", help="One run directory per repo under OUT/")
+    ],
     with_sdists: Annotated[
         bool, typer.Option("--with-sdists", help="Also fetch and extract the pinned sdists.")
     ] = False,
-    workers: Annotated[int, typer.Option(min=0, help="Worker processes (0: one per core).")] = 0,
+    workers: Annotated[
+        int, typer.Option(min=0, metavar="N", help="Worker processes (0: one per core).")
+    ] = 0,
     json: JsonOpt = False,
 ) -> None:
     """The main job for now: Stage-0 extraction of every golden repo (and the sdists)."""
@@ -337,7 +377,9 @@ def golden_extract(
 
 @golden_app.command("shadow")
 def golden_shadow(
-    out: Annotated[str, typer.Option("--out", help="One shadow run per repo, report/ at OUT/")],
+    out: Annotated[
+        str, typer.Option("--out", metavar="DIR", help="One shadow run per repo, report/ at OUT/")
+    ],
     with_sdists: Annotated[
         bool, typer.Option("--with-sdists", help="Also fetch and compare the pinned sdists.")
     ] = False,

@@ -3,6 +3,7 @@ comparisons; silent without a configured provider (the in-memory exporter checks
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -108,3 +109,17 @@ def test_without_configuration_nothing_is_installed_or_printed() -> None:
     )
     assert proc.stdout.strip() == "ProxyTracerProvider"
     assert proc.stderr == ""
+
+
+@pytest.mark.parametrize("otel", ["console", ""])
+def test_the_cli_prints_spans_on_stderr_only_when_asked(tmp_path: Path, otel: str) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "m.py").write_text("def f():\n    return 1\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CODEANATOMY_")}
+    env["CODEANATOMY_OTEL"] = otel
+    cli = str(Path(sys.executable).parent / "codeanatomy")
+    argv = [cli, "build", str(repo), "--out", str(tmp_path / "out"), "--no-scip", "--json"]
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, check=True, timeout=300)
+    assert json.loads(done.stdout)["backend"]  # stdout stays the --json answer
+    assert ("codeanatomy.gateway.route.v1" in done.stderr) is (otel == "console")
