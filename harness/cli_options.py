@@ -3,35 +3,98 @@ way a user's mistake ends a command (exit 2, a line on stderr, a JSON error unde
 
 from __future__ import annotations
 
+import os
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path, PurePath
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import msgspec
 import typer
+from rich.console import Console
+from typer.core import TyperCommand
 
 from harness.boundary import UsageError
 from harness.config.model import ConfigError
 from harness.exit_codes import EXIT_ENGINE, EXIT_USAGE
 from harness.run.errors import EngineFailure
 
+if TYPE_CHECKING:
+    from typer import _click
+
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print a machine-readable JSON result.")]
 ConfigOpt = Annotated[
     Path | None,
     typer.Option(
-        "--config", help="The configuration file (default: found from the working folder)."
+        "--config",
+        metavar="FILE",
+        help="The configuration file (default: found from the working folder).",
     ),
 ]
 
+# Help is plain text: under rich markup a "[hamilton]" in a help text is a style tag and
+# vanishes, and typer labels every option with its Python type ("<bool>", "<list[str]>").
+# Plain click formatting shows the text as written and an option's METAVAR.
+HELP_MARKUP = None
+
 
 def sub_app(help_text: str) -> typer.Typer:
-    """A Typer app configured like the top-level one (no completion, plain tracebacks)."""
+    """A Typer app configured like the top-level one (plain-text help, plain tracebacks; shell
+    completion is the top-level app's)."""
     return typer.Typer(
-        help=help_text, no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False
+        help=help_text,
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+        rich_markup_mode=HELP_MARKUP,
     )
+
+
+class Command(TyperCommand):
+    """A command whose help names each argument by its METAVAR, as options are named: typer
+    adds the argument's Python type ("REPOS... <list[Path]>"), whatever the metavar says.
+    Every command that takes an argument is registered with ``cls=Command``."""
+
+    def format_options(self, ctx: _click.Context, formatter: _click.HelpFormatter) -> None:
+        arguments: list[tuple[str, str]] = []
+        options: list[tuple[str, str]] = []
+        for param in self.get_params(ctx):
+            record = param.get_help_record(ctx)
+            if record is None:
+                continue
+            if param.param_type_name == "argument":
+                name = param.metavar or (param.name or "").upper()
+                arguments.append((name + ("..." if param.nargs != 1 else ""), record[1]))
+            else:
+                options.append(record)
+        for title, rows in (("Arguments", arguments), ("Options", options)):
+            if rows:
+                with formatter.section(title):
+                    formatter.write_dl(rows)
+
+
+# Wide enough for any row: off a terminal a table or a line is never cut.
+_UNWRAPPED_WIDTH = 100_000
+
+
+def in_ci(env: Mapping[str, str] | None = None) -> bool:
+    """Whether we run under CI (``CI`` set, as every CI service does, and not "0"/"false"):
+    no progress bar, no line cut to a window, even where CI fakes a terminal (``FORCE_COLOR``)."""
+    value = (os.environ if env is None else env).get("CI", "")
+    return value.strip().lower() not in ("", "0", "false", "no")
+
+
+def console(*, stderr: bool = False, markup: bool = False) -> Console:
+    """A rich console for a command's output. On a terminal it fits the window; off one (a
+    pipe, a file, a CI log) nothing wraps: a table cut at 80 columns ("hamilton.d│river")
+    cannot be read back, grepped or diffed. Without ``markup`` a "[hamilton]" in a table cell
+    or a path is printed as written, not taken for a style."""
+    out = Console(stderr=stderr, markup=markup)
+    if not out.is_terminal or in_ci():
+        out.width = _UNWRAPPED_WIDTH
+    return out
 
 
 def _enc_hook(value: object) -> object:

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 import msgspec
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from backends.contract.spec import SemanticExecutionSpec, SpecPolicy, decode_spec
@@ -20,6 +19,7 @@ from harness.boundary import UsageError, evidence_dir, out_dir, repo_dir
 from harness.cli_options import (
     ConfigOpt,
     JsonOpt,
+    console,
     emit_json,
     engine_exit,
     print_error,
@@ -35,9 +35,10 @@ if TYPE_CHECKING:
 
 BackendName = Literal["legacy", "rust"]
 BackendOpt = Annotated[
-    BackendName, typer.Option("--backend", help="Which engine computes the CPG.")
+    BackendName,
+    typer.Option("--backend", metavar="legacy|rust", help="Which engine computes the CPG."),
 ]
-err = Console(stderr=True)
+err = console(stderr=True, markup=True)
 SPEC_INVALID = "SPEC_INVALID"
 """A ``--spec`` file that cannot be read or decoded (the engine uses the same code)."""
 
@@ -60,19 +61,24 @@ def _fail(exc: EngineFailure | BackendUnavailable, json: bool) -> typer.Exit:
 
 
 def build(
-    repo: Annotated[Path, typer.Argument(help="Repository root to analyse (never imported).")],
+    repo: Annotated[
+        Path, typer.Argument(metavar="REPO", help="Repository root to analyse (never imported).")
+    ],
     out: Annotated[
-        str, typer.Option("--out", help="Run directory (run.json, evidence/, outputs/).")
+        str,
+        typer.Option("--out", metavar="DIR", help="Run directory (run.json, evidence/, outputs/)."),
     ],
     backend: Annotated[
         str | None,
         typer.Option(
             "--backend",
+            metavar="BACKEND",
             help="legacy, rust or shadow (default: the configuration; the kill switch wins).",
         ),
     ] = None,
     workers: Annotated[
-        int, typer.Option(min=0, help="Extraction worker processes (0: one per core).")
+        int,
+        typer.Option(min=0, metavar="N", help="Extraction worker processes (0: one per core)."),
     ] = 0,
     no_cache: Annotated[
         bool, typer.Option("--no-cache", help="Do not use the extraction cache.")
@@ -86,6 +92,7 @@ def build(
             "--min-confidence-bp",
             min=0,
             max=10_000,
+            metavar="BP",
             help="Drop edges below this confidence (basis points).",
         ),
     ] = 0,
@@ -164,7 +171,7 @@ def _print_build(result: GraphProductBuildResult, repo: Path, json: bool) -> Non
         table.add_column(col, justify="left" if col in ("output", "fingerprint") else "right")
     for o in manifest.outputs:
         table.add_row(o.table, str(o.rows), str(o.delta_version), o.fingerprint[:16])
-    Console().print(table)
+    console().print(table)
     t = manifest.timings
     typer.echo(
         f"extract {t.get('extract_s', 0):.2f}s  semantic {t.get('semantic_s', 0):.2f}s  "
@@ -222,16 +229,24 @@ def _plan_spec(
 def plan(
     backend: BackendOpt = "legacy",
     tier: Annotated[
-        int, typer.Option("--tier", min=1, max=3, help="1 summary, 2 dependencies, 3 validation.")
+        int,
+        typer.Option(
+            "--tier", min=1, max=3, metavar="N", help="1 summary, 2 dependencies, 3 validation."
+        ),
     ] = 2,
     evidence: Annotated[
         Path | None,
-        typer.Option("--evidence", help="Bind the spec to this run's evidence (OUT/evidence)."),
+        typer.Option(
+            "--evidence", metavar="DIR", help="Bind the spec to this run's evidence (OUT/evidence)."
+        ),
     ] = None,
     spec_file: Annotated[
-        Path | None, typer.Option("--spec", help="A spec JSON file instead of the workload.")
+        Path | None,
+        typer.Option("--spec", metavar="FILE", help="A spec JSON file instead of the workload."),
     ] = None,
-    no_scip: Annotated[bool, typer.Option("--no-scip")] = False,
+    no_scip: Annotated[
+        bool, typer.Option("--no-scip", help="Plan as build --no-scip runs: without SCIP evidence.")
+    ] = False,
     json: JsonOpt = False,
 ) -> None:
     """Show how a backend would compute the CPG: spec hash, outputs, view graph, schedule."""

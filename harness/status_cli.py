@@ -52,7 +52,8 @@ def status(config: ConfigOpt = None, json: JsonOpt = False) -> None:
 @release_app.command("checklist")
 def release_checklist(
     out: Annotated[
-        str, typer.Option("--out", help="Where checklist.md and checklist.json go.")
+        str,
+        typer.Option("--out", metavar="DIR", help="Where checklist.md and checklist.json go."),
     ] = "reports/release",
     config: ConfigOpt = None,
     json: JsonOpt = False,

@@ -6,25 +6,24 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from harness.boundary import run_dir
-from harness.cli_options import ConfigOpt, JsonOpt, emit_json, engine_exit, usage_errors
+from harness.cli_options import ConfigOpt, JsonOpt, console, emit_json, engine_exit, usage_errors
 from harness.exit_codes import EXIT_GATE_FAILED
 
 if TYPE_CHECKING:
     from harness.compare.result import Result
 
-err = Console(stderr=True)
-
 
 def compare(
-    run_a: Annotated[Path, typer.Argument(help="The primary run directory.")],
-    run_b: Annotated[Path, typer.Argument(help="The candidate run directory.")],
+    run_a: Annotated[Path, typer.Argument(metavar="RUN_A", help="The primary run directory.")],
+    run_b: Annotated[Path, typer.Argument(metavar="RUN_B", help="The candidate run directory.")],
     policy: Annotated[
         Path | None,
-        typer.Option("--policy", help="Parity policy TOML (tolerances, allow-list)."),
+        typer.Option(
+            "--policy", metavar="FILE", help="Parity policy TOML (tolerances, allow-list)."
+        ),
     ] = None,
     config: ConfigOpt = None,
     json: JsonOpt = False,
@@ -63,16 +62,16 @@ def compare(
 
 
 def _print(result: Result, title: str) -> None:
-    console = Console()
+    out = console()
     cov = result.coverage
     coverage = Table(title=f"coverage: {cov.tables_compared} tables compared")
     for col in ("stage", "tables compared", "rows primary", "rows candidate"):
         coverage.add_column(col)
     for stage, (n, a, b) in cov.stage_summary().items():
         coverage.add_row(stage, str(n), str(a), str(b))
-    console.print(coverage)
+    out.print(coverage)
     bad = cov.failed_sources()
-    console.print(
+    out.print(
         "evidence sources: "
         + (
             "all healthy"
@@ -87,5 +86,5 @@ def _print(result: Result, title: str) -> None:
     for f in result.findings:
         note = " (allowed)" if f.allowed_by else " (noise)" if f.noise else ""
         findings.add_row(f.severity + note, f.code, f"{f.stage}/{f.table}", f.message)
-    console.print(findings)
+    out.print(findings)
     typer.echo(f"first divergent stage: {result.first_divergent_stage or 'none'}")

@@ -115,9 +115,9 @@ def validate(config: ConfigOpt = None, json: JsonOpt = False) -> None:
 
 @app.command()
 def init(
-    path: Annotated[Path, typer.Option("--path", help="Where to write the file.")] = Path(
-        "codeanatomy.toml"
-    ),
+    path: Annotated[
+        Path, typer.Option("--path", metavar="FILE", help="Where to write the file.")
+    ] = Path("codeanatomy.toml"),
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
     json: JsonOpt = False,
 ) -> None:

@@ -127,15 +127,19 @@ def gate(
     name: Annotated[
         str,
         typer.Argument(
-            help="parity, determinism, perf, observability, rollback, deletion, cutover or all"
+            metavar="GATE",
+            help="parity, determinism, perf, observability, rollback, deletion, cutover or all",
         ),
     ],
     repos: Annotated[
-        list[Path] | None, typer.Argument(help="Repositories (default: the golden repos).")
+        list[Path] | None,
+        typer.Argument(metavar="REPO", help="Repositories (default: the golden repos)."),
     ] = None,
     out: Annotated[
         str | None,
-        typer.Option("--out", help="Verdict and evidence folder (default [gates].out)."),
+        typer.Option(
+            "--out", metavar="DIR", help="Verdict and evidence folder (default [gates].out)."
+        ),
     ] = None,
     config: ConfigOpt = None,
     json: JsonOpt = False,

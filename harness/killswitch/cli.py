@@ -38,10 +38,15 @@ app = sub_app("The rollback kill switch: engage it to serve every build from the
 
 StateDirOpt = Annotated[
     Path | None,
-    typer.Option("--state-dir", help="Kill-switch state folder (default: [engine].state_dir)."),
+    typer.Option(
+        "--state-dir",
+        metavar="DIR",
+        help="Kill-switch state folder (default: [engine].state_dir).",
+    ),
 ]
 ActorOpt = Annotated[
-    str | None, typer.Option("--actor", help="Who acts (default: $USER or the login name).")
+    str | None,
+    typer.Option("--actor", metavar="NAME", help="Who acts (default: $USER or the login name)."),
 ]
 
 
@@ -147,7 +152,9 @@ def _operate(
 
 @app.command("engage")
 def engage_command(
-    reason: Annotated[str, typer.Option("--reason", help="Why (required, non-empty).")],
+    reason: Annotated[
+        str, typer.Option("--reason", metavar="TEXT", help="Why (required, non-empty).")
+    ],
     actor: ActorOpt = None,
     config: ConfigOpt = None,
     state_dir: StateDirOpt = None,
@@ -159,7 +166,7 @@ def engage_command(
 
 @app.command("release")
 def release_command(
-    reason: Annotated[str, typer.Option("--reason", help="Why (optional).")] = "",
+    reason: Annotated[str, typer.Option("--reason", metavar="TEXT", help="Why (optional).")] = "",
     actor: ActorOpt = None,
     config: ConfigOpt = None,
     state_dir: StateDirOpt = None,
@@ -173,7 +180,9 @@ def release_command(
 def status(
     config: ConfigOpt = None,
     state_dir: StateDirOpt = None,
-    last: Annotated[int, typer.Option("--last", min=0, help="Audit entries to show.")] = 5,
+    last: Annotated[
+        int, typer.Option("--last", min=0, metavar="N", help="Audit entries to show.")
+    ] = 5,
     json: JsonOpt = False,
 ) -> None:
     """Show whether the switch is engaged, which layer decided, and the last audit entries."""

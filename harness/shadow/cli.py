@@ -12,24 +12,28 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 
 from harness.boundary import UsageError, out_dir, repo_dirs
-from harness.cli_options import ConfigOpt, JsonOpt, emit_json, engine_exit, usage_errors
+from harness.cli_options import (
+    ConfigOpt,
+    JsonOpt,
+    emit_json,
+    engine_exit,
+    print_error,
+    usage_errors,
+)
 from harness.exit_codes import EXIT_GATE_FAILED
 
 if TYPE_CHECKING:
     from harness.config.load import LoadedConfig
-
-err = Console(stderr=True)
 
 CandidateTimeoutOpt = Annotated[
     float | None,
     typer.Option(
         "--candidate-timeout",
         "--timeout",
-        # rich markup would eat "[engine]": the bracket is escaped.
-        help="Seconds before the candidate is killed (default: \\[engine] candidate_timeout_s).",
+        metavar="SECONDS",
+        help="Seconds before the candidate is killed (default: [engine] candidate_timeout_s).",
     ),
 ]
 ForceOpt = Annotated[
@@ -55,18 +59,26 @@ def candidate_timeout(value: float | None, config: LoadedConfig) -> float:
 
 
 def shadow(
-    repos: Annotated[list[Path], typer.Argument(help="Repository roots (never imported).")],
-    out: Annotated[str, typer.Option("--out", help="Output folder (one run per repo, report/).")],
+    repos: Annotated[
+        list[Path], typer.Argument(metavar="REPO", help="Repository roots (never imported).")
+    ],
+    out: Annotated[
+        str,
+        typer.Option("--out", metavar="DIR", help="Output folder (one run per repo, report/)."),
+    ],
     isolated: Annotated[
         bool, typer.Option("--isolated", help="Each backend extracts on its own; compare evidence.")
     ] = False,
     policy: Annotated[
-        Path | None, typer.Option("--policy", help="Parity policy TOML (tolerances, allow-list).")
+        Path | None,
+        typer.Option(
+            "--policy", metavar="FILE", help="Parity policy TOML (tolerances, allow-list)."
+        ),
     ] = None,
     order: Annotated[
-        str, typer.Option(help="random, primary_first or candidate_first.")
+        str, typer.Option(metavar="ORDER", help="random, primary_first or candidate_first.")
     ] = "random",
-    seed: Annotated[int | None, typer.Option(help="Seed of the random order.")] = None,
+    seed: Annotated[int | None, typer.Option(metavar="N", help="Seed of the random order.")] = None,
     timeout: CandidateTimeoutOpt = None,
     strict: Annotated[
         bool, typer.Option("--strict", help="Raise on any candidate failure (tests, CI).")
@@ -116,7 +128,7 @@ def shadow(
         except EngineFailure as exc:
             raise engine_exit(exc, json, "primary") from exc
         except ShadowError as exc:
-            err.print(f"[red]strict shadow failure:[/] {exc}")
+            print_error(f"strict shadow failure: {exc}")
             raise typer.Exit(EXIT_GATE_FAILED) from exc
     if json:
         emit_json(report)
