@@ -8,7 +8,6 @@ that records what it was asked to install.
 from __future__ import annotations
 
 import json
-import os
 import stat
 from pathlib import Path
 
@@ -114,4 +113,4 @@ def test_a_failed_install_is_a_warning_naming_npm(isolated: Path) -> None:
     [(_, warning)] = result.warnings
     assert warning.code == "SCIP_UNAVAILABLE"
     assert "failed (exit 1)" in warning.message and "network unreachable" in warning.message
-    assert not os.path.exists(install.user_dir() / "node_modules" / ".bin" / "scip-python")
+    assert not (install.user_dir() / "node_modules" / ".bin" / "scip-python").exists()
