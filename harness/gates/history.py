@@ -31,6 +31,11 @@ HISTORY_SCHEMA = pa.schema(
         pa.field("policy_hash", pa.string()),
         pa.field("engine_versions", pa.string()),
         pa.field("full_coverage", pa.bool_()),
+        # Findings per severity (the repo's Result; the run's report on the "*" row), drawn
+        # by the history chart of parity.html; null in rows written before they existed.
+        pa.field("sev1", pa.int64()),
+        pa.field("sev2", pa.int64()),
+        pa.field("sev3", pa.int64()),
     ]
 )
 
@@ -93,6 +98,7 @@ def append_history(history: Path, report: ParityReport) -> str:
                 "first_divergent_stage": r.result.first_divergent_stage,
                 "versions": msgspec.json.encode(versions).decode(),
                 **setup,
+                **r.result.counts(),
             }
         )
     # One row for the run as a whole, so that a run over no repository is still recorded.
@@ -106,6 +112,7 @@ def append_history(history: Path, report: ParityReport) -> str:
             "first_divergent_stage": None,
             "versions": "{}",
             **setup,
+            **{sev: report.counts.get(sev) for sev in ("sev1", "sev2", "sev3")},
         }
     )
     history.parent.mkdir(parents=True, exist_ok=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from dataclasses import dataclass
+from pathlib import Path
 
 import msgspec
 
@@ -13,10 +14,12 @@ from harness.compare.result import judge_allow_list
 from harness.report.model import (
     REPORT_VERSION,
     ParityReport,
+    RepoParity,
     finding_counts,
     repo_parity,
     verdict_of,
 )
+from harness.run.manifest import RunManifest, read_manifest
 from harness.shadow.runner import ShadowOutcome
 from harness.telemetry import record_mismatches
 from harness.versions import versions
@@ -31,17 +34,22 @@ class RepoRun:
     outcome: ShadowOutcome
 
 
-def _timings(outcome: ShadowOutcome) -> dict[str, dict[str, float]]:
-    from pathlib import Path
-
-    from harness.run.manifest import read_manifest
-
-    out: dict[str, dict[str, float]] = {}
+def _manifests(outcome: ShadowOutcome) -> dict[str, RunManifest]:
+    """Per role, the ``run.json`` of each side that finished."""
+    out: dict[str, RunManifest] = {}
     for side in (outcome.primary, outcome.candidate):
         path = Path(side.run_dir) / "run.json"
         if side.ok and path.is_file():
-            out[side.backend] = read_manifest(path).timings
+            out[side.role] = read_manifest(path)
     return out
+
+
+def _repo(run: RepoRun) -> RepoParity:
+    manifests = _manifests(run.outcome)
+    sides = {"primary": run.outcome.primary, "candidate": run.outcome.candidate}
+    timings = {sides[role].backend: m.timings for role, m in manifests.items()}
+    warnings = {role: dict(m.warnings_by_code) for role, m in manifests.items()}
+    return repo_parity(run.name, run.repo, run.outcome, timings, warnings)
 
 
 def assemble(
@@ -54,7 +62,7 @@ def assemble(
 
     A report over no repository, or where nothing was compared, fails: ``verdict_of`` is
     given the coverage counts."""
-    repos = tuple(repo_parity(r.name, r.repo, r.outcome, _timings(r.outcome)) for r in runs)
+    repos = tuple(_repo(r) for r in runs)
     allow_list = judge_allow_list((r.result for r in repos), policy, today)
     counts = finding_counts(repos, allow_list)
     counts["expired_allow_entries"] = sum(f.code == "ALLOW_EXPIRED" for f in allow_list)

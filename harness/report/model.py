@@ -31,6 +31,10 @@ class RepoParity(msgspec.Struct, frozen=True, kw_only=True):
     comparison: RunComparison | None
     faults: tuple[HarnessFault, ...]
     timings: dict[str, dict[str, float]]
+    """Per backend, the timings its ``run.json`` records (seconds)."""
+    warnings: dict[str, dict[str, int]] = {}
+    """Per role (``primary``, ``candidate``), the warnings by code its ``run.json`` records;
+    a side without a ``run.json`` (it failed) has no entry."""
 
 
 class ParityReport(msgspec.Struct, frozen=True, kw_only=True):
@@ -50,7 +54,11 @@ class ParityReport(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def repo_parity(
-    name: str, repo: str, shadow: ShadowOutcome, timings: dict[str, dict[str, float]]
+    name: str,
+    repo: str,
+    shadow: ShadowOutcome,
+    timings: dict[str, dict[str, float]],
+    warnings: dict[str, dict[str, int]] | None = None,
 ) -> RepoParity:
     """One shadow outcome as a report entry; its severity is its Result's."""
     return RepoParity(
@@ -65,6 +73,7 @@ def repo_parity(
         comparison=shadow.comparison,
         faults=shadow.faults,
         timings=timings,
+        warnings=warnings or {},
     )
 
 

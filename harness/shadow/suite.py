@@ -47,8 +47,11 @@ def run_suite(
             raise outcome.primary_error
         runs.append(RepoRun(name=name, repo=str(repo), outcome=outcome))
     report = assemble(runs, policy, configured_thresholds(config))
-    paths = write_reports(report, out / "report")
     from harness.gates.history import append_history
+    from harness.report.history import read_history
 
-    append_history(config.resolve(config.config.parity.history), report)
+    history = config.resolve(config.config.parity.history)
+    # The report draws the recorded runs and this one, which is recorded after it.
+    paths = write_reports(report, out / "report", history=read_history(history))
+    append_history(history, report)
     return report, paths

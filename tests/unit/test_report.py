@@ -177,10 +177,12 @@ def test_html_renders_in_headless_chromium(report: ParityReport, tmp_path: Path)
         check=True,
     ).stdout
     assert '<span id="verdict" class="fail">fail</span>' in dom
-    assert dom.count('class="repo"') == 2
+    assert dom.count('class="card repo"') == 2
     assert 'data-table="cpg_edges" data-severity="sev2"' in dom
     assert '<b class="first-divergent">outputs</b>' in dom
-    assert dom.count('class="bar"') == 12
+    # Per repo: Stage 0 and both sides' wall times, each side's semantics inside.
+    assert dom.count('class="bar"') == 6
+    assert dom.count('class="bar part"') == 4
 
 
 def test_every_format_opens_with_the_coverage_table(report: ParityReport, tmp_path: Path) -> None:
@@ -189,7 +191,7 @@ def test_every_format_opens_with_the_coverage_table(report: ParityReport, tmp_pa
     assert markdown.index("### Coverage") < markdown.index("| severity |")
     assert "| clean | 1 (5/5 rows) | - | - | 1 | 18/18 healthy |" in markdown
     html = paths["html"].read_text()
-    assert html.index('id="coverage"') < html.index('class="repo"')
+    assert html.index('id="repos"') < html.index('id="coverage"') < html.index('class="card repo"')
     root = ET.parse(paths["junit"]).getroot()
     props = {p.get("name"): p.get("value") for p in root.iter("property")}
     assert props["tables_compared"] == "2" and props["source.candidate.scip"] == "ok"
