@@ -143,7 +143,7 @@ def _within(path: Path, root: Path) -> bool:
     return True
 
 
-def _resolve_link(path: Path, root: Path) -> tuple[Path | None, str | None]:
+def resolve_link(path: Path, root: Path) -> tuple[Path | None, str | None]:
     """Resolve a symlink; (target, None) when it stays inside the root, else (None, problem)."""
     try:
         target = path.resolve(strict=True)
@@ -196,14 +196,14 @@ def _walk(root: Path) -> Iterator[_Entry]:
             if entry.name.endswith(PY_SUFFIXES) and not _is_dir(path, is_link):
                 problem = None
                 if is_link:
-                    _, problem = _resolve_link(path, root)
+                    _, problem = resolve_link(path, root)
                 raw = os.fsencode(path.relative_to(root)) if escaped else None
                 yield _Entry(rel, path, is_link, problem, raw_name=raw)
                 continue
             if entry.name in SKIP_DIRS or entry.name.startswith("."):
                 continue
             if is_link:
-                target, problem = _resolve_link(path, root)
+                target, problem = resolve_link(path, root)
                 if problem is not None:
                     # A directory link we refuse to follow is reported, not silently dropped.
                     yield _Entry(rel, path, True, problem, is_python=False)

@@ -32,6 +32,8 @@ ProblemKind = Literal[
     "parse_error",
     "toml_error",
     "not_regular_file",
+    "symlink_escape",
+    "symlink_loop",
     "too_large",
     "unresolved_relative_import",
     "unresolved_dynamic_import",

@@ -10,6 +10,7 @@ import ast
 from collections.abc import Sequence
 from pathlib import Path
 
+from backends.extract.repo_scan import resolve_link
 from backends.extract.source import (
     DecodeFailure,
     FileTooLarge,
@@ -43,8 +44,21 @@ _CONFIG_NOTE = (
 def _parse(root: Path, file: PyFile) -> tuple[ast.Module | None, Problem | None]:
     """The syntax tree of a file, or the problem that prevents reading it."""
     blocking = not file.deleted  # a file that is being deleted cannot block its own deletion
+    path = root / file.rel
+    if path.is_symlink():
+        _, link_problem = resolve_link(path, root)
+        if link_problem is not None:
+            # A link out of the project (passwd.py -> /etc/passwd) or a loop: never read, as
+            # in extraction; it holds none of the project's code.
+            return None, Problem(
+                path=file.rel,
+                line=None,
+                kind=link_problem,  # type: ignore[arg-type]
+                message="a link out of the project or a loop: not read",
+                blocking=False,
+            )
     try:
-        text = decode_source(read_regular_file(root / file.rel)).text
+        text = decode_source(read_regular_file(path)).text
     except NotRegularFile as exc:
         # A FIFO or device named *.py holds no code (and reading it would block forever).
         return None, Problem(

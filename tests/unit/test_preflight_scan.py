@@ -282,3 +282,25 @@ def test_this_repository_keeps_the_legacy_boundary() -> None:
         )
     ]
     assert crossings == []
+
+
+def test_a_link_out_of_the_project_is_never_read(tmp_path: Path) -> None:
+    # passwd.py -> /etc/passwd: extraction refuses such links; preflight must not read them
+    # either. Outside the project lies a file that would be a blocker if it were read.
+    outside = tmp_path / "outside.py"
+    outside.write_text("import hamilton\n")
+    root = _project(tmp_path / "proj", {"app.py": "x = 1\n"})
+    (root / "leak.py").symlink_to(outside)
+    (root / "loop.py").symlink_to(root / "loop.py")
+    report = scan(root)
+    assert not report.blockers
+    kinds = {p.path: (p.kind, p.blocking) for p in report.problems}
+    assert kinds == {"leak.py": ("symlink_escape", False), "loop.py": ("symlink_loop", False)}
+    assert report.ok
+
+
+def test_a_link_inside_the_project_is_read(tmp_path: Path) -> None:
+    root = _project(tmp_path / "proj", {"real.py": "import hamilton\n"})
+    (root / "alias.py").symlink_to(root / "real.py")
+    paths = {b.path for b in scan(root).blockers}
+    assert paths == {"real.py", "alias.py"}
