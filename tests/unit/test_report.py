@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -23,6 +22,7 @@ from harness.report.model import (
 )
 from harness.report.writers import report_schema, write_reports
 from harness.shadow.observation import Observation, Role
+from tests.unit.browser import require_chromium
 from tests.unit.parity_fakes import manifest
 
 THRESHOLDS: dict[str, int | None] = {"max_sev1": 0, "max_sev2": 0, "max_sev3": None}
@@ -160,15 +160,9 @@ def test_html_is_self_contained(report: ParityReport, tmp_path: Path) -> None:
     assert "<script src" not in html
 
 
-def _chromium() -> str | None:
-    return shutil.which("chromium") or shutil.which("chromium-browser")
-
-
-@pytest.mark.skipif(_chromium() is None, reason="Chromium is not installed (.ci/run installs it)")
 def test_html_renders_in_headless_chromium(report: ParityReport, tmp_path: Path) -> None:
+    browser = require_chromium()
     page = write_reports(report, tmp_path)["html"]
-    browser = _chromium()
-    assert browser is not None
     dom = subprocess.run(
         [browser, "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", page.as_uri()],
         capture_output=True,

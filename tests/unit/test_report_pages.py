@@ -41,6 +41,7 @@ from harness.run.extract_options import extract_options
 from harness.run.request import BuildRequest
 from harness.shadow.runner import ShadowOptions, run_shadow
 from harness.shadow.suite import run_suite
+from tests.unit.browser import require_chromium
 
 GOLDEN = Path(__file__).resolve().parents[2] / "golden_repos"
 REPOS = ("oop", "imports")
@@ -139,13 +140,8 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Runs:
     return Runs(passed, paths["html"], failed, failed_html, history)
 
 
-def _chromium() -> str | None:
-    return shutil.which("chromium") or shutil.which("chromium-browser")
-
-
 def _browse(page: Path, *args: str) -> str:
-    browser = _chromium()
-    assert browser is not None
+    browser = require_chromium()
     flags = ("--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars")
     return subprocess.run(
         [browser, *flags, *args, page.as_uri()],
@@ -197,10 +193,6 @@ def _expected_seconds(report: ParityReport) -> list[tuple[str, str, float]]:
     return out
 
 
-needs_chromium = pytest.mark.skipif(_chromium() is None, reason="Chromium is not installed")
-
-
-@needs_chromium
 def test_a_pass_opens_with_the_summary_and_coverage_and_has_no_history_yet(runs: Runs) -> None:
     assert runs.passed.verdict == "pass"
     _screenshot(runs.passed_html, "parity-pass")
@@ -223,7 +215,6 @@ def test_a_pass_opens_with_the_summary_and_coverage_and_has_no_history_yet(runs:
     assert "No warnings on either side." in dom  # oop has none
 
 
-@needs_chromium
 def test_the_timing_chart_draws_exactly_the_times_the_page_lists(runs: Runs) -> None:
     for report, page in ((runs.passed, runs.passed_html), (runs.failed, runs.failed_html)):
         dom = _browse(page, "--dump-dom")
@@ -237,7 +228,6 @@ def test_the_timing_chart_draws_exactly_the_times_the_page_lists(runs: Runs) -> 
                 assert sum(s for _, s in t.parts) <= t.wall_s
 
 
-@needs_chromium
 def test_a_fail_shows_the_divergence_its_samples_and_the_history(runs: Runs) -> None:
     failed = runs.failed
     assert failed.verdict == "fail"
