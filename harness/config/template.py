@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Final
 
 DEFAULT_CONFIG_TOML: Final = """\
-# codeanatomy configuration (DESIGN §9). Every value below is the default.
+# codeanatomy configuration (docs/DESIGN.md §9). Every value below is the default.
 # Relative paths are relative to the folder of this file.
 # `codeanatomy config show` prints the effective values and where each one came from;
 # `codeanatomy config validate` checks this file.
