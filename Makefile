@@ -19,11 +19,12 @@ CARGO_FLAGS := --release --manifest-path backends/rust/Cargo.toml
 ACTIONLINT_VERSION := v1.7.7
 ACTIONLINT := $(HOME)/.cache/codeanatomy/bin/actionlint
 
-.PHONY: help setup uv sync scip actionlint lint fmt test test-rust test-py golden bench wheel clean-cache
+.PHONY: help setup uv sync scip actionlint lint fmt test test-fast test-rust test-py golden bench wheel clean-cache
 
 help:
 	@echo "make golden  - set up everything, then shadow-run both backends on every golden repo"
 	@echo "make test    - set up everything, then run linters, cargo tests and pytest"
+	@echo "make test-fast - pytest without the slow tests, on every core (the inner loop)"
 	@echo "make bench   - pytest-benchmark benchmarks (tests/bench)"
 	@echo "make wheel   - the abi3 wheel (dist/), installable with pip on a machine without Rust"
 
@@ -57,6 +58,7 @@ lint: sync actionlint
 	$(RUN) ruff format --check .
 	$(RUN) ruff check .
 	$(RUN) mypy
+	$(RUN) lint-imports
 	cargo fmt --manifest-path backends/rust/Cargo.toml --check
 	cargo clippy $(CARGO_FLAGS) --all-targets --features python -- -D warnings
 
@@ -69,7 +71,11 @@ test-rust:
 	cargo test $(CARGO_FLAGS)
 
 test-py: setup
-	$(RUN) pytest -q
+	$(RUN) pytest -q --durations=25
+
+# The inner loop: no end-to-end (`slow`) tests, spread over every core by pytest-xdist.
+test-fast: setup
+	$(RUN) pytest -q -m "not slow" -n auto
 
 test: setup lint test-rust test-py
 

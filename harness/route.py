@@ -32,12 +32,12 @@ class Route:
 
 
 def rust_loadable() -> str | None:
-    """None when the Rust extension imports; else why it does not."""
-    try:
-        import backends.rust  # noqa: F401
-    except ImportError as exc:
-        return f"the Rust extension cannot load: {exc}"
-    return None
+    """None when the Rust extension imports; else why it does not (asked of its adapter: the
+    harness reaches the engines only through ``harness.adapters``)."""
+    from harness.adapters.rust import load_problem
+
+    problem = load_problem()
+    return None if problem is None else f"the Rust extension cannot load: {problem}"
 
 
 def decide_route(

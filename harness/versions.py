@@ -19,7 +19,7 @@ def _dist(name: str) -> str:
 def versions() -> dict[str, str]:
     """codeanatomy, contract, spec, Python, and the engines' libraries."""
     try:
-        from backends.rust import engine_version
+        from harness.adapters.rust import engine_version
 
         engine = engine_version()
     except ImportError as exc:

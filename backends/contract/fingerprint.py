@@ -4,11 +4,12 @@ Two tables with the same schema and the same multiset of rows have the same fing
 whatever their row order or chunking; a duplicated row changes it. The encoding is defined
 byte by byte so that another implementation can reproduce it exactly.
 
-Two implementations give the same value. :func:`fingerprint` uses the Rust kernel of the
-engine (``backends.rust.row_hash_sum``: Arrow buffers, one thread per core) whenever the
-extension is built. The pure-Python reference here (:func:`reference_fingerprint`, with its own
-XXH64) is what the property tests pin the kernel to, and the fallback when the extension cannot
-load.
+Two implementations give the same value. The pure-Python reference here
+(:func:`reference_fingerprint`: this encoding, hashed with the ``xxhash`` package's XXH64) is
+what the property tests pin the engine's kernel to (``backends.rust.row_hash_sum``: Arrow
+buffers, one thread per core). The contract never imports an engine (import-linter holds this,
+pyproject.toml): whoever loads the engine hands its kernel over with :func:`use_kernel` (the
+harness does, in ``harness.adapters``), and :func:`fingerprint` uses it from then on.
 """
 
 from __future__ import annotations
@@ -21,13 +22,9 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.types as pat
+import xxhash
 
 _MASK = (1 << 64) - 1
-_P1 = 0x9E3779B185EBCA87
-_P2 = 0xC2B2AE3D27D4EB4F
-_P3 = 0x165667B19E3779F9
-_P4 = 0x85EBCA77C2B2AE63
-_P5 = 0x27D4EB2F165667C5
 _NAN = b"\x00\x00\x00\x00\x00\x00\xf8\x7f"
 VERSION = b"cpgfp2"
 _US = b"\x1f"
@@ -38,6 +35,11 @@ _UQ = struct.Struct("<Q")
 _D = struct.Struct("<d")
 
 Encoder = Callable[[Any], bytes]
+RowHashSum = Callable[[pa.Table], tuple[int, int]]
+"""A §14 kernel: ``(rows, sum of XXH64 row hashes mod 2^64)`` of a table."""
+
+# The engine's kernel once handed over (at most one item); empty: the Python reference.
+_KERNEL: list[RowHashSum] = []
 
 
 def schema_string(schema: pa.Schema) -> str:
@@ -94,55 +96,6 @@ def _column_bytes(column: pa.ChunkedArray, encoder: Encoder) -> list[bytes]:
     return [_NULL if v is None else encoder(v) for v in column.to_pylist()]
 
 
-def _rotl(x: int, r: int) -> int:
-    return ((x << r) | (x >> (64 - r))) & _MASK
-
-
-def _round(acc: int, lane: int) -> int:
-    return (_rotl((acc + lane * _P2) & _MASK, 31) * _P1) & _MASK
-
-
-def _merge(acc: int, lane: int) -> int:
-    return (((acc ^ _round(0, lane)) * _P1) + _P4) & _MASK
-
-
-def xxh64(data: bytes, seed: int = 0) -> int:
-    """XXH64 of ``data`` (the published algorithm, in Python: the reference of the kernel)."""
-    n = len(data)
-    i = 0
-    if n >= 32:
-        v1 = (seed + _P1 + _P2) & _MASK
-        v2 = (seed + _P2) & _MASK
-        v3 = seed
-        v4 = (seed - _P1) & _MASK
-        while i + 32 <= n:
-            a, b, c, d = struct.unpack_from("<4Q", data, i)
-            v1, v2, v3, v4 = _round(v1, a), _round(v2, b), _round(v3, c), _round(v4, d)
-            i += 32
-        h = (_rotl(v1, 1) + _rotl(v2, 7) + _rotl(v3, 12) + _rotl(v4, 18)) & _MASK
-        for v in (v1, v2, v3, v4):
-            h = _merge(h, v)
-    else:
-        h = (seed + _P5) & _MASK
-    h = (h + n) & _MASK
-    while i + 8 <= n:
-        h = ((_rotl(h ^ _round(0, _UQ.unpack_from(data, i)[0]), 27) * _P1) + _P4) & _MASK
-        i += 8
-    if i + 4 <= n:
-        h = (
-            (_rotl(h ^ ((struct.unpack_from("<I", data, i)[0] * _P1) & _MASK), 23) * _P2) + _P3
-        ) & _MASK
-        i += 4
-    while i < n:
-        h = (_rotl(h ^ ((data[i] * _P5) & _MASK), 11) * _P1) & _MASK
-        i += 1
-    h ^= h >> 33
-    h = (h * _P2) & _MASK
-    h ^= h >> 29
-    h = (h * _P3) & _MASK
-    return h ^ (h >> 32)
-
-
 def row_encodings(table: pa.Table) -> Iterable[bytes]:
     """The §14 encoding of every row."""
     columns = [
@@ -154,7 +107,7 @@ def row_encodings(table: pa.Table) -> Iterable[bytes]:
 
 def row_hashes(table: pa.Table) -> Iterable[int]:
     """The 64-bit hash of every row: XXH64 (seed 0) of its encoding."""
-    return map(xxh64, row_encodings(table))
+    return map(xxhash.xxh64_intdigest, row_encodings(table))
 
 
 def reference_row_hash_sum(table: pa.Table) -> tuple[int, int]:
@@ -165,13 +118,22 @@ def reference_row_hash_sum(table: pa.Table) -> tuple[int, int]:
     return table.num_rows, total
 
 
+def use_kernel(kernel: RowHashSum | None) -> None:
+    """Compute :func:`row_hash_sum` with ``kernel`` from now on (None: the Python reference).
+
+    The kernel must give the reference's value on every table (the property tests of
+    ``tests/unit/test_fingerprint.py`` pin the engine's to it): only the speed changes.
+    """
+    _KERNEL.clear()
+    if kernel is not None:
+        _KERNEL.append(kernel)
+
+
 def row_hash_sum(table: pa.Table) -> tuple[int, int]:
-    """``(rows, sum of row hashes mod 2^64)``: the Rust kernel, else the Python reference."""
-    try:
-        from backends.rust import row_hash_sum as kernel
-    except ImportError:
-        return reference_row_hash_sum(table)
-    return kernel(table)
+    """``(rows, sum of row hashes mod 2^64)``: the kernel handed over, else the reference."""
+    if _KERNEL:
+        return _KERNEL[0](table)
+    return reference_row_hash_sum(table)
 
 
 def _digest(schema: pa.Schema, rows: int, total: int) -> str:

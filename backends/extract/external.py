@@ -23,6 +23,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from backends.extract.requirements import requirement_lines, requirement_name
 from backends.extract.result import FileWarning
 from backends.extract.source import DEFAULT_MAX_FILE_BYTES, read_regular_file
 
@@ -30,7 +31,6 @@ NAME = "python_external"
 VERSION = "1"
 
 _SPAN = ("bstart", "bend", "line", "col", "end_line", "end_col")
-_REQ_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
 
 
 def _norm(name: str) -> str:
@@ -127,23 +127,23 @@ def declared_dependencies_checked(repo_root: Path) -> tuple[set[str], list[FileW
     elif pyproject.is_file():
         deps, found = _pyproject_dependencies(pyproject)
         warnings.extend(found)
-        names.update(_norm(m.group(1)) for d in deps if (m := _REQ_NAME.match(d)))
+        names.update(_norm(name) for d in deps if (name := requirement_name(d)) is not None)
     elif pyproject.exists():
         warnings.append(_metadata_warning("pyproject.toml", "not a regular file"))
     for req in sorted(repo_root.glob("requirements*.txt")):
         if req.is_symlink():
             continue
         try:
-            lines = _read_text(req).splitlines()
+            text = _read_text(req)
         except (OSError, UnicodeDecodeError) as exc:
             label = req.name.encode("utf-8", "backslashreplace").decode("utf-8")
             warnings.append(_metadata_warning(label, f"not readable ({exc})"))
             continue
+        # A line that is not a requirement (a URL, a local path) declares no name.
         names.update(
-            _norm(m.group(1))
-            for line in lines
-            if not line.lstrip().startswith(("#", "-"))
-            if (m := _REQ_NAME.match(line))
+            _norm(name)
+            for line in requirement_lines(text)
+            if (name := requirement_name(line.text)) is not None
         )
     return names, warnings
 

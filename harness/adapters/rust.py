@@ -17,12 +17,27 @@ from harness.telemetry import SPAN_EXTRACT, SPAN_SEMANTIC, span
 NAME = "rust"
 
 
-def check_available() -> None:
-    """Raise BackendUnavailable when the compiled extension cannot be imported."""
+def load_problem() -> str | None:
+    """None when the compiled extension imports; else why it does not."""
     try:
         import backends.rust  # noqa: F401
     except ImportError as exc:
-        raise BackendUnavailable(NAME, str(exc)) from exc
+        return str(exc)
+    return None
+
+
+def check_available() -> None:
+    """Raise BackendUnavailable when the compiled extension cannot be imported."""
+    problem = load_problem()
+    if problem is not None:
+        raise BackendUnavailable(NAME, problem)
+
+
+def engine_version() -> str:
+    """The engine's version (with its DataFusion and delta-rs); ImportError when not built."""
+    from backends.rust import engine_version as version
+
+    return version()
 
 
 def _failure(exc: Exception) -> EngineFailure:

@@ -7,6 +7,11 @@ dependency tables, requirements files); console scripts and entry points whose t
 legacy module; ``[hamilton]`` / ``[tool.codeanatomy.hamilton]`` sections; and, anywhere under
 ``[tool.*]`` or in ``codeanatomy.toml``, string values that *are* a reference to a legacy
 module (``hamilton.*``, ``backends/legacy``), not prose that mentions one.
+
+Requirements are read by ``packaging`` (``backends.extract.requirements``, the reading the
+``python_external`` extractor uses too); a requirement string or line that is not one (a URL,
+a local path, a typo) is a non-blocking ``invalid_requirement`` problem: it was not checked.
+Positions come from ``harness.config.locate`` (the locator of configuration errors too).
 """
 
 from __future__ import annotations
@@ -17,15 +22,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from backends.extract.requirements import requirement_lines, requirement_name
 from backends.extract.source import read_regular_file
+from harness.config.locate import Lookup, locate
 from harness.preflight.hints import config_hint
 from harness.preflight.report import Blocker, BlockerKind, Category, Problem
 from harness.preflight.stack import (
     config_string_target,
-    normalize_distribution,
+    legacy_distribution,
     requirement_distribution,
 )
-from harness.preflight.toml_lines import TomlLines
 
 Keys = tuple[str, ...]
 
@@ -83,6 +89,24 @@ def _requirements(keys: Keys, values: Any) -> Iterator[_Found]:
             yield _Found(keys, "dependency", dist, value)
 
 
+def _requirement_lists(data: dict[str, Any]) -> Iterator[tuple[Keys, Any]]:
+    """Every list of requirement strings of a pyproject.toml, with its key path."""
+    for keys in _REQUIREMENT_LISTS:
+        yield keys, _get(data, keys)
+    for keys in _REQUIREMENT_GROUPS:
+        table = _get(data, keys)
+        for group in sorted(table) if isinstance(table, dict) else ():
+            yield (*keys, group), table[group]
+
+
+def _invalid_requirements(data: dict[str, Any]) -> Iterator[tuple[Keys, str]]:
+    """Strings of the requirement lists that are not PEP 508 requirements."""
+    for keys, values in _requirement_lists(data):
+        for value in values if isinstance(values, list) else ():
+            if isinstance(value, str) and requirement_name(value) is None:
+                yield keys, value
+
+
 def _strings(keys: Keys, node: Any) -> Iterator[tuple[Keys, str]]:
     """Every string value below ``node``, with the key path of its table."""
     if isinstance(node, str):
@@ -111,12 +135,8 @@ def _entry_points(data: dict[str, Any]) -> Iterator[_Found]:
 
 
 def _dependencies(data: dict[str, Any]) -> Iterator[_Found]:
-    for keys in _REQUIREMENT_LISTS:
-        yield from _requirements(keys, _get(data, keys))
-    for keys in _REQUIREMENT_GROUPS:
-        table = _get(data, keys)
-        for group in sorted(table) if isinstance(table, dict) else ():
-            yield from _requirements((*keys, group), table[group])
+    for keys, values in _requirement_lists(data):
+        yield from _requirements(keys, values)
     poetry: list[Keys] = list(_POETRY_TABLES)
     groups = _get(data, ("tool", "poetry", "group"))
     if isinstance(groups, dict):
@@ -124,8 +144,8 @@ def _dependencies(data: dict[str, Any]) -> Iterator[_Found]:
     for keys in poetry:
         table = _get(data, keys)
         for name in sorted(table) if isinstance(table, dict) else ():
-            dist = requirement_distribution(name)
-            if dist is not None and normalize_distribution(name) == dist:
+            dist = legacy_distribution(name)
+            if dist is not None:
                 yield _Found((*keys, name), "dependency", dist, None)
 
 
@@ -164,11 +184,9 @@ def _codeanatomy(data: dict[str, Any]) -> Iterator[_Found]:
     yield from _references(data, (), _HAMILTON_SECTIONS)
 
 
-def _blocker(rel: str, lines: TomlLines, found: _Found) -> Blocker:
-    if found.value is None:
-        line, col = lines.key(found.keys)
-    else:
-        line, col = lines.value(found.keys, found.value)
+def _blocker(rel: str, at: tuple[int, int] | None, found: _Found) -> Blocker:
+    # Found by tomllib, so it is in the text; a place tomlkit cannot read is line 1.
+    line, col = at or (1, 0)
     keys = found.keys[:-1] if found.kind == "dependency" and found.value is None else found.keys
     where = _where(keys)
     return Blocker(
@@ -209,9 +227,29 @@ def scan_toml(root: Path, rel: str) -> tuple[list[Blocker], list[Problem]]:
         # tomllib recurses per nesting level: a 1,000-deep array is data we cannot read.
         message = "invalid TOML, not checked: nested too deeply to parse"
         return [], [Problem(path=rel, line=None, kind="toml_error", message=message, blocking=True)]
-    finder = _pyproject if rel.endswith("pyproject.toml") else _codeanatomy
-    lines = TomlLines(text)
-    return [_blocker(rel, lines, f) for f in finder(data)], []
+    pyproject = rel.endswith("pyproject.toml")
+    found = list((_pyproject if pyproject else _codeanatomy)(data))
+    invalid = list(_invalid_requirements(data)) if pyproject else []
+    lookups: list[Lookup] = [(f.keys, f.value) for f in found]
+    lookups.extend(invalid)
+    at = locate(text, lookups)
+    blockers = [_blocker(rel, where, f) for f, where in zip(found, at[: len(found)], strict=True)]
+    problems = [
+        _invalid_requirement(rel, (where or (1, 0))[0], value, _where(keys))
+        for (keys, value), where in zip(invalid, at[len(found) :], strict=True)
+    ]
+    return blockers, problems
+
+
+def _invalid_requirement(rel: str, line: int, value: str, where: str) -> Problem:
+    shown = value if len(value) <= 80 else value[:77] + "..."
+    return Problem(
+        path=rel,
+        line=line,
+        kind="invalid_requirement",
+        message=f"{where}: {shown!r} is not a PEP 508 requirement; not checked",
+        blocking=False,
+    )
 
 
 def scan_requirements(root: Path, rel: str) -> tuple[list[Blocker], list[Problem]]:
@@ -220,17 +258,19 @@ def scan_requirements(root: Path, rel: str) -> tuple[list[Blocker], list[Problem
     if text is None:
         return [], [problem] if problem else []
     blockers: list[Blocker] = []
-    for number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.split(" #", 1)[0].strip()
-        if not line or line.startswith(("#", "-")):
+    problems: list[Problem] = []
+    for line in requirement_lines(text):
+        name = requirement_name(line.text)
+        if name is None:
+            problems.append(_invalid_requirement(rel, line.line, line.text, rel))
             continue
-        dist = requirement_distribution(line)
+        dist = legacy_distribution(name)
         if dist is not None:
             blockers.append(
                 Blocker(
                     path=rel,
-                    line=number,
-                    col=len(raw[: raw.index(line[0])].encode("utf-8")),
+                    line=line.line,
+                    col=line.col,
                     kind="dependency",
                     target=dist,
                     chain=(rel, dist),
@@ -238,4 +278,4 @@ def scan_requirements(root: Path, rel: str) -> tuple[list[Blocker], list[Problem
                     hint=config_hint("dependency", dist, rel),
                 )
             )
-    return blockers, []
+    return blockers, problems

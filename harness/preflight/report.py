@@ -37,6 +37,7 @@ ProblemKind = Literal[
     "too_large",
     "unresolved_relative_import",
     "unresolved_dynamic_import",
+    "invalid_requirement",
 ]
 
 

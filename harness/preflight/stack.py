@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from backends.extract.requirements import normalized_name, requirement_name
+
 LEGACY_MODULES: tuple[str, ...] = (
     "hamilton",
     "rustworkx",
@@ -35,14 +37,6 @@ _DOTTED = rf"{_IDENT}(?:\.{_IDENT})*"
 _MODULE_REF = re.compile(rf"(?P<mod>{_DOTTED})(?:\.\*)?(?::{_DOTTED})?(?:\s*\[[^\]]*\])?")
 # A config string that is a repository path: `backends/legacy`, `./harness/adapters/legacy.py`.
 _PATH_REF = re.compile(r"(?:\./)?(?P<path>[A-Za-z0-9_][A-Za-z0-9_./-]*)")
-# The distribution name at the start of a PEP 508 requirement, and a whole requirement
-# (name, extras, version clauses, URL, marker) so that prose is not taken for one.
-_REQUIREMENT = re.compile(r"\s*(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)")
-_CLAUSE = r"(?:~=|===|==|!=|<=|>=|<|>)\s*[A-Za-z0-9.*+!_-]+"
-_FULL_REQUIREMENT = re.compile(
-    rf"\s*[A-Za-z0-9][A-Za-z0-9._-]*\s*(?:\[[^\]]*\])?\s*"
-    rf"(?:{_CLAUSE}(?:\s*,\s*{_CLAUSE})*)?\s*(?:@\s*\S+)?\s*(?:;.*)?"
-)
 
 
 def legacy_module(module: str) -> str | None:
@@ -53,18 +47,17 @@ def legacy_module(module: str) -> str | None:
     return None
 
 
-def normalize_distribution(name: str) -> str:
-    """PEP 503 normalized distribution name."""
-    return re.sub(r"[-_.]+", "-", name).lower()
+def legacy_distribution(name: str) -> str | None:
+    """The legacy distribution a distribution name is (PEP 503 normalized), else None."""
+    normalized = normalized_name(name)
+    return normalized if normalized in LEGACY_DISTRIBUTIONS else None
 
 
 def requirement_distribution(requirement: str) -> str | None:
-    """The legacy distribution a PEP 508 requirement string names, else None."""
-    match = _REQUIREMENT.match(requirement)
-    if match is None:
-        return None
-    name = normalize_distribution(match.group("name"))
-    return name if name in LEGACY_DISTRIBUTIONS else None
+    """The legacy distribution a PEP 508 requirement string names, else None (also when the
+    string is not a requirement: prose, a URL)."""
+    name = requirement_name(requirement)
+    return None if name is None else legacy_distribution(name)
 
 
 def path_module(path: str) -> str:
@@ -88,8 +81,6 @@ def config_string_target(value: str) -> str | None:
         module = path_module(path.group("path"))
         if legacy_module(module) is not None:
             return module
-    if _FULL_REQUIREMENT.fullmatch(text) is None:
-        return None
     return requirement_distribution(text)
 
 

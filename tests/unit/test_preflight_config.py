@@ -237,3 +237,28 @@ def test_the_allow_listed_legacy_extra_is_scheduled_for_deletion_not_blocking(
         ("project.optional-dependencies.viz", "rustworkx")
     ]
     assert "pyproject.toml#project.optional-dependencies.legacy" in report.deletion_set
+
+
+def test_a_requirements_line_is_read_as_pip_reads_it(tmp_path: Path) -> None:
+    text = (
+        "-r base.txt\npyarrow==26.0.1 \\\n  --hash=sha256:abc\n  RustWorkX \\\n  >=0.18  # sched\n"
+    )
+    report = scan(_write(tmp_path, {"requirements.txt": text}))
+    assert [(b.line, b.col, b.target) for b in report.blockers] == [(4, 2, "rustworkx")]
+    assert report.problems == ()
+
+
+def test_a_line_that_is_not_a_requirement_is_a_problem_that_does_not_block(
+    tmp_path: Path,
+) -> None:
+    files = {
+        "requirements.txt": "pyarrow\ngit+https://example.org/apache/hamilton.git\n",
+        "pyproject.toml": '[project]\nname = "x"\ndependencies = [\n  "ok",\n  "not a req",\n]\n',
+    }
+    report = scan(_write(tmp_path, files))
+    assert [(p.path, p.line, p.kind, p.blocking) for p in report.problems] == [
+        ("pyproject.toml", 5, "invalid_requirement", False),
+        ("requirements.txt", 2, "invalid_requirement", False),
+    ]
+    assert "not a PEP 508 requirement" in report.problems[1].message
+    assert report.ok is True
