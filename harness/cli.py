@@ -410,9 +410,16 @@ def golden_shadow(
         if with_sdists:
             repos += [f.source_root for f in fetch_sdists(manifest, sdist_cache_dir())]
         try:
-            report, paths = run_suite(
-                repos, folder, config, policy, ShadowOptions(rules=policy.rules()), quiet=json
-            )
+            with _progress(not json) as bar:
+                report, paths = run_suite(
+                    repos,
+                    folder,
+                    config,
+                    policy,
+                    ShadowOptions(rules=policy.rules()),
+                    quiet=json,
+                    progress=_progress_callback(bar),
+                )
         except EngineFailure as exc:
             raise engine_exit(exc, json, "primary") from exc
         if json:

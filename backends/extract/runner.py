@@ -208,7 +208,12 @@ def per_file_stage(run: ExtractRun) -> ExtractRun:
         hard_timeout_s=options.file_timeout_s + _HARD_TIMEOUT_GRACE_S,
     )
     seconds["per_file"] = time.perf_counter() - t1
+    if options.progress and scip_thread is not None:
+        # Repository-wide: one step, which can outlast the per-file work on a large repo.
+        options.progress("scip-python index", 0, 1)
     scip_table = _join_scip(scip_thread, scip_box, coll)
+    if options.progress and scip_thread is not None:
+        options.progress("scip-python index", 1, 1)
     seconds["stage1"] = time.perf_counter() - t1
     run.syntax = {s: _table(s, coll.batches[s], None) for s in imports.SYNTAX_SOURCES}
     if scip_table is not None:
@@ -256,12 +261,17 @@ def write_stage(run: ExtractRun) -> ExtractSummary:
     }
     evidence_dir = run.out_dir / "evidence"
     rows_by_table: dict[str, int] = {}
-    for name in EVIDENCE_TABLES:
+    progress = run.options.progress
+    for i, name in enumerate(EVIDENCE_TABLES):
+        if progress:
+            progress("write evidence tables", i, len(EVIDENCE_TABLES))
         table = run.syntax.get(name)
         if table is None:
             table = _table(name, run.coll.batches.get(name, []), explicit_rows.get(name))
         run.versions[name] = write_table(evidence_dir / name, table)
         rows_by_table[name] = table.num_rows
+    if progress:
+        progress("write evidence tables", len(EVIDENCE_TABLES), len(EVIDENCE_TABLES))
     run.seconds["write"] = time.perf_counter() - t4
     run.seconds["total"] = time.perf_counter() - run.started
     return _summary(

@@ -121,10 +121,19 @@ def shadow(
             rules=parity_policy.rules(),
             noise_baseline=noise,
         )
+        from harness.cli import _progress, _progress_callback
+
         try:
-            report, paths = run_suite(
-                list(roots), folder, loaded, parity_policy, options, quiet=json
-            )
+            with _progress(not json) as bar:
+                report, paths = run_suite(
+                    list(roots),
+                    folder,
+                    loaded,
+                    parity_policy,
+                    options,
+                    quiet=json,
+                    progress=_progress_callback(bar),
+                )
         except EngineFailure as exc:
             raise engine_exit(exc, json, "primary") from exc
         except ShadowError as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from pathlib import Path
 
 from rich.console import Console
@@ -26,8 +27,11 @@ def run_suite(
     options: ShadowOptions,
     *,
     quiet: bool = False,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> tuple[ParityReport, dict[str, Path]]:
-    """Shadow-run every repo (primary/candidate from the config) and write ``out/report``."""
+    """Shadow-run every repo (primary/candidate from the config) and write ``out/report``.
+
+    ``progress(stage, done, total)`` hears of the repos done and of each repo's extraction."""
     # The Result of every repo applies this policy (allow-list), whatever the options said.
     options = dataclasses.replace(options, policy=policy)
     route = decide_route(config, "shadow")
@@ -36,16 +40,21 @@ def run_suite(
     console = Console(stderr=True)
     runs = []
     single = len(repos) == 1
-    for repo in repos:
+    for i, repo in enumerate(repos):
         name = repo.resolve().name
         run_out = out if single else out / name
         if not quiet:
-            console.print(f"[bold]== shadow {name}[/]: {primary} (primary) vs {candidate}")
-        request = BuildRequest(repo=repo, out=run_out, extract=extract_options(config), views=True)
+            console.print(f"== shadow {name}: {primary} (primary) vs {candidate}", markup=False)
+        if progress and not single:
+            progress("repositories", i, len(repos))
+        extract = extract_options(config, progress=progress)
+        request = BuildRequest(repo=repo, out=run_out, extract=extract, views=True)
         outcome = run_shadow(request, primary, candidate, options)
         if outcome.primary_error is not None:
             raise outcome.primary_error
         runs.append(RepoRun(name=name, repo=str(repo), outcome=outcome))
+    if progress and not single:
+        progress("repositories", len(repos), len(repos))
     report = assemble(runs, policy, configured_thresholds(config))
     from harness.gates.history import append_history
     from harness.report.history import read_history
