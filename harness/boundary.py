@@ -32,6 +32,7 @@ OUT_NOT_A_DIRECTORY: Final = "OUT_NOT_A_DIRECTORY"
 OUT_NOT_WRITABLE: Final = "OUT_NOT_WRITABLE"
 REPO_NAME_CLASH: Final = "REPO_NAME_CLASH"
 INPUT_MISSING: Final = "INPUT_MISSING"
+PATH_NOT_UTF8: Final = "PATH_NOT_UTF8"
 """An input other than the above (a parity history, a benchmark report) does not exist."""
 
 USAGE_CODES: Final[dict[str, str]] = {
@@ -46,6 +47,7 @@ USAGE_CODES: Final[dict[str, str]] = {
     OUT_NOT_WRITABLE: "the output folder cannot be created or written to",
     REPO_NAME_CLASH: "two repositories share a folder name (their runs would collide)",
     INPUT_MISSING: "a required input file or table does not exist",
+    PATH_NOT_UTF8: "a repository, run or output path is not valid UTF-8",
 }
 
 # A scheme as in RFC 3986, at least two characters (so that a Windows drive letter "C:" is a
@@ -86,7 +88,19 @@ def _absolute(value: str | Path, base: Path | None = None) -> Path:
     path = Path(value).expanduser()
     if base is not None:
         path = base / path  # an absolute value stays itself
-    return path.resolve()
+    resolved = path.resolve()
+    try:
+        str(resolved).encode("utf-8")
+    except UnicodeEncodeError:
+        # run.json, the tables and the reports record these paths as text. (Names inside an
+        # analysed repository may be any bytes: the contract escapes them.)
+        shown = os.fsencode(resolved).decode("utf-8", "backslashreplace")
+        raise UsageError(
+            PATH_NOT_UTF8,
+            f"{shown}: not valid UTF-8; codeanatomy records this path as text, so choose or "
+            "rename a folder whose path is UTF-8",
+        ) from None
+    return resolved
 
 
 def _skipped(name: str) -> bool:

@@ -24,6 +24,7 @@ import datetime as dt
 import difflib
 import tomllib
 from pathlib import Path
+from typing import Annotated
 
 import msgspec
 
@@ -32,22 +33,29 @@ from harness.compare.diff import ColumnRule, DiffOptions, check_normalizer
 from harness.compare.tables import TableRules
 from harness.config.load import LoadedConfig
 
+# A tolerance is a finite number >= 0 (nan compares false with everything, so a nan tolerance
+# would silently accept or refuse every difference); a relative row-count tolerance is at
+# most 1 (100 %); sample_rows is a count.
+Tolerance = Annotated[float, msgspec.Meta(ge=0, le=1e300)]
+RowCountTolerance = Annotated[float, msgspec.Meta(ge=0, le=1)]
+SampleRows = Annotated[int, msgspec.Meta(ge=0, le=100_000)]
+
 
 class ColumnPolicy(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
     ignore: bool = False
-    abs_tol: float = 0.0
-    rel_tol: float = 0.0
+    abs_tol: Tolerance = 0.0
+    rel_tol: Tolerance = 0.0
     normalize: list[str] = []
 
 
 class TablePolicy(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
-    row_count_tolerance: float | None = None
+    row_count_tolerance: RowCountTolerance | None = None
     columns: dict[str, ColumnPolicy] = {}
 
 
 class Defaults(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
-    row_count_tolerance: float = 0.0
-    sample_rows: int = 20
+    row_count_tolerance: RowCountTolerance = 0.0
+    sample_rows: SampleRows = 20
 
 
 class AllowEntry(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
@@ -188,6 +196,10 @@ def load_policy(path: Path | None) -> ParityPolicy:
         policy = msgspec.convert(data, type=ParityPolicy)
     except (OSError, tomllib.TOMLDecodeError, msgspec.ValidationError) as exc:
         raise PolicyError(f"{path}: {exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise PolicyError(f"{path}: not UTF-8 text (TOML is UTF-8): {exc.reason}") from exc
+    except RecursionError as exc:  # tomllib recurses once per nesting level
+        raise PolicyError(f"{path}: nested too deeply to read") from exc
     _check_names(path, policy)
     for table, section in sorted(policy.tables.items()):
         for column, rule in sorted(section.columns.items()):

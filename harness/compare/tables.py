@@ -93,18 +93,26 @@ def _open(ref: TableRef | None) -> tuple[DeltaTable | None, pa.Table | None]:
 
 def _read(dt: DeltaTable, ref: TableRef) -> pa.Table:
     """The rows of ``dt``; EngineFailure ``DELTA_DATA_CORRUPT`` when a data file the log
-    names is there but is not Parquet (truncated, overwritten)."""
-    try:
-        return pa.table(dt.to_pyarrow_table())
-    except pa.ArrowInvalid as exc:  # a missing file is an OSError: DELTA_VERSION_MISSING
-        raise EngineFailure(
+    names is there but is not Parquet (truncated, overwritten) or not a regular file (a FIFO
+    would block the read forever)."""
+
+    def corrupt(reason: str) -> EngineFailure:
+        return EngineFailure(
             "harness",
             "DELTA_DATA_CORRUPT",
             "register",
-            f"{ref.uri}: a data file of version {dt.version()} is not readable Parquet: "
-            + _ANSI.sub("", str(exc)).strip(),
+            f"{ref.uri}: a data file of version {dt.version()} {reason}",
             {"uri": str(ref.uri), "delta_version": dt.version()},
-        ) from exc
+        )
+
+    for uri in dt.file_uris():
+        path = Path(uri.removeprefix("file://"))
+        if path.is_absolute() and path.exists() and not path.is_file():
+            raise corrupt(f"is not a regular file: {path}")
+    try:
+        return pa.table(dt.to_pyarrow_table())
+    except pa.ArrowInvalid as exc:  # a missing file is an OSError: DELTA_VERSION_MISSING
+        raise corrupt("is not readable Parquet: " + _ANSI.sub("", str(exc)).strip()) from exc
 
 
 def _side(ref: TableRef, dt: DeltaTable | None, table: pa.Table | None) -> TableSide:

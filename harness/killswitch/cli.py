@@ -1,7 +1,8 @@
 """``codeanatomy killswitch engage|release|status``: thin commands over harness.killswitch.
 
 Exit codes (harness.exit_codes): 0 ok; 2 usage or configuration error (empty reason, invalid
-config without ``--state-dir``); 4 internal error (the state folder cannot be written).
+config without ``--state-dir``, a state folder that is a file or cannot be written, a reason
+or actor that is not UTF-8 text).
 ``status`` exits 0 when the state file is corrupt (it reports it; the switch counts as
 engaged, fail safe) and 2 when the configuration is invalid (after printing the decision of
 the environment and state layers, which do not need it).
@@ -23,7 +24,7 @@ from harness.cli_options import ConfigOpt, JsonOpt, sub_app
 from harness.config.discover import find_config
 from harness.config.load import LoadedConfig, load_config
 from harness.config.model import DEFAULT_STATE_DIR, ConfigError
-from harness.exit_codes import EXIT_INTERNAL, EXIT_USAGE
+from harness.exit_codes import EXIT_USAGE
 from harness.killswitch.audit import audit_path, read_audit
 from harness.killswitch.decision import ENV_KILL_SWITCH, KillSwitchDecision, config_layer, decide
 from harness.killswitch.state import (
@@ -32,6 +33,7 @@ from harness.killswitch.state import (
     Transition,
     engage,
     release,
+    state_path,
 )
 
 app = sub_app("The rollback kill switch: engage it to serve every build from the legacy backend.")
@@ -86,6 +88,37 @@ def _context(config: Path | None, state_dir: Path | None, env: Mapping[str, str]
     return _Context(loaded, folder, errors)
 
 
+def _unusable_state_dir(folder: Path, *, writing: bool) -> str | None:
+    """Why ``folder`` cannot hold the kill switch's state (None when it can): a file where the
+    folder, the state file or the audit log belongs. A user's mistake (exit 2), not ours."""
+    for parent in (folder, *folder.parents):
+        if parent.exists() and not parent.is_dir():
+            return f"{parent} is a file, not a folder"
+    log = audit_path(folder)
+    if log.exists() and not log.is_file():
+        return f"the audit log {log} is not a file"
+    if writing and state_path(folder).is_dir():
+        return f"the state file {state_path(folder)} is a folder"
+    return None
+
+
+def _text(value: str, what: str) -> str:
+    """``value`` as UTF-8 text; exit 2 when the command line gave bytes that are not."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        typer.echo(f"error: the {what} is not valid UTF-8 text", err=True)
+        raise typer.Exit(EXIT_USAGE) from None
+    return value
+
+
+def _refuse_unusable(folder: Path, *, writing: bool) -> None:
+    problem = _unusable_state_dir(folder, writing=writing)
+    if problem is not None:
+        typer.echo(f"error: kill-switch state folder {folder}: {problem}", err=True)
+        raise typer.Exit(EXIT_USAGE)
+
+
 def _decide(context: _Context, env: Mapping[str, str]) -> KillSwitchDecision:
     if context.loaded is None:
         engaged, origin = None, "configuration could not be loaded"
@@ -123,16 +156,18 @@ def _operate(
             typer.echo(f"error: {error}", err=True)
         typer.echo(f"hint: pass --state-dir, or set {ENV_KILL_SWITCH}=legacy", err=True)
         raise typer.Exit(EXIT_USAGE)
-    who = actor if actor is not None else default_actor(env)
+    _refuse_unusable(context.state_dir, writing=True)
+    who = _text(actor if actor is not None else default_actor(env), "actor")
+    reason = _text(reason, "reason")
     action = engage if op == "engage" else release
     try:
         transition: Transition = action(context.state_dir, actor=who, reason=reason)
     except KillSwitchError as exc:
         typer.echo(f"error: {exc.code}: {exc}", err=True)
         raise typer.Exit(EXIT_USAGE) from None
-    except OSError as exc:
+    except OSError as exc:  # a read-only or full disk: the operator's to fix, not a bug
         typer.echo(f"error: cannot update the kill switch in {context.state_dir}: {exc}", err=True)
-        raise typer.Exit(EXIT_INTERNAL) from None
+        raise typer.Exit(EXIT_USAGE) from None
     decision = _decide(context, env)
     entry = transition.entry
     if json:
@@ -187,6 +222,7 @@ def status(
 ) -> None:
     """Show whether the switch is engaged, which layer decided, and the last audit entries."""
     context = _context(config, state_dir, os.environ)
+    _refuse_unusable(context.state_dir, writing=False)
     decision = _decide(context, os.environ)
     log = read_audit(audit_path(context.state_dir), last=last)
     if json:

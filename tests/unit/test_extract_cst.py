@@ -351,3 +351,27 @@ def test_failures_other_than_syntax_errors_propagate(monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(libcst, "parse_module", interrupted)
     with pytest.raises(Interrupted):
         cst_extractor.extract(_source("x = 1\n"))
+
+
+def _cst(text: str) -> FileResult:
+    from backends.extract.source import SourceFile
+
+    return cst_extractor.extract(SourceFile(path="m.py", module="m", is_package=False, text=text))
+
+
+def test_a_statement_of_too_many_operators_is_refused_up_front() -> None:
+    # libcst's parser is super-linear in a chain's length: 100,000 terms ran for an hour.
+    long_chain = "x = " + " + ".join(["a"] * 100_000) + "\n"
+    result = _cst(long_chain)
+    assert result.rows == []
+    [warning] = result.warnings
+    assert warning.code == "EXTRACT_NESTING_TOO_DEEP" and "operators" in warning.message
+    assert cst_extractor.operator_chain_exceeds("x = " + " and ".join(["a"] * 2002) + "\n")
+
+
+def test_many_operators_across_statements_are_fine() -> None:
+    # The vacuous side: as many operators in total, but a few per statement.
+    text = "".join(f"x{i} = a + b * c - d\n" for i in range(2_000))
+    assert not cst_extractor.operator_chain_exceeds(text)
+    result = _cst(text)
+    assert result.warnings == [] and result.rows
