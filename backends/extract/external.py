@@ -3,8 +3,8 @@
 stdlib: the top-level name is in ``sys.stdlib_module_names`` of the analysing interpreter.
 third_party: the top-level name is provided by an installed distribution
 (``importlib.metadata.packages_distributions()`` reads metadata files only), or is declared as
-a dependency by the repository itself (pyproject.toml / requirements*.txt / setup.cfg, read
-as text). Otherwise: unresolved. Nothing is imported.
+a dependency by the repository itself (pyproject.toml and requirements*.txt at its root, read
+as text; setup.cfg and setup.py are not read). Otherwise: unresolved. Nothing is imported.
 
 The repository's metadata is data, never trusted: a file that is not a regular file, too
 large, not UTF-8, not TOML, nested beyond the parser's recursion limit or of an unexpected

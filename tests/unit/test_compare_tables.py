@@ -113,6 +113,22 @@ def test_a_float_within_tolerance_passes(tmp_path: Path) -> None:
     assert compare_table("outputs", "cpg_edges", KEY, a, b).severity == "sev2"
 
 
+def test_a_table_linked_to_the_other_sides_table_is_sev1(tmp_path: Path) -> None:
+    a = _write(tmp_path / "a", _edges())
+    (tmp_path / "b").symlink_to(tmp_path / "a", target_is_directory=True)
+    verdict = compare_table("outputs", "cpg_edges", KEY, a, TableRef(tmp_path / "b"))
+    assert verdict.severity == "sev1"
+    assert "same table" in verdict.reasons[0] and "nothing compared" in verdict.reasons[0]
+
+
+def test_one_table_named_by_both_sides_is_compared(tmp_path: Path) -> None:
+    # Shared evidence in shadow mode: both run.json name the same path. Not a link trick.
+    a = _write(tmp_path / "a", _edges())
+    assert compare_table("evidence", "cpg_edges", KEY, a, TableRef(tmp_path / "a")).severity == (
+        "ok"
+    )
+
+
 def test_a_missing_table_is_sev1(tmp_path: Path) -> None:
     a = _write(tmp_path / "a", _edges())
     verdict = compare_table("outputs", "cpg_edges", KEY, a, TableRef(tmp_path / "nothing"))
