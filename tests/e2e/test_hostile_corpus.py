@@ -7,7 +7,8 @@ plants one on the build path and checks that it is reported as such (and that ``
 shows its traceback).
 
 ``pytest -s`` prints the table of every command run (kind, command, exit, code, seconds);
-with ``CODEANATOMY_CORPUS_TABLE=path.json`` the table is also written there as JSON.
+the table is also written as JSON and Markdown to ``reports/hostile_corpus.{json,md}``, or
+to ``$CODEANATOMY_CORPUS_TABLE`` (and the ``.md`` beside it).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ MAX_ERROR_LINES = 3
 BOX_BORDERS = " \t─│╭╮╰╯"
 """Characters of the border rich draws around click's usage errors (not a message)."""
 TABLE_ENV = "CODEANATOMY_CORPUS_TABLE"
+REPORTS = Path(__file__).resolve().parents[2] / "reports"
 
 
 @dataclass(frozen=True)
@@ -73,11 +75,11 @@ def _table() -> Iterator[None]:
         f"{sum(r.exit == 4 for r in ROWS)} exit 4, {sum(r.exit is None for r in ROWS)} timeouts"
     )
     print("\n".join(lines))
-    target = os.environ.get(TABLE_ENV)
-    if target:
-        Path(target).write_text(
-            json.dumps([asdict(r) for r in ROWS], indent=2) + "\n", encoding="utf-8"
-        )
+    # Always kept (reports/ is not tracked): the evidence of the run, as JSON and Markdown.
+    target = Path(os.environ.get(TABLE_ENV) or REPORTS / "hostile_corpus.json")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps([asdict(r) for r in ROWS], indent=2) + "\n", encoding="utf-8")
+    target.with_suffix(".md").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 @pytest.fixture(scope="session")
