@@ -14,6 +14,8 @@ UV_VERSION := 0.13.8
 UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 RUN := $(UV) run --frozen --no-sync
 GOLDEN_OUT ?= reports/golden
+# [gates].bench_json: the benchmarks write their bench_*.json beside it (the perf gate reads them).
+BENCH_JSON ?= reports/bench.json
 CARGO_FLAGS := --release --manifest-path backends/rust/Cargo.toml
 # actionlint validates .github/workflows; built from Go's module proxy into the shared cache.
 ACTIONLINT_VERSION := v1.7.7
@@ -84,7 +86,7 @@ golden: setup
 
 bench: setup
 	$(RUN) pytest tests/bench -o addopts="" --benchmark-only -s -q \
-	  --benchmark-json=reports/bench.json
+	  --benchmark-json=$(BENCH_JSON)
 
 # One abi3 wheel (CPython >= 3.11) holding the compiled engine and both Python packages; it
 # reuses the shared target folder, so after `make sync` it only repackages.

@@ -117,6 +117,7 @@ class GatesConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_on
     out: str = "reports/gates"
     max_evidence_age_h: PositiveFloat = 168.0
     bench_json: str = "reports/bench.json"
+    """The pytest-benchmark report; the benchmarks' bench_*.json lie beside it (perf gate)."""
     min_semantic_speedup: PositiveFloat = 10.0
     max_warm_extract_ratio: PositiveFloat = 0.10
 

@@ -68,7 +68,8 @@ max_file_bytes = 5242880
 out = "reports/gates"
 # The release checklist fails evidence older than this (hours).
 max_evidence_age_h = 168.0
-# pytest-benchmark results read by the perf gate, and its budgets.
+# The pytest-benchmark report of `make bench`; the perf gate reads the bench_*.json reports the
+# benchmarks write beside it. Then the perf gate's budgets.
 bench_json = "reports/bench.json"
 min_semantic_speedup = 10.0
 max_warm_extract_ratio = 0.1

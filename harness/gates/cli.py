@@ -102,7 +102,9 @@ def check_inputs(gate: str, config: LoadedConfig, project: Path) -> None:
             ) from exc
     elif gate == "perf":
         # The same files gate_perf reads (harness/gates/gates.py).
-        reports = project / "reports"
+        from harness.gates.gates import bench_dir
+
+        reports = bench_dir(config)
         _bench_report(reports / "bench_semantic.json")
         extract = _bench_report(reports / "bench_extract.json")
         corpora = extract.get("corpora") if extract is not None else None

@@ -186,12 +186,19 @@ def gate_observability(ctx: GateContext) -> GateVerdict:
     return make_verdict("observability", checks, "run.json fields, warning codes and metrics")
 
 
+def bench_dir(config: LoadedConfig) -> Path:
+    """Where ``make bench`` leaves its reports: the folder of ``[gates].bench_json`` (the
+    pytest-benchmark report), beside which the benchmarks write ``bench_semantic.json``,
+    ``bench_harness.json`` and ``bench_extract.json``."""
+    return config.resolve(config.config.gates.bench_json).parent
+
+
 def gate_perf(ctx: GateContext) -> GateVerdict:
     """Budgets from the pytest-benchmark reports (ratios measured in one run)."""
     gates = ctx.config.config.gates
     checks = []
-    semantic = ctx.project / "reports" / "bench_semantic.json"
-    extract = ctx.project / "reports" / "bench_extract.json"
+    semantic = bench_dir(ctx.config) / "bench_semantic.json"
+    extract = bench_dir(ctx.config) / "bench_extract.json"
     if semantic.is_file():
         data = json.loads(semantic.read_text())
         speedup = data.get("semantic_speedup")

@@ -21,6 +21,7 @@ from backends.extract import repo_scan
 from backends.extract.registry import PER_FILE, per_file_extractor
 from backends.extract.runner import ExtractOptions, extract
 from backends.extract.source import SourceFile
+from tests.bench.reports import report_path
 
 ROOT = Path(__file__).parents[2]
 RESULTS: dict[str, dict[str, Any]] = {}
@@ -123,7 +124,7 @@ def _write_ratios() -> Any:
             "cold_over_ideal_parallel": round(entries["cold"]["seconds"] / ideal, 3),
             "warm_over_cold": round(entries["warm"]["seconds"] / entries["cold"]["seconds"], 4),
         }
-    out = ROOT / "reports" / "bench_extract.json"
+    out = report_path("bench_extract.json")
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(report, indent=1, sort_keys=True))
     print(json.dumps(report, indent=1, sort_keys=True))

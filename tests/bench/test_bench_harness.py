@@ -30,6 +30,7 @@ from harness.compare.diff import keyed_diff
 from harness.run.build import run_build
 from harness.run.request import BuildRequest
 from harness.shadow.runner import ShadowOptions, run_shadow
+from tests.bench.reports import report_path
 
 engine = pytest.importorskip("backends.rust", reason="the Rust extension is not built")
 
@@ -52,7 +53,7 @@ def report() -> Iterator[None]:
         total = shadow["legacy_alone_s"] + shadow["rust_alone_s"]
         shadow["ratio_to_sum"] = round(shadow["shadow_s"] / total, 3)
         shadow["target_ratio"] = 0.8
-    path = ROOT / "reports" / "bench_harness.json"
+    path = report_path("bench_harness.json")
     path.parent.mkdir(exist_ok=True)
     path.write_text(json.dumps(RESULTS, indent=2, sort_keys=True) + "\n")
     print(json.dumps(RESULTS, indent=2, sort_keys=True))

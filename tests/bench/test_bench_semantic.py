@@ -23,6 +23,7 @@ from backends.extract.runner import ExtractOptions, extract
 from harness.adapters import adapter
 from harness.adapters.common import workload_spec
 from harness.run.request import BuildRequest
+from tests.bench.reports import report_path
 
 ROOT = Path(__file__).parents[2]
 RESULTS: dict[str, Any] = {}
@@ -41,7 +42,7 @@ def report() -> Iterator[None]:
     if {"legacy", "rust"} <= e2e.keys():
         RESULTS["end_to_end_speedup"] = round(e2e["legacy"] / e2e["rust"], 2)
     RESULTS["target_semantic_speedup"] = 10
-    path = ROOT / "reports" / "bench_semantic.json"
+    path = report_path("bench_semantic.json")
     path.parent.mkdir(exist_ok=True)
     path.write_text(json.dumps(RESULTS, indent=2, sort_keys=True) + "\n")
     print(json.dumps(RESULTS, indent=2, sort_keys=True))

@@ -532,6 +532,23 @@ def test_perf_inputs_that_can_be_judged_are_accepted(tmp_path: Path) -> None:
     check_inputs("perf", config, tmp_path)
 
 
+def test_perf_reads_the_reports_beside_the_configured_bench_json(tmp_path: Path) -> None:
+    from harness.gates.gates import GateContext, gate_perf
+
+    config = _loaded(tmp_path, '[gates]\nbench_json = "ci/bench/bench.json"\n')
+    elsewhere = tmp_path / "ci" / "bench"
+    elsewhere.mkdir(parents=True)
+    (elsewhere / "bench_semantic.json").write_text('{"semantic_speedup": 12.0}')
+    (elsewhere / "bench_extract.json").write_text(
+        '{"corpora": {"c": {"ratios": {"warm_over_cold": 0.05}}}}'
+    )
+    _bench(tmp_path, "bench_semantic.json", "{truncated")  # the default place: not read
+    check_inputs("perf", config, tmp_path)
+    ctx = GateContext(config=config, repos=(), work=tmp_path / "w", project=tmp_path)
+    verdict = gate_perf(ctx)
+    assert verdict.passed, verdict
+
+
 # --- evidence links in verdicts, checklist and status ---------------------------------------
 
 
