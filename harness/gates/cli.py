@@ -178,8 +178,17 @@ def gate(
             check_inputs(gate_name, loaded, PROJECT)
             chosen = given or repo_dirs(_default_repos(gate_name))
             work = evidence_folder(folder, gate_name)
-            ctx = GateContext(config=loaded, repos=chosen, work=work, project=PROJECT)
-            verdict = run_gate(gate_name, ctx)
+            from harness.cli import _progress, _progress_callback
+
+            with _progress(not json) as bar:
+                ctx = GateContext(
+                    config=loaded,
+                    repos=chosen,
+                    work=work,
+                    project=PROJECT,
+                    progress=_progress_callback(bar),
+                )
+                verdict = run_gate(gate_name, ctx)
         write_verdict(folder, verdict)
         verdicts.append(verdict)
         if not json:

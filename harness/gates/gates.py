@@ -30,6 +30,8 @@ class GateContext:
     repos: tuple[Path, ...]
     work: Path
     project: Path
+    progress: Callable[[str, int, int], None] | None = None
+    """Hears of each build's extraction and of the repositories a parity run has done."""
 
 
 def _name(repo: Path) -> str:
@@ -48,7 +50,9 @@ def _build(
     from harness.run.extract_options import extract_options
     from harness.run.request import BuildRequest
 
-    options = extract_options(ctx.config, workers=workers, file_order_seed=file_order_seed)
+    options = extract_options(
+        ctx.config, workers=workers, file_order_seed=file_order_seed, progress=ctx.progress
+    )
     return run_build(backend, BuildRequest(repo=repo, out=out, extract=options)).manifest
 
 
@@ -66,7 +70,13 @@ def gate_parity(ctx: GateContext) -> GateVerdict:
     options = ShadowOptions(rules=policy.rules(), policy=policy, noise_baseline=True)
     try:
         report, paths = run_suite(
-            list(ctx.repos), ctx.work / "parity", ctx.config, policy, options, quiet=True
+            list(ctx.repos),
+            ctx.work / "parity",
+            ctx.config,
+            policy,
+            options,
+            quiet=True,
+            progress=ctx.progress,
         )
     except EngineFailure as exc:
         return make_verdict(
