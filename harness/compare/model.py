@@ -6,16 +6,17 @@ from typing import Any, Literal
 
 import msgspec
 
-Severity = Literal["ok", "sev1", "sev2", "sev3"]
-"""sev1: schema or contract break, missing output, crash, row count beyond threshold;
-sev2: content mismatch; sev3: warnings, metrics, timings (DESIGN §7)."""
+ParitySeverity = Literal["ok", "sev1", "sev2", "sev3"]
+"""How much a parity finding or a table verdict matters: sev1 schema or contract break, missing
+output, crash, row count beyond threshold; sev2 content mismatch; sev3 warnings, metrics,
+timings (DESIGN §7). Not the contract's ``Severity`` (the level of an engine diagnostic)."""
 
 SEVERITY_ORDER: dict[str, int] = {"ok": 0, "sev3": 1, "sev2": 2, "sev1": 3}
 
 
-def worst(*severities: Severity) -> Severity:
+def worst(*severities: ParitySeverity) -> ParitySeverity:
     """The most severe of ``severities`` (``ok`` when none)."""
-    result: Severity = "ok"
+    result: ParitySeverity = "ok"
     for sev in severities:
         if SEVERITY_ORDER[sev] > SEVERITY_ORDER[result]:
             result = sev
@@ -58,7 +59,7 @@ class TableVerdict(msgspec.Struct, frozen=True, kw_only=True):
 
     stage: str
     table: str
-    severity: Severity
+    severity: ParitySeverity
     reasons: tuple[str, ...]
     primary: TableSide | None
     candidate: TableSide | None

@@ -29,7 +29,7 @@ from typing import Literal
 import msgspec
 
 from backends.contract.schemas import EXTRACTORS
-from harness.compare.model import Severity, TableVerdict, worst
+from harness.compare.model import ParitySeverity, TableVerdict, worst
 from harness.compare.policy import AllowEntry, ParityPolicy
 from harness.compare.runs import RunComparison
 from harness.run.manifest import RunManifest
@@ -55,7 +55,7 @@ class Finding(msgspec.Struct, frozen=True, kw_only=True):
     """One thing the comparison found, with the severity the Result gave it."""
 
     code: str
-    severity: Severity
+    severity: ParitySeverity
     stage: str
     table: str
     message: str
@@ -65,7 +65,7 @@ class Finding(msgspec.Struct, frozen=True, kw_only=True):
     """Discounted by the noise baseline (the table differs between two primary runs)."""
 
     @property
-    def counted_severity(self) -> Severity:
+    def counted_severity(self) -> ParitySeverity:
         """The severity it counts with: sev3 when the noise baseline discounted it."""
         return "sev3" if self.noise else self.severity
 
@@ -123,7 +123,7 @@ class Result(msgspec.Struct, frozen=True, kw_only=True):
     """The verdict on one primary/candidate pair; computed once by :func:`judge`."""
 
     subject: str
-    severity: Severity
+    severity: ParitySeverity
     """The worst severity among findings that are neither allowed nor noise."""
     blocks: bool
     findings: tuple[Finding, ...]

@@ -22,7 +22,7 @@ from deltalake.exceptions import DeltaError
 from backends.contract.fingerprint import fingerprint
 from harness.adapters import hand_over_the_fingerprint_kernel
 from harness.compare.diff import DiffOptions, keyed_diff, normalize_table
-from harness.compare.model import Severity, TableSide, TableVerdict, worst
+from harness.compare.model import ParitySeverity, TableSide, TableVerdict, worst
 from harness.compare.schema import schema_differences
 from harness.run.errors import EngineFailure, PinnedVersionMissing
 
@@ -167,7 +167,7 @@ def compare_table(
     side_a = None if primary is None else _side(primary, dt_a, a)
     side_b = None if candidate is None else _side(candidate, dt_b, b)
 
-    def verdict(severity: Severity, *reasons: str, **extra: object) -> TableVerdict:
+    def verdict(severity: ParitySeverity, *reasons: str, **extra: object) -> TableVerdict:
         return TableVerdict(
             stage=stage,
             table=name,
@@ -187,11 +187,11 @@ def compare_table(
     if differences:
         return verdict("sev1", "schema differs", schema_differences=tuple(differences))
     reasons: list[str] = []
-    severity: Severity = "ok"
+    severity: ParitySeverity = "ok"
     if a.num_rows != b.num_rows:
         base = max(a.num_rows, 1)
         relative = abs(a.num_rows - b.num_rows) / base
-        sev: Severity = "sev1" if relative > rules.row_count_tolerance else "sev2"
+        sev: ParitySeverity = "sev1" if relative > rules.row_count_tolerance else "sev2"
         severity = worst(severity, sev)
         reasons.append(f"row count {a.num_rows} != {b.num_rows}")
     columns = rules.diff.columns

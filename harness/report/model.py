@@ -6,7 +6,7 @@ from typing import Literal
 
 import msgspec
 
-from harness.compare.model import SEVERITY_ORDER, Severity
+from harness.compare.model import SEVERITY_ORDER, ParitySeverity
 from harness.compare.result import Finding, Result
 from harness.compare.runs import RunComparison
 from harness.shadow.observation import HarnessFault, Observation
@@ -21,7 +21,7 @@ class RepoParity(msgspec.Struct, frozen=True, kw_only=True):
 
     name: str
     repo: str
-    severity: Severity
+    severity: ParitySeverity
     """``result.severity``, copied for readers of parity.json."""
     result: Result
     primary: Observation
