@@ -3,6 +3,10 @@
 Key = sha256 over (extractor, extractor VERSION, contract version, path, module, is_package,
 sha256 of the canonical text). Value = the extractor's rows as Arrow IPC plus its warnings,
 so a warm run concatenates record batches instead of rebuilding Python rows.
+
+scip is cached per file too, but its key also covers the file's forward import closure and
+its value is its own (``backends/extract/scip/closure.py`` and ``stage.py``): this module
+stores those entries as bytes (:meth:`ResultCache.get_bytes`, :meth:`ResultCache.put_bytes`).
 """
 
 from __future__ import annotations
@@ -26,35 +30,14 @@ class CachedResult(msgspec.Struct, frozen=True):
     warnings: list[FileWarning]
 
 
-class RepoCachedResult(msgspec.Struct, frozen=True):
-    """What a whole-repository extractor (scip) produced: IPC bytes and (path, warning) pairs."""
-
-    ipc: bytes
-    warnings: list[tuple[str, FileWarning]]
-
-
 _encoder = msgspec.msgpack.Encoder()
 _decoder = msgspec.msgpack.Decoder(CachedResult)
-_repo_decoder = msgspec.msgpack.Decoder(RepoCachedResult)
 
 
 def cache_key(
     extractor: str, version: str, path: str, module: str | None, is_package: bool, text_sha: str
 ) -> str:
     parts = [extractor, version, CONTRACT_VERSION, path, module or "", str(is_package), text_sha]
-    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
-
-
-# Bumped when the stored layout changes (2: the table is stored sorted by primary key).
-_REPO_FORMAT = "2"
-
-
-def repo_cache_key(
-    extractor: str, version: str, project_name: str, files: list[tuple[str, str]]
-) -> str:
-    """Key of a whole-repository result: every (path, text sha256) pair, sorted."""
-    parts = [extractor, version, CONTRACT_VERSION, _REPO_FORMAT, project_name]
-    parts += [f"{path}\x1e{sha}" for path, sha in sorted(files)]
     return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
 
 
@@ -92,14 +75,15 @@ class ResultCache:
         except msgspec.DecodeError:
             return None  # a torn or stale entry is a miss, never an error
 
-    def get_repo(self, extractor: str, key: str) -> RepoCachedResult | None:
-        data = self._read(extractor, key)
-        try:
-            return None if data is None else _repo_decoder.decode(data)
-        except msgspec.DecodeError:
-            return None
+    def get_bytes(self, extractor: str, key: str) -> bytes | None:
+        """The stored bytes of an entry, None when there is none (or no cache)."""
+        return self._read(extractor, key)
 
-    def put(self, extractor: str, key: str, value: CachedResult | RepoCachedResult) -> None:
+    def put(self, extractor: str, key: str, value: CachedResult) -> None:
+        self.put_bytes(extractor, key, _encoder.encode(value))
+
+    def put_bytes(self, extractor: str, key: str, data: bytes) -> None:
+        """Store ``data`` under ``key``; a concurrent reader sees the old entry or this one."""
         if self.root is None:
             return
         target = self._file(extractor, key)
@@ -108,7 +92,7 @@ class ResultCache:
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
         try:
             with os.fdopen(fd, "wb") as fh:
-                fh.write(_encoder.encode(value))
+                fh.write(data)
             Path(tmp).replace(target)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)

@@ -15,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -23,20 +23,17 @@ import pyarrow.compute as pc
 from backends.contract.codes import WARNING_CODES
 from backends.contract.schemas import EVIDENCE_TABLES, EXTRACTORS
 from backends.extract import external, imports, repo_scan
-from backends.extract.cache import (
-    CachedResult,
-    RepoCachedResult,
-    ResultCache,
-    cache_key,
-    repo_cache_key,
-)
+from backends.extract.cache import CachedResult, ResultCache, cache_key
 from backends.extract.delta import write_table
 from backends.extract.pool import run_tasks
 from backends.extract.registry import PER_FILE, per_file_extractor
 from backends.extract.result import FileWarning
 from backends.extract.source import DEFAULT_MAX_FILE_BYTES
 from backends.extract.summary import ExtractorStats, ExtractSummary
-from backends.extract.worker import FileTask, to_ipc
+from backends.extract.worker import FileTask
+
+if TYPE_CHECKING:
+    from backends.extract.scip import stage as scip_stage
 
 Progress = Callable[[str, int, int], None]
 
@@ -53,6 +50,11 @@ class ExtractOptions:
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     scip_timeout_s: float = 900.0
     scip_max_old_space_mb: int = 4096
+    # scip-python indexers run at once, each on a shard of the files to index (the whole
+    # repository in its mirror): 0 = one per core, with at least 50 files per shard; 1 = one
+    # indexer, as before sharding. The rows do not depend on it (backends/extract/scip/merge.py
+    # says when scip-python's order-dependent output makes a rare row differ).
+    scip_shards: int = 0
     file_order_seed: int | None = None
     progress: Progress | None = None
 
@@ -76,6 +78,8 @@ class _Collected:
     warnings: list[tuple[str, str, FileWarning]] = field(default_factory=list)
     files_with_rows: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     succeeded: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    # Files with a result that describes the file (not a timeout or a crash) per extractor.
+    seen: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     cache_hits: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -90,6 +94,8 @@ class _Collected:
                 self.warnings.append((path, extractor, w))
             if not any(WARNING_CODES[w.code].severity == "error" for w in result.warnings):
                 self.succeeded[extractor].add(path)
+            if not any(w.code in _UNCACHED for w in result.warnings):
+                self.seen[extractor].add(path)
             if from_cache:
                 self.cache_hits[extractor] += 1
 
@@ -142,6 +148,8 @@ class ExtractRun:
     import_rows: list[dict[str, Any]] = field(default_factory=list)
     external_rows: list[dict[str, Any]] = field(default_factory=list)
     versions: dict[str, int] = field(default_factory=dict)
+    # How the scip step went (files served from its cache, indexed, shards); None: not run.
+    scip: scip_stage.Stats | None = None
 
 
 def scan_stage(repo_root: Path, out_dir: Path, options: ExtractOptions | None = None) -> ExtractRun:
@@ -166,17 +174,17 @@ def scan_stage(repo_root: Path, out_dir: Path, options: ExtractOptions | None = 
 
 
 def per_file_stage(run: ExtractRun) -> ExtractRun:
-    """Stage 1: per-file parsers in the pool, scip alongside in a thread (its own subprocess)."""
+    """Stage 1: per-file parsers in the pool, scip alongside in a thread (its own subprocesses).
+
+    The cache is read first: the syntax results it serves give the imports that key each
+    file's scip rows, so the indexer starts at once on the files whose key misses.
+    """
     options, cache, coll, seconds = run.options, run.cache, run.coll, run.seconds
     ok_files = [f for f in run.scanned if f.text is not None]
-    texts = {f.path: f.text for f in ok_files if f.text is not None}
     t1 = time.perf_counter()
-    text_shas = [(f.path, _text_sha(f)) for f in ok_files]
-    scip_thread, scip_box = _start_scip(
-        run.repo_root, texts, text_shas, run.out_dir, options, run.wanted, cache
-    )
     per_file = [e for e in PER_FILE if e in run.wanted]
     tasks = _plan_tasks(ok_files, per_file, cache, coll, options)
+    scip_job = _start_scip(run, ok_files)
     done = 0
 
     def on_result(task: FileTask, results: dict[str, CachedResult]) -> None:
@@ -199,23 +207,24 @@ def per_file_stage(run: ExtractRun) -> ExtractRun:
             options.progress("extract", done, len(tasks))
 
     ok_files_by_path = {f.path: f for f in ok_files}
+    running = scip_job is not None and scip_job.thread is not None
     run.crashes = run_tasks(
         tasks,
         on_result,
-        workers=options.worker_count(indexer_running=scip_thread is not None),
+        workers=options.worker_count(indexer_running=running),
         # Per extractor: the worker's own limit plus a grace for native code, which never
         # sees the worker's alarm (the pool kills it at this deadline).
         hard_timeout_s=options.file_timeout_s + _HARD_TIMEOUT_GRACE_S,
     )
     seconds["per_file"] = time.perf_counter() - t1
-    if options.progress and scip_thread is not None:
+    run.syntax = {s: _table(s, coll.batches[s], None) for s in imports.SYNTAX_SOURCES}
+    if options.progress and running:
         # Repository-wide: one step, which can outlast the per-file work on a large repo.
         options.progress("scip-python index", 0, 1)
-    scip_table = _join_scip(scip_thread, scip_box, coll)
-    if options.progress and scip_thread is not None:
+    scip_table = _join_scip(run, scip_job)
+    if options.progress and running:
         options.progress("scip-python index", 1, 1)
     seconds["stage1"] = time.perf_counter() - t1
-    run.syntax = {s: _table(s, coll.batches[s], None) for s in imports.SYNTAX_SOURCES}
     if scip_table is not None:
         run.syntax["scip"] = scip_table  # built already; materialized with the others below
     return run
@@ -348,77 +357,47 @@ def _plan_tasks(
 
 
 def _start_scip(
-    repo_root: Path,
-    texts: dict[str, str],
-    text_shas: list[tuple[str, str]],
-    out_dir: Path,
-    options: ExtractOptions,
-    wanted: set[str],
-    cache: ResultCache,
-) -> tuple[threading.Thread | None, dict[str, Any]]:
-    """Run scip in a thread (its indexer is a subprocess), or serve it from the cache.
+    run: ExtractRun, ok_files: list[repo_scan.ScannedFile]
+) -> scip_stage.Job | None:
+    """Serve scip from the per-file cache and start indexing the rest (``scip/stage.py``)."""
+    if "scip" not in run.wanted:
+        return None
+    from backends.extract.scip import stage
 
-    scip is cross-file: its result is cached for the whole set of (path, text) pairs, so any
-    changed file re-indexes the repository. Failures are never cached.
-    """
-    box: dict[str, Any] = {}
-    if "scip" not in wanted:
-        return None, box
-    from backends.extract import scip
-
-    key = repo_cache_key("scip", scip.VERSION, repo_root.name, text_shas)
-    hit = cache.get_repo("scip", key)
-    if hit is not None:
-        box["table"] = pa.ipc.open_stream(pa.py_buffer(hit.ipc)).read_all()
-        box["warnings"] = hit.warnings
-        box["cache_hit"] = True
-        return None, box
-
-    def work() -> None:
-        try:
-            result = scip.extract_repo(
-                repo_root,
-                texts,
-                out_dir / "work" / "scip",
-                timeout_s=options.scip_timeout_s,
-                max_old_space_mb=options.scip_max_old_space_mb,
-            )
-        except Exception as exc:  # the indexer wrapper must never abort Stage 0
-            box["error"] = exc
-            return
-        table = _table("scip", [], result.rows)
-        box["table"] = table
-        box["warnings"] = result.warnings
-        if not any(w.code in _SCIP_UNCACHED for _, w in result.warnings):
-            cache.put("scip", key, RepoCachedResult(ipc=to_ipc(table), warnings=result.warnings))
-
-    thread = threading.Thread(target=work, name="scip", daemon=True)
-    thread.start()
-    return thread, box
+    coll = run.coll
+    cached = {s: [t for _, t in coll.batches[s]] for s in stage.SOURCES if coll.batches[s]}
+    syntax = stage.syntax_of(
+        run.wanted, {s: [pa.concat_tables(ts)] for s, ts in cached.items()}, coll.seen
+    )
+    settings = stage.Settings(
+        repo_root=run.repo_root,
+        work_dir=run.out_dir / "work" / "scip",
+        cache=run.cache,
+        shards=run.options.scip_shards,
+        timeout_s=run.options.scip_timeout_s,
+        max_old_space_mb=run.options.scip_max_old_space_mb,
+    )
+    texts = {f.path: f.text for f in ok_files if f.text is not None}
+    return stage.start(texts, {f.path: _text_sha(f) for f in ok_files}, syntax, settings)
 
 
-_SCIP_UNCACHED = frozenset({"SCIP_FAILED", "SCIP_UNAVAILABLE"})
-
-
-def _join_scip(
-    thread: threading.Thread | None, box: dict[str, Any], coll: _Collected
-) -> pa.Table | None:
+def _join_scip(run: ExtractRun, job: scip_stage.Job | None) -> pa.Table | None:
     """Wait for the indexer; its table (None when scip did not run), warnings collected."""
-    if thread is not None:
-        thread.join()
-    if "error" in box:
-        exc = box["error"]
-        coll.warnings.append(
-            ("", "scip", FileWarning(code="SCIP_FAILED", message=f"{type(exc).__name__}: {exc}"))
-        )
+    if job is None:
         return None
-    if "table" not in box:
+    from backends.extract.scip import stage
+
+    coll = run.coll
+    syntax = stage.syntax_of(
+        run.wanted, {s: [run.syntax[s]] for s in stage.SOURCES if s in run.syntax}, coll.seen
+    )
+    rows, warnings, stats = job.join(syntax)
+    run.scip = stats
+    coll.warnings.extend((path, "scip", w) for path, w in warnings)
+    if rows is None:
         return None
-    if box.get("cache_hit"):
-        coll.cache_hits["scip"] += 1
-    for path, warning in box["warnings"]:
-        coll.warnings.append((path, "scip", warning))
-    table: pa.Table = box["table"]
+    table = _table("scip", [], rows)
+    coll.cache_hits["scip"] += stats.cached
     paths = pc.unique(table["path"].drop_null()).to_pylist()
     coll.files_with_rows["scip"].update(str(p) for p in paths)
     return table

@@ -17,7 +17,7 @@ are sorted, so the output does not depend on the order the indexer wrote its doc
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 import msgspec
@@ -27,6 +27,8 @@ from backends.contract import schemas
 from backends.contract.ids import normalize_scip_symbol
 from backends.extract.result import FileWarning
 from backends.extract.scip import scip_pb2
+from backends.extract.scip.merge import FilePart, SymbolPart, assemble
+from backends.extract.scip.shard import walk_order
 from backends.extract.source import LineIndex
 
 DOC_MAX_CHARS = 2000
@@ -157,29 +159,59 @@ def _relationship_rows(info: scip_pb2.SymbolInformation) -> list[dict[str, Any]]
     ]
 
 
-def _sort_key(row: dict[str, Any]) -> tuple[str, ...]:
-    # Every column but ordinal, nulls first, so ties are broken by content alone.
-    return tuple("" if row[c] is None else f"\x01{row[c]}" for c in schemas.SCIP.names)
+def _symbol_part(path: str | None, info: scip_pb2.SymbolInformation) -> SymbolPart:
+    return SymbolPart(
+        raw=info.symbol, row=_symbol_row(path, info), relationships=_relationship_rows(info)
+    )
 
 
-def _numbered(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    rows.sort(key=_sort_key)
-    for ordinal, row in enumerate(rows):
-        row["ordinal"] = ordinal
-    return rows
+def _emitters(
+    targets: list[str], docs: Mapping[str, scip_pb2.Document]
+) -> dict[str, list[str]]:
+    """raw external symbol -> the target files it is attributed to (walk order).
+
+    scip-python keeps one entry per external symbol, from its first emitter, and does not
+    say which document that was. A global external symbol is attributed to every target
+    document with an occurrence of it (any of them can be the first emitter, and each keeps
+    it when the others change); a ``local N`` one (a builtin function, numbered per document)
+    to the first document where it occurs without being defined there.
+    """
+    seen: dict[str, list[str]] = {}
+    defined_locals: dict[str, set[str]] = {}
+    for path in targets:
+        doc = docs.get(path)
+        if doc is None:
+            continue
+        for occ in doc.occurrences:
+            paths = seen.setdefault(occ.symbol, [])
+            if not paths or paths[-1] != path:
+                paths.append(path)
+            if occ.symbol.startswith("local ") and occ.symbol_roles & _DEFINITION:
+                defined_locals.setdefault(occ.symbol, set()).add(path)
+    return {
+        symbol: (
+            [next((p for p in paths if p not in defined_locals.get(symbol, ())), paths[0])]
+            if symbol.startswith("local ")
+            else paths
+        )
+        for symbol, paths in seen.items()
+    }
 
 
-def decode_index(data: bytes, texts: Mapping[str, str]) -> Decoded:
-    """Rows of the ``scip`` table for an index of the files in ``texts`` (path -> text).
+def decode_parts(
+    data: bytes, texts: Mapping[str, str], targets: Collection[str] | None = None
+) -> tuple[dict[str, FilePart], list[tuple[str, FileWarning]]]:
+    """One part per target file (every file of ``texts`` when ``targets`` is None; empty for
+    a file without a document), and the index-level warnings.
 
-    Documents whose path is not in ``texts`` are skipped with SCIP_DOCUMENT_SKIPPED.
-    Raises IndexDecodeError when ``data`` is not a SCIP index.
+    A document whose path is not in ``texts`` is skipped with SCIP_DOCUMENT_SKIPPED; one of
+    a file in ``texts`` but not in ``targets`` (a file a target imports) is left out without
+    a word: it belongs to another run. Raises IndexDecodeError when ``data`` is not an index.
     """
     index = parse_index(data)
-    occurrences: list[dict[str, Any]] = []
-    symbols_by_path: dict[str | None, list[dict[str, Any]]] = {}
-    relationships: list[dict[str, Any]] = []
+    wanted = walk_order(set(texts) if targets is None else set(targets) & set(texts))
     warnings: list[tuple[str, FileWarning]] = []
+    docs: dict[str, scip_pb2.Document] = {}
     for doc in index.documents:
         path = doc.relative_path
         if path not in texts:
@@ -193,19 +225,41 @@ def decode_index(data: bytes, texts: Mapping[str, str]) -> Decoded:
                     ),
                 )
             )
-            continue
-        rows, occ_warnings = _occurrence_rows(path, doc, LineIndex(texts[path]))
-        occurrences.extend(rows)
-        warnings.extend((path, w) for w in occ_warnings)
-        for info in doc.symbols:
-            symbols_by_path.setdefault(path, []).append(_symbol_row(path, info))
-            relationships.extend(_relationship_rows(info))
+        elif targets is None or path in targets:
+            docs.setdefault(path, doc)
+    externals: dict[str, list[SymbolPart]] = {p: [] for p in wanted}
+    emitters = _emitters(wanted, docs)
+    fallback = next((p for p in wanted if p in docs), wanted[0] if wanted else None)
     for info in index.external_symbols:
-        symbols_by_path.setdefault(None, []).append(_symbol_row(None, info))
-        relationships.extend(_relationship_rows(info))
+        for path in emitters.get(info.symbol, [fallback] if fallback else []):
+            externals[path].append(_symbol_part(None, info))
+    parts: dict[str, FilePart] = {}
+    for path in wanted:
+        doc = docs.get(path)
+        if doc is None:
+            parts[path] = FilePart(
+                path=path, occurrences=[], symbols=[], externals=externals[path], warnings=[]
+            )
+            continue
+        occurrences, occ_warnings = _occurrence_rows(path, doc, LineIndex(texts[path]))
+        parts[path] = FilePart(
+            path=path,
+            occurrences=occurrences,
+            symbols=[_symbol_part(path, info) for info in doc.symbols],
+            externals=externals[path],
+            warnings=occ_warnings,
+        )
+    return parts, warnings
 
-    symbols = [r for rows in symbols_by_path.values() for r in _numbered(rows)]
-    all_rows = [*occurrences, *symbols, *_numbered(relationships)]
-    all_rows.sort(key=lambda r: (r["kind"], r["path"] or "", r["path"] is not None, r["ordinal"]))
+
+def decode_index(data: bytes, texts: Mapping[str, str]) -> Decoded:
+    """Rows of the ``scip`` table for an index of the files in ``texts`` (path -> text).
+
+    Documents whose path is not in ``texts`` are skipped with SCIP_DOCUMENT_SKIPPED.
+    Raises IndexDecodeError when ``data`` is not a SCIP index.
+    """
+    parts, warnings = decode_parts(data, texts)
+    rows, part_warnings = assemble(parts.values())
+    warnings = [*warnings, *part_warnings]
     warnings.sort(key=lambda pw: (pw[0], pw[1].code, pw[1].detail or "", pw[1].message))
-    return Decoded(rows=all_rows, warnings=warnings)
+    return Decoded(rows=rows, warnings=warnings)

@@ -17,6 +17,14 @@ scanned Python file, plus a pyright config of our own. That gives four guarantee
 
 Networking is cut with ``unshare --net`` when that works here (root or user namespaces);
 otherwise the run goes ahead without it.
+
+A run can be limited to *targets* (a shard, or the files a cache missed): the mirror still
+holds every file, so imports resolve exactly as in a whole-repository run, and the config's
+``include`` lists the targets in the order given. scip-python's own ``--target-only PATH``
+does not fit: it takes one path prefix, not a set of files, and it makes document paths
+relative to that prefix. Either way scip-python also emits documents for the project files
+its targets import (pyright tracks them once they are imported); callers keep only the
+documents of their targets.
 """
 
 from __future__ import annotations
@@ -29,7 +37,7 @@ import signal
 import subprocess
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import cache
 from pathlib import Path, PurePosixPath
 
@@ -43,6 +51,8 @@ PROJECT_VERSION = "0"  # constant: scip-python would otherwise use the git commi
 # pyright adds default excludes (`**/.*`, ...) whenever the configured list is empty; one
 # pattern that matches nothing keeps every scanned file (repo_scan already chose them).
 _NO_EXCLUDE = "**/__codeanatomy_scip_exclude_nothing__"
+# Every pinned setting that changes the rows, for cache keys.
+SETTINGS = f"python={PYTHON_VERSION};platform=Linux;project_version={PROJECT_VERSION}"
 _CONFIG_NAME = "scip-pyrightconfig.json"  # scip-python's first choice of config file name
 _STDERR_TAIL_CHARS = 4000
 
@@ -66,21 +76,43 @@ def safe_relative(path: str) -> bool:
     return bool(path) and not p.is_absolute() and ".." not in p.parts and "\\" not in path
 
 
-def write_mirror(texts: Mapping[str, str], root: Path) -> None:
+def include_specs(targets: Sequence[str]) -> list[str]:
+    """pyright ``include`` entries that name exactly ``targets``, in their order.
+
+    pyright reads ``*`` and ``?`` in an entry as wildcards; a path holding one is named by the
+    folder above its first such part instead (more files indexed, never fewer: the caller
+    keeps only the documents of its targets). Never empty for non-empty ``targets``: pyright
+    would index the whole folder for an empty list.
+    """
+    specs: dict[str, None] = {}
+    for target in targets:
+        parts = PurePosixPath(target).parts
+        wild = next((i for i, part in enumerate(parts) if "*" in part or "?" in part), None)
+        spec = target if wild is None else "/".join(parts[:wild]) or "."
+        specs.setdefault(spec)
+    return list(specs)
+
+
+def write_mirror(
+    texts: Mapping[str, str], root: Path, targets: Sequence[str] | None = None
+) -> None:
     """Write every canonical text under ``root`` as UTF-8, newlines untouched.
 
-    Paths must already satisfy :func:`safe_relative`.
+    ``targets`` (None: every file) are the files scip-python indexes; the others are only
+    there to be imported. Paths must already satisfy :func:`safe_relative`.
     """
     for rel, text in texts.items():
         dest = root.joinpath(*PurePosixPath(rel).parts)
         dest.parent.mkdir(parents=True, exist_ok=True)
         with dest.open("w", encoding="utf-8", newline="") as fh:
             fh.write(text)
-    config = {
+    config: dict[str, object] = {
         "pythonVersion": PYTHON_VERSION,
         "pythonPlatform": "Linux",
         "exclude": [_NO_EXCLUDE],
     }
+    if targets is not None:
+        config["include"] = include_specs(targets)
     (root / _CONFIG_NAME).write_text(json.dumps(config, sort_keys=True), encoding="utf-8")
 
 
@@ -151,6 +183,7 @@ def run_indexer(
     project_name: str,
     timeout_s: float,
     max_old_space_mb: int,
+    targets: Sequence[str] | None = None,
 ) -> IndexRun:
     """Index ``texts`` with scip-python inside ``work_dir``; never raises for a failed run.
 
@@ -171,7 +204,7 @@ def run_indexer(
     home = run_dir / "home"
     for d in (mirror, bin_dir, home):
         d.mkdir()
-    write_mirror(texts, mirror)
+    write_mirror(texts, mirror, targets)
     # `#!/usr/bin/env node` in the scip-python launcher finds this link and nothing else.
     (bin_dir / "node").symlink_to(node_bin)
     env_file = run_dir / "environment.json"

@@ -1,0 +1,111 @@
+"""Per-file pieces of a SCIP index and their assembly into the rows of the ``scip`` table.
+
+An index is cut into one :class:`FilePart` per document: its occurrence rows (numbered
+within the file), its SymbolInformation rows with their relationships, and the external
+symbols attributed to it. Parts are what the shards produce and what the per-file cache
+stores; :func:`assemble` turns any set of parts into the table's rows:
+
+- symbol rows of each file are numbered within the file; external symbol rows (null path)
+  and relationship rows are numbered over the whole table, as one index would be;
+- a global symbol whose SymbolInformation two files carry keeps the one of the file that
+  comes first in walk order, with its relationships (scip-python itself emits it once, in
+  the first document that creates the symbol; two copies arise only across shards or
+  between a cached and a fresh part);
+- an external symbol (by its raw symbol string) keeps the candidate of the file that comes
+  first in walk order (scip-python keeps the first emitter's).
+
+The result does not depend on the order the parts are given in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import msgspec
+
+from backends.contract import schemas
+from backends.extract.result import FileWarning
+from backends.extract.scip.shard import walk_key
+
+_LOCAL = "local "
+
+
+class SymbolPart(msgspec.Struct, frozen=True, kw_only=True):
+    """One SymbolInformation: its ``symbol`` row, the raw (unnormalized) symbol it came from,
+    and its ``relationship`` rows (unnumbered)."""
+
+    raw: str
+    row: dict[str, Any]
+    relationships: list[dict[str, Any]]
+
+
+class FilePart(msgspec.Struct, frozen=True, kw_only=True):
+    """What one document of an index contributes to the ``scip`` table."""
+
+    path: str
+    occurrences: list[dict[str, Any]]  # numbered within the file
+    symbols: list[SymbolPart]  # the document's SymbolInformation (path = this file)
+    externals: list[SymbolPart]  # external symbols this file is a candidate emitter of
+    warnings: list[FileWarning]  # EXTRACT_SPAN_UNMAPPED of this file
+
+
+def _sort_key(row: dict[str, Any]) -> tuple[str, ...]:
+    # Every column but ordinal, nulls first, so ties are broken by content alone.
+    return tuple("" if row[c] is None else f"\x01{row[c]}" for c in schemas.SCIP.names)
+
+
+def numbered(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``rows`` sorted by content and numbered from 0 (in place)."""
+    rows.sort(key=_sort_key)
+    for ordinal, row in enumerate(rows):
+        row["ordinal"] = ordinal
+    return rows
+
+
+def _first_by_walk(
+    candidates: Iterable[tuple[str, SymbolPart]],
+) -> dict[str, tuple[str, SymbolPart]]:
+    """raw symbol -> (path, part) of the candidate whose file comes first in walk order."""
+    best: dict[str, tuple[str, SymbolPart]] = {}
+    keys: dict[str, tuple[tuple[tuple[int, bytes], ...], str]] = {}
+    for path, part in candidates:
+        key = (walk_key(path), path)
+        if part.raw not in best or key < keys[part.raw]:
+            best[part.raw] = (path, part)
+            keys[part.raw] = key
+    return best
+
+
+def assemble(parts: Iterable[FilePart]) -> tuple[list[dict[str, Any]], list[tuple[str, FileWarning]]]:
+    """Rows of the ``scip`` table from per-file parts (one per path), and their warnings.
+
+    Rows are fresh copies: the parts are left as they were.
+    """
+    ordered = sorted(parts, key=lambda p: (walk_key(p.path), p.path))
+    globals_ = _first_by_walk(
+        (p.path, s) for p in ordered for s in p.symbols if not s.raw.startswith(_LOCAL)
+    )
+    externals = _first_by_walk((p.path, s) for p in ordered for s in p.externals)
+    occurrences: list[dict[str, Any]] = []
+    symbols: list[dict[str, Any]] = []
+    relationships: list[dict[str, Any]] = []
+    warnings: list[tuple[str, FileWarning]] = []
+    for part in ordered:
+        occurrences.extend(dict(r) for r in part.occurrences)
+        warnings.extend((part.path, w) for w in part.warnings)
+        own: list[dict[str, Any]] = []
+        for info in part.symbols:
+            if not info.raw.startswith(_LOCAL) and globals_[info.raw][0] != part.path:
+                continue  # another file, earlier in walk order, carries this symbol
+            own.append(dict(info.row))
+            relationships.extend(dict(r) for r in info.relationships)
+        symbols.extend(numbered(own))
+    external_rows: list[dict[str, Any]] = []
+    for _, info in externals.values():
+        external_rows.append(dict(info.row))
+        relationships.extend(dict(r) for r in info.relationships)
+    rows = [*occurrences, *symbols, *numbered(external_rows), *numbered(relationships)]
+    rows.sort(key=lambda r: (r["kind"], r["path"] or "", r["path"] is not None, r["ordinal"]))
+    warnings.sort(key=lambda pw: (pw[0], pw[1].code, pw[1].detail or "", pw[1].message))
+    return rows, warnings

@@ -1,0 +1,259 @@
+"""The scip step of Stage 0: per-file cache first, the indexer (sharded) for the rest.
+
+:func:`start` runs before the per-file pool: it keys every file by its forward import
+closure (``closure.py``; the imports come from the syntax results the cache already served),
+takes the parts of the files whose key hits, and starts a thread that indexes the others as
+targets, with the whole repository in the mirror. :meth:`Job.join` runs after the pool: it
+keys every file again with every syntax result now at hand, indexes the files it served
+whose key changed (none, unless the cache's syntax results and this run's disagree), stores
+the new parts, and assembles the table from all parts (``merge.py``).
+
+Nothing that describes this run rather than the files is cached: a shard that failed leaves
+its files uncached (indexed again next time), and an unavailable indexer caches nothing.
+"""
+
+from __future__ import annotations
+
+import ast
+import threading
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import pyarrow as pa
+
+from backends.extract.cache import ResultCache
+from backends.extract.result import FileWarning
+from backends.extract.scip import (
+    INDEXER,
+    Indexed,
+    index_files,
+    project_name,
+    sorted_warnings,
+    split_safe,
+)
+from backends.extract.scip.closure import ImportGraph, ImportRef, file_keys, import_refs
+from backends.extract.scip.indexer import SETTINGS
+from backends.extract.scip.merge import FilePart, assemble
+
+NAME = "scip"
+# The syntax extractors whose ``import`` rows give a file's imports (python_imports' sources).
+SOURCES = ("ast", "cst", "tree_sitter")
+# Bumped when the stored part changes shape.
+PART_FORMAT = "1"
+
+_encoder = msgspec.msgpack.Encoder()
+_decoder = msgspec.msgpack.Decoder(FilePart)
+
+
+class Stats(msgspec.Struct, frozen=True, kw_only=True):
+    """How the scip step went: files it covers, served from the cache, given to the indexer
+    (``late``: of those, served files indexed again after the pool), in failed shards, and
+    the shards of the first indexer run (0: none ran)."""
+
+    files: int = 0
+    cached: int = 0
+    indexed: int = 0
+    late: int = 0
+    failed: int = 0
+    shards: int = 0
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class Syntax:
+    """The syntax results at hand: per source, its tables (with ``path``) and the files it has
+    a result for. ``sources`` empty: no syntax extractor runs, imports are read with ``ast``."""
+
+    sources: tuple[str, ...]
+    tables: Mapping[str, list[pa.Table]]
+    seen: Mapping[str, set[str]]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the step needs besides the files."""
+
+    repo_root: Path
+    work_dir: Path
+    cache: ResultCache
+    shards: int
+    timeout_s: float
+    max_old_space_mb: int
+
+
+def _parsed_refs(path: str, text: str) -> set[ImportRef] | None:
+    """The imports of one file read with ``ast`` (when no syntax extractor runs)."""
+    try:
+        tree = ast.parse(text, filename=path)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    refs: set[ImportRef] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            refs |= {ImportRef(a.name, None, 0) for a in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            refs |= {ImportRef(node.module, a.name, node.level) for a in node.names}
+    return refs
+
+
+def _graph(texts: Mapping[str, str], syntax: Syntax) -> ImportGraph:
+    if not syntax.sources:
+        parsed = {p: _parsed_refs(p, t) for p, t in texts.items()}
+        refs = {p: r for p, r in parsed.items() if r is not None}
+        return ImportGraph.build(texts, refs, refs)
+    known = set(texts)
+    for source in syntax.sources:
+        known &= syntax.seen.get(source, set())
+    tables = [t for s in syntax.sources for t in syntax.tables.get(s, [])]
+    return ImportGraph.build(texts, import_refs(tables), known)
+
+
+def _keys(texts: Mapping[str, str], shas: Mapping[str, str], syntax: Syntax, project: str) -> dict[str, str | None]:
+    indexer = f"{INDEXER};{SETTINGS};{PART_FORMAT}"
+    return file_keys(_graph(texts, syntax), shas, indexer=indexer, project=project)
+
+
+def _get(cache: ResultCache, key: str) -> FilePart | None:
+    data = cache.get_bytes(NAME, key)
+    if data is None:
+        return None
+    try:
+        return _decoder.decode(data)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return None  # a torn or stale entry is a miss, never an error
+
+
+@dataclass
+class Job:
+    """One run's scip step between :func:`start` and :meth:`join`."""
+
+    settings: Settings
+    texts: dict[str, str]
+    shas: dict[str, str]
+    warnings: list[tuple[str, FileWarning]]
+    cached: dict[str, FilePart]
+    lookup_keys: dict[str, str]
+    targets: set[str] | None  # None: every file (a whole run)
+    started: float
+    thread: threading.Thread | None = None
+    box: dict[str, Any] = field(default_factory=dict)
+
+    def _index(self, targets: set[str] | None) -> Indexed:
+        s = self.settings
+        return index_files(
+            s.repo_root,
+            self.texts,
+            s.work_dir,
+            targets=targets,
+            shards=s.shards,
+            timeout_s=s.timeout_s,
+            max_old_space_mb=s.max_old_space_mb,
+        )
+
+    def _run(self) -> None:
+        try:
+            self.box["indexed"] = self._index(self.targets)
+        except Exception as exc:  # the indexer wrapper must never abort Stage 0
+            self.box["error"] = exc
+
+    def join(
+        self, syntax: Syntax
+    ) -> tuple[list[dict[str, Any]] | None, list[tuple[str, FileWarning]], Stats]:
+        """Wait for the indexer; the table's rows (None when the step failed as a whole), all
+        warnings, and the stats. ``syntax``: every syntax result of the run."""
+        if self.thread is not None:
+            self.thread.join()
+        if "error" in self.box:
+            exc = self.box["error"]
+            failed = FileWarning(code="SCIP_FAILED", message=f"{type(exc).__name__}: {exc}")
+            return None, [("", failed)], Stats(files=len(self.texts))
+        indexed: Indexed | None = self.box.get("indexed")
+        if indexed is not None and indexed.unavailable:
+            # No indexer: the run goes on without SCIP evidence (CONTRACT §5.7).
+            return [], indexed.warnings, Stats(files=len(self.texts))
+        parts = dict(self.cached)
+        warnings = list(self.warnings)
+        fresh: dict[str, FilePart] = {}
+        failed: list[str] = []
+        if indexed is not None:
+            fresh.update(indexed.parts)
+            warnings.extend(indexed.warnings)
+            failed.extend(indexed.failed)
+        late = 0
+        cache = self.settings.cache
+        if cache.root is not None:
+            keys = _keys(self.texts, self.shas, syntax, project_name(self.settings.repo_root))
+            stale = {p for p, k in self.lookup_keys.items() if keys.get(p) != k}
+            if stale:  # served on imports the pool now reads differently: index them again
+                late = len(stale)
+                for path in stale:
+                    parts.pop(path, None)
+                again = self._index(stale)
+                fresh.update(again.parts)
+                warnings.extend(again.warnings)
+                failed.extend(again.failed)
+            for path, part in fresh.items():
+                key = keys.get(path)
+                if key is not None:
+                    cache.put_bytes(NAME, key, _encoder.encode(part))
+        parts.update(fresh)
+        rows, part_warnings = assemble(parts.values())
+        first = 0 if self.thread is None else len(self.targets or self.texts)
+        stats = Stats(
+            files=len(self.texts),
+            cached=len(self.cached) - late,
+            indexed=first + late,
+            late=late,
+            failed=len(failed),
+            shards=indexed.shards if indexed is not None else 0,
+            seconds=round(time.perf_counter() - self.started, 3),
+        )
+        return rows, sorted_warnings([*warnings, *part_warnings]), stats
+
+
+def start(
+    texts: Mapping[str, str],
+    shas: Mapping[str, str],
+    syntax: Syntax,
+    settings: Settings,
+) -> Job:
+    """Serve the cache hits and start indexing the rest (in a thread); see the module doc."""
+    started = time.perf_counter()
+    safe, warnings = split_safe(texts)
+    cached: dict[str, FilePart] = {}
+    lookup: dict[str, str] = {}
+    if settings.cache.root is not None and safe:
+        keys = _keys(safe, shas, syntax, project_name(settings.repo_root))
+        for path, key in keys.items():
+            part = _get(settings.cache, key) if key is not None else None
+            if part is not None and part.path == path:
+                cached[path] = part
+                lookup[path] = key
+    missing = set(safe) - set(cached)
+    targets: set[str] | None = None if missing == set(safe) else missing
+    job = Job(
+        settings=settings,
+        texts=safe,
+        shas=dict(shas),
+        warnings=warnings,
+        cached=cached,
+        lookup_keys=lookup,
+        targets=targets,
+        started=started,
+    )
+    if targets is None or targets:
+        job.thread = threading.Thread(target=job._run, name="scip", daemon=True)
+        job.thread.start()
+    return job
+
+
+def syntax_of(
+    wanted: Iterable[str], tables: Mapping[str, list[pa.Table]], seen: Mapping[str, set[str]]
+) -> Syntax:
+    """The :class:`Syntax` of a run that extracts ``wanted``."""
+    sources = tuple(s for s in SOURCES if s in set(wanted))
+    return Syntax(sources=sources, tables=tables, seen=seen)
