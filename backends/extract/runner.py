@@ -356,9 +356,7 @@ def _plan_tasks(
     return tasks
 
 
-def _start_scip(
-    run: ExtractRun, ok_files: list[repo_scan.ScannedFile]
-) -> scip_stage.Job | None:
+def _start_scip(run: ExtractRun, ok_files: list[repo_scan.ScannedFile]) -> scip_stage.Job | None:
     """Serve scip from the per-file cache and start indexing the rest (``scip/stage.py``)."""
     if "scip" not in run.wanted:
         return None

@@ -104,14 +104,18 @@ def _index() -> scip_pb2.Index:
     index = scip_pb2.Index()
     a = index.documents.add(relative_path="a.py")
     a.occurrences.add(range=[0, 0, 1], symbol=G + "a/x.", symbol_roles=1)
-    a.occurrences.add(range=[1, 0, 3], symbol="scip-python python python-stdlib 3.11 builtins/len().")
+    a.occurrences.add(
+        range=[1, 0, 3], symbol="scip-python python python-stdlib 3.11 builtins/len()."
+    )
     a.occurrences.add(range=[2, 0, 1], symbol="local 0", symbol_roles=8)  # a builtin function
     info = a.symbols.add(symbol=G + "c/C#", documentation=["from a"])
     info.relationships.add(symbol=G + "c/Base#", is_implementation=True)
     a.symbols.add(symbol="local 1", documentation=["a local"])
     b = index.documents.add(relative_path="b.py")
     b.occurrences.add(range=[0, 0, 1], symbol="local 0", symbol_roles=1)  # a local variable
-    b.occurrences.add(range=[0, 2, 5], symbol="scip-python python python-stdlib 3.11 builtins/len().")
+    b.occurrences.add(
+        range=[0, 2, 5], symbol="scip-python python python-stdlib 3.11 builtins/len()."
+    )
     info = b.symbols.add(symbol=G + "c/C#", documentation=["from b"])
     info.relationships.add(symbol=G + "c/Base#", is_reference=True)
     b.symbols.add(symbol="local 1", documentation=["b local"])
@@ -138,7 +142,11 @@ def test_decode_index_is_the_assembly_of_its_parts() -> None:
 
 def test_a_global_symbol_carried_twice_keeps_the_earlier_file_and_its_relationships() -> None:
     rows = decode_index(_index().SerializeToString(), TEXTS).rows
-    infos = [(r["path"], r["documentation"]) for r in rows if r["symbol"] == G.replace(" 0 ", " . ") + "c/C#" and r["kind"] == "symbol"]
+    infos = [
+        (r["path"], r["documentation"])
+        for r in rows
+        if r["symbol"] == G.replace(" 0 ", " . ") + "c/C#" and r["kind"] == "symbol"
+    ]
     assert infos == [("a.py", "from a")]
     rels = [r["relationship"] for r in rows if r["kind"] == "relationship"]
     assert rels == ["is_implementation"]
@@ -147,7 +155,9 @@ def test_a_global_symbol_carried_twice_keeps_the_earlier_file_and_its_relationsh
 def test_local_symbol_information_stays_with_every_document() -> None:
     rows = decode_index(_index().SerializeToString(), TEXTS).rows
     assert sorted(
-        (r["path"], r["documentation"]) for r in rows if r["kind"] == "symbol" and r["symbol"] == "local 1"
+        (r["path"], r["documentation"])
+        for r in rows
+        if r["kind"] == "symbol" and r["symbol"] == "local 1"
     ) == [("a.py", "a local"), ("b.py", "b local")]
 
 

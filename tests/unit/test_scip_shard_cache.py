@@ -31,7 +31,11 @@ needs_node = pytest.mark.skipif(shutil.which("node") is None, reason="node is no
 @pytest.mark.parametrize(
     ("importer", "ref", "expected"),
     [
-        ("m.py", ImportRef("a.b", None, 0), {"a/__init__.py", "a.py", "a/b.py", "a/b/__init__.pyi"}),
+        (
+            "m.py",
+            ImportRef("a.b", None, 0),
+            {"a/__init__.py", "a.py", "a/b.py", "a/b/__init__.pyi"},
+        ),
         ("m.py", ImportRef("a", "b", 0), {"a/__init__.py", "a/b.py", "a/b/__init__.py"}),
         ("p/q/m.py", ImportRef(None, "x", 1), {"p/q/__init__.py", "p/q/x.py"}),
         ("p/q/m.py", ImportRef("r", "x", 2), {"p/r.py", "p/r/x.py", "p/r/__init__.py"}),
@@ -68,13 +72,24 @@ def test_import_refs_reads_the_import_rows_of_syntax_tables() -> None:
             "detail": [json.dumps({"level": 0}), json.dumps({"level": 1}), None],
         }
     )
-    assert import_refs([table]) == {"m.py": {ImportRef("os.path", None, 0), ImportRef(None, "x", 1)}}
+    assert import_refs([table]) == {
+        "m.py": {ImportRef("os.path", None, 0), ImportRef(None, "x", 1)}
+    }
 
 
 # ------------------------------------------------------------------ closures and keys
 
 
-FILES = ["app.py", "mid.py", "leaf.py", "other.py", "cyc_a.py", "cyc_b.py", "pkg/__init__.py", "pkg/x.py"]
+FILES = [
+    "app.py",
+    "mid.py",
+    "leaf.py",
+    "other.py",
+    "cyc_a.py",
+    "cyc_b.py",
+    "pkg/__init__.py",
+    "pkg/x.py",
+]
 REFS = {
     "app.py": {ImportRef("mid", None, 0), ImportRef("pkg", "x", 0)},
     "mid.py": {ImportRef("leaf", "f", 0)},
@@ -83,7 +98,12 @@ REFS = {
 }
 
 
-def _keys(files: list[str], refs: dict[str, set[ImportRef]], shas: dict[str, str], known: list[str] | None = None) -> dict[str, str | None]:
+def _keys(
+    files: list[str],
+    refs: dict[str, set[ImportRef]],
+    shas: dict[str, str],
+    known: list[str] | None = None,
+) -> dict[str, str | None]:
     graph = ImportGraph.build(files, refs, files if known is None else known)
     return file_keys(graph, shas, indexer="scip-python@0", project="demo")
 
@@ -128,7 +148,13 @@ def test_files_in_one_cycle_change_together() -> None:
 
 def test_unknown_imports_leave_every_file_that_reaches_them_without_a_key() -> None:
     keys = _keys(FILES, REFS, _shas(FILES), known=[f for f in FILES if f != "leaf.py"])
-    assert {f for f, k in keys.items() if k is None} == {"leaf.py", "mid.py", "app.py", "cyc_a.py", "cyc_b.py"}
+    assert {f for f, k in keys.items() if k is None} == {
+        "leaf.py",
+        "mid.py",
+        "app.py",
+        "cyc_a.py",
+        "cyc_b.py",
+    }
 
 
 def test_a_builtins_stub_is_a_dependency_of_every_file() -> None:
@@ -171,7 +197,9 @@ def _fake_indexer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     index = scip_pb2.Index()
     for path in REPO:
         doc = index.documents.add(relative_path=path)
-        doc.occurrences.add(range=[0, 0, 1], symbol=f"scip-python python demo 0 `{path}`/__init__:", symbol_roles=1)
+        doc.occurrences.add(
+            range=[0, 0, 1], symbol=f"scip-python python demo 0 `{path}`/__init__:", symbol_roles=1
+        )
     prebuilt = tmp_path / "prebuilt.scip"
     prebuilt.write_bytes(index.SerializeToString())
     log = tmp_path / "configs.jsonl"
@@ -183,10 +211,14 @@ def _fake_indexer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def _configs(log: Path) -> list[dict[str, object]]:
-    return [json.loads(line) for line in log.read_text().splitlines() if line] if log.exists() else []
+    return (
+        [json.loads(line) for line in log.read_text().splitlines() if line] if log.exists() else []
+    )
 
 
-def _step(tmp_path: Path, texts: dict[str, str], cache: Path | None) -> tuple[list[dict[str, object]] | None, stage.Stats]:
+def _step(
+    tmp_path: Path, texts: dict[str, str], cache: Path | None
+) -> tuple[list[dict[str, object]] | None, stage.Stats]:
     settings = stage.Settings(
         repo_root=tmp_path / "demo",
         work_dir=tmp_path / "work",
@@ -203,7 +235,9 @@ def _step(tmp_path: Path, texts: dict[str, str], cache: Path | None) -> tuple[li
 
 
 @needs_node
-def test_a_warm_step_indexes_nothing_and_gives_the_same_rows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_warm_step_indexes_nothing_and_gives_the_same_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     log = _fake_indexer(tmp_path, monkeypatch)
     cold, cold_stats = _step(tmp_path, REPO, tmp_path / "cache")
     warm, warm_stats = _step(tmp_path, REPO, tmp_path / "cache")
@@ -215,7 +249,9 @@ def test_a_warm_step_indexes_nothing_and_gives_the_same_rows(tmp_path: Path, mon
 
 
 @needs_node
-def test_a_changed_leaf_reindexes_it_and_its_importers_as_targets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_changed_leaf_reindexes_it_and_its_importers_as_targets(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     log = _fake_indexer(tmp_path, monkeypatch)
     _step(tmp_path, REPO, tmp_path / "cache")
     changed = {**REPO, "leaf.py": "def f():\n    return 2\n"}
@@ -225,7 +261,9 @@ def test_a_changed_leaf_reindexes_it_and_its_importers_as_targets(tmp_path: Path
 
 
 @needs_node
-def test_without_a_cache_every_step_indexes_everything(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_without_a_cache_every_step_indexes_everything(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _fake_indexer(tmp_path, monkeypatch)
     _, first = _step(tmp_path, REPO, None)
     _, second = _step(tmp_path, REPO, None)
@@ -233,21 +271,31 @@ def test_without_a_cache_every_step_indexes_everything(tmp_path: Path, monkeypat
 
 
 @needs_node
-@pytest.mark.parametrize("texts", [{}, {"../escape.py": "x = 1\n"}], ids=["no files", "no safe file"])
-def test_nothing_to_index_gives_no_rows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, texts: dict[str, str]) -> None:
+@pytest.mark.parametrize(
+    "texts", [{}, {"../escape.py": "x = 1\n"}], ids=["no files", "no safe file"]
+)
+def test_nothing_to_index_gives_no_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, texts: dict[str, str]
+) -> None:
     log = _fake_indexer(tmp_path, monkeypatch)
     rows, stats = _step(tmp_path, texts, tmp_path / "cache")
     assert rows == [] and (stats.files, stats.cached) == (0, 0)
     assert _configs(log) == []
 
 
-def test_an_unavailable_indexer_serves_nothing_from_the_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_unavailable_indexer_serves_nothing_from_the_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("CODEANATOMY_SCIP_BIN", str(tmp_path / "missing"))
     settings = stage.Settings(
-        repo_root=tmp_path, work_dir=tmp_path / "work", cache=ResultCache(tmp_path / "cache"),
-        shards=1, timeout_s=30, max_old_space_mb=512,
+        repo_root=tmp_path,
+        work_dir=tmp_path / "work",
+        cache=ResultCache(tmp_path / "cache"),
+        shards=1,
+        timeout_s=30,
+        max_old_space_mb=512,
     )
     syntax = stage.syntax_of((), {}, {})
-    job = stage.start(REPO, {p: "s" for p in REPO}, syntax, settings)
+    job = stage.start(REPO, dict.fromkeys(REPO, "s"), syntax, settings)
     rows, warnings, _ = job.join(syntax)
     assert rows == [] and [w.code for _, w in warnings] == ["SCIP_UNAVAILABLE"]

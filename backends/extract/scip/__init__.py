@@ -1,8 +1,14 @@
 """The ``scip`` Stage-0 extractor: runs the scip-python indexer and decodes ``index.scip``.
 
-Unlike the per-file extractors it works on the whole repository at once (cross-file
-references are the point of SCIP), in one subprocess. It never raises for a missing or
-failing indexer: it returns empty rows and a SCIP_UNAVAILABLE or SCIP_FAILED warning.
+Unlike the per-file extractors it needs the whole repository at once (cross-file references
+are the point of SCIP). It never raises for a missing or failing indexer: it returns empty
+rows and a SCIP_UNAVAILABLE or SCIP_FAILED warning.
+
+The files to index are split into *shards* (``shard.py``), one sandboxed scip-python process
+each, run at once, every one with the whole repository in its mirror; each index is cut
+into one part per file (``decode.py``) and the parts are assembled into the table's rows
+(``merge.py``). A shard that fails costs its own files only. Parts are also what the
+per-file cache keeps (``stage.py``, keyed by the import closure in ``closure.py``).
 
 The indexer is the npm package pinned in ``tools/scip/package.json`` (``make scip`` in a
 clone); a wheel install gets the same version on first use (``install.py``), and

@@ -16,6 +16,7 @@ are sorted, so the output does not depend on the order the indexer wrote its doc
 
 from __future__ import annotations
 
+import bisect
 import json
 from collections.abc import Collection, Iterable, Mapping
 from typing import Any
@@ -165,37 +166,52 @@ def _symbol_part(path: str | None, info: scip_pb2.SymbolInformation) -> SymbolPa
     )
 
 
-def _emitters(
-    targets: list[str], docs: Mapping[str, scip_pb2.Document]
-) -> dict[str, list[str]]:
-    """raw external symbol -> the target files it is attributed to (walk order).
+class _Emitters:
+    """Which target files an external symbol is attributed to.
 
     scip-python keeps one entry per external symbol, from its first emitter, and does not
     say which document that was. A global external symbol is attributed to every target
     document with an occurrence of it (any of them can be the first emitter, and each keeps
-    it when the others change); a ``local N`` one (a builtin function, numbered per document)
-    to the first document where it occurs without being defined there.
+    it when the others change), or, when none has one (scip-python also emits the parents
+    of the symbols it builds: ``sys/`` for ``sys/argv.``), to every document with an
+    occurrence of a symbol it is a prefix of; a ``local N`` one (a builtin function, numbered
+    per document) to the first document where it occurs without being defined there. Failing
+    all that, to the first target document.
     """
-    seen: dict[str, list[str]] = {}
-    defined_locals: dict[str, set[str]] = {}
-    for path in targets:
-        doc = docs.get(path)
-        if doc is None:
-            continue
-        for occ in doc.occurrences:
-            paths = seen.setdefault(occ.symbol, [])
-            if not paths or paths[-1] != path:
-                paths.append(path)
-            if occ.symbol.startswith("local ") and occ.symbol_roles & _DEFINITION:
-                defined_locals.setdefault(occ.symbol, set()).add(path)
-    return {
-        symbol: (
-            [next((p for p in paths if p not in defined_locals.get(symbol, ())), paths[0])]
-            if symbol.startswith("local ")
-            else paths
-        )
-        for symbol, paths in seen.items()
-    }
+
+    def __init__(self, targets: list[str], docs: Mapping[str, scip_pb2.Document]) -> None:
+        self.seen: dict[str, list[str]] = {}
+        self.defined_locals: dict[str, set[str]] = {}
+        for path in targets:
+            doc = docs.get(path)
+            if doc is None:
+                continue
+            for occ in doc.occurrences:
+                paths = self.seen.setdefault(occ.symbol, [])
+                if not paths or paths[-1] != path:
+                    paths.append(path)
+                if occ.symbol.startswith("local ") and occ.symbol_roles & _DEFINITION:
+                    self.defined_locals.setdefault(occ.symbol, set()).add(path)
+        self.symbols = sorted(self.seen)
+        self.order = {p: i for i, p in enumerate(targets)}
+        self.first = next((p for p in targets if p in docs), targets[0] if targets else None)
+
+    def __call__(self, symbol: str) -> list[str]:
+        paths = self.seen.get(symbol)
+        if paths and symbol.startswith("local "):
+            defined = self.defined_locals.get(symbol, set())
+            return [next((p for p in paths if p not in defined), paths[0])]
+        if paths:
+            return paths
+        if not symbol.startswith("local "):
+            found: set[str] = set()
+            i = bisect.bisect_left(self.symbols, symbol)
+            while i < len(self.symbols) and self.symbols[i].startswith(symbol):
+                found.update(self.seen[self.symbols[i]])
+                i += 1
+            if found:
+                return sorted(found, key=self.order.__getitem__)
+        return [self.first] if self.first is not None else []
 
 
 def decode_parts(
@@ -228,24 +244,23 @@ def decode_parts(
         elif targets is None or path in targets:
             docs.setdefault(path, doc)
     externals: dict[str, list[SymbolPart]] = {p: [] for p in wanted}
-    emitters = _emitters(wanted, docs)
-    fallback = next((p for p in wanted if p in docs), wanted[0] if wanted else None)
+    emitters = _Emitters(wanted, docs)
     for info in index.external_symbols:
-        for path in emitters.get(info.symbol, [fallback] if fallback else []):
+        for path in emitters(info.symbol):
             externals[path].append(_symbol_part(None, info))
     parts: dict[str, FilePart] = {}
     for path in wanted:
-        doc = docs.get(path)
-        if doc is None:
+        found = docs.get(path)
+        if found is None:
             parts[path] = FilePart(
                 path=path, occurrences=[], symbols=[], externals=externals[path], warnings=[]
             )
             continue
-        occurrences, occ_warnings = _occurrence_rows(path, doc, LineIndex(texts[path]))
+        occurrences, occ_warnings = _occurrence_rows(path, found, LineIndex(texts[path]))
         parts[path] = FilePart(
             path=path,
             occurrences=occurrences,
-            symbols=[_symbol_part(path, info) for info in doc.symbols],
+            symbols=[_symbol_part(path, info) for info in found.symbols],
             externals=externals[path],
             warnings=occ_warnings,
         )

@@ -8,13 +8,37 @@ stores; :func:`assemble` turns any set of parts into the table's rows:
 - symbol rows of each file are numbered within the file; external symbol rows (null path)
   and relationship rows are numbered over the whole table, as one index would be;
 - a global symbol whose SymbolInformation two files carry keeps the one of the file that
-  comes first in walk order, with its relationships (scip-python itself emits it once, in
-  the first document that creates the symbol; two copies arise only across shards or
-  between a cached and a fresh part);
+  comes first in walk order (``shard.walk_key``), with its relationships;
 - an external symbol (by its raw symbol string) keeps the candidate of the file that comes
-  first in walk order (scip-python keeps the first emitter's).
+  first in walk order.
 
-The result does not depend on the order the parts are given in.
+The result does not depend on the order the parts are given in. For one whole-repository
+index it is exactly the old single-run decoding (one copy of everything).
+
+What sharding and the cache can change, and why. scip-python's output depends on the order
+it visits documents in, through state it shares between them: (1) a global symbol's
+SymbolInformation is written into the first document that creates the symbol, and a symbol
+first created at an import site gets none at all; (2) an external symbol keeps the
+documentation of its first emitter; (3) a memo keyed by declaration can hand a reference
+the symbol another document computed for the same declaration. A whole run visits files in
+walk order; a shard is a contiguous run of that order, the merge keeps the earlier file's
+copy of anything two shards emitted, so the merged rows are the whole run's unless the
+first document to touch a symbol and the document that defines it fall into different runs
+(two shards, or a cached part and a fresh one). Then, and only then:
+
+- a ``symbol`` row (and its ``relationship`` rows) of a global symbol may be present in the
+  document that defines the symbol on one side only (the side where the definer was
+  visited before any document importing the symbol);
+- rarely, the symbol of a reference ``occurrence`` differs (3).
+
+Occurrence, external-symbol and relationship rows otherwise, and all warnings, are
+identical. Measured on the golden repos with 2 and 3 shards: no difference on 8 of 9; on
+``packages`` one extra row (the SymbolInformation of ``Item#`` in ``models/item.py``,
+which the whole run never emits because ``core/engine.py``, in the other shard, imports
+the class first). On 75 standard-library files (json, email, asyncio, http, logging) with 2
+shards: 2 of 59,988 occurrence rows (3) and one external symbol row. On a generated
+300-file repo with 2 and 4 shards: none. By default repositories under 50 files per shard
+are not split (``shard.MIN_FILES_PER_SHARD``), so the golden repos run as one shard.
 """
 
 from __future__ import annotations
@@ -77,7 +101,9 @@ def _first_by_walk(
     return best
 
 
-def assemble(parts: Iterable[FilePart]) -> tuple[list[dict[str, Any]], list[tuple[str, FileWarning]]]:
+def assemble(
+    parts: Iterable[FilePart],
+) -> tuple[list[dict[str, Any]], list[tuple[str, FileWarning]]]:
     """Rows of the ``scip`` table from per-file parts (one per path), and their warnings.
 
     Rows are fresh copies: the parts are left as they were.

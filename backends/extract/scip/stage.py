@@ -85,7 +85,7 @@ class Settings:
     max_old_space_mb: int
 
 
-def _parsed_refs(path: str, text: str) -> set[ImportRef] | None:
+def parsed_refs(path: str, text: str) -> set[ImportRef] | None:
     """The imports of one file read with ``ast`` (when no syntax extractor runs)."""
     try:
         tree = ast.parse(text, filename=path)
@@ -102,7 +102,7 @@ def _parsed_refs(path: str, text: str) -> set[ImportRef] | None:
 
 def _graph(texts: Mapping[str, str], syntax: Syntax) -> ImportGraph:
     if not syntax.sources:
-        parsed = {p: _parsed_refs(p, t) for p, t in texts.items()}
+        parsed = {p: parsed_refs(p, t) for p, t in texts.items()}
         refs = {p: r for p, r in parsed.items() if r is not None}
         return ImportGraph.build(texts, refs, refs)
     known = set(texts)
@@ -112,7 +112,9 @@ def _graph(texts: Mapping[str, str], syntax: Syntax) -> ImportGraph:
     return ImportGraph.build(texts, import_refs(tables), known)
 
 
-def _keys(texts: Mapping[str, str], shas: Mapping[str, str], syntax: Syntax, project: str) -> dict[str, str | None]:
+def _keys(
+    texts: Mapping[str, str], shas: Mapping[str, str], syntax: Syntax, project: str
+) -> dict[str, str | None]:
     indexer = f"{INDEXER};{SETTINGS};{PART_FORMAT}"
     return file_keys(_graph(texts, syntax), shas, indexer=indexer, project=project)
 
@@ -169,8 +171,8 @@ class Job:
             self.thread.join()
         if "error" in self.box:
             exc = self.box["error"]
-            failed = FileWarning(code="SCIP_FAILED", message=f"{type(exc).__name__}: {exc}")
-            return None, [("", failed)], Stats(files=len(self.texts))
+            crash = FileWarning(code="SCIP_FAILED", message=f"{type(exc).__name__}: {exc}")
+            return None, [("", crash)], Stats(files=len(self.texts))
         indexed: Indexed | None = self.box.get("indexed")
         if indexed is not None and indexed.unavailable:
             # No indexer: the run goes on without SCIP evidence (CONTRACT §5.7).
@@ -229,7 +231,9 @@ def start(
     if settings.cache.root is not None and safe:
         keys = _keys(safe, shas, syntax, project_name(settings.repo_root))
         for path, key in keys.items():
-            part = _get(settings.cache, key) if key is not None else None
+            if key is None:
+                continue
+            part = _get(settings.cache, key)
             if part is not None and part.path == path:
                 cached[path] = part
                 lookup[path] = key
