@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from harness.compare.runs import RunComparison, compare_runs
     from harness.config.load import LoadedConfig, load_config
     from harness.config.model import ConfigError
+    from harness.errors import BackendUnavailable, EngineFailure
     from harness.gateway import (
         GraphProductBuildRequest,
         GraphProductBuildResult,
@@ -40,28 +41,28 @@ if TYPE_CHECKING:
     from harness.report.assemble import RepoRun, assemble
     from harness.report.model import ParityReport
     from harness.report.writers import write_reports
-    from harness.route import Mode, Route
-    from harness.run.errors import BackendUnavailable, EngineFailure
+    from harness.route import Route
     from harness.run.manifest import RunManifest, read_manifest
     from harness.run.request import BuildRequest
     from harness.shadow.observation import HarnessFault, Observation
     from harness.shadow.runner import ShadowError, ShadowOptions, ShadowOutcome, run_shadow
+    from harness.vocabulary import Mode
 
 # Where each public name lives. Imported on first use: the CLI imports harness sub-packages
 # that must not pay for the whole gateway, and the pytest plugin loads in every test session.
 _HOME: dict[str, str] = {
-    "BackendUnavailable": "harness.run.errors",
+    "BackendUnavailable": "harness.errors",
     "BuildRequest": "harness.run.request",
     "ConfigError": "harness.config.model",
     "Coverage": "harness.compare.result",
-    "EngineFailure": "harness.run.errors",
+    "EngineFailure": "harness.errors",
     "ExtractOptions": "backends.extract.runner",
     "Finding": "harness.compare.result",
     "GraphProductBuildRequest": "harness.gateway",
     "GraphProductBuildResult": "harness.gateway",
     "HarnessFault": "harness.shadow.observation",
     "LoadedConfig": "harness.config.load",
-    "Mode": "harness.route",
+    "Mode": "harness.vocabulary",
     "Observation": "harness.shadow.observation",
     "Parity": "harness.pytest_plugin",
     "ParityOptions": "harness.pytest_plugin",

@@ -1,12 +1,19 @@
-"""Option types and app set-up shared by every ``codeanatomy`` sub-command module, and the one
-way a user's mistake ends a command (exit 2, a line on stderr, a JSON error under ``--json``)."""
+"""What every ``codeanatomy`` command module shares: the option types and app set-up, the one
+JSON emitter, the one progress bar, the one "load the configuration or exit 2", and the one way
+a user's mistake or an engine error ends a command (a line on stderr, a JSON error under
+``--json``, exit 2 or 3).
+
+The commands live next to the code they drive (``harness/<package>/cli.py``, and
+``engine_cli.py``, ``status_cli.py`` beside the modules they call); ``harness/cli.py`` only
+assembles them into the ``codeanatomy`` app.
+"""
 
 from __future__ import annotations
 
 import os
 import re
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Annotated
@@ -14,15 +21,25 @@ from typing import TYPE_CHECKING, Annotated
 import msgspec
 import typer
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from typer.core import TyperCommand
 
 from harness.boundary import UsageError
 from harness.config.model import ConfigError
+from harness.errors import EngineFailure
 from harness.exit_codes import EXIT_ENGINE, EXIT_USAGE
-from harness.run.errors import EngineFailure
 
 if TYPE_CHECKING:
     from typer import _click
+
+    from harness.config.load import LoadedConfig
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print a machine-readable JSON result.")]
 ConfigOpt = Annotated[
@@ -32,6 +49,16 @@ ConfigOpt = Annotated[
         metavar="FILE",
         help="The configuration file (default: found from the working folder).",
     ),
+]
+RepoArg = Annotated[
+    Path, typer.Argument(metavar="REPO", help="Repository root to analyse (never imported).")
+]
+WorkersOpt = Annotated[
+    int, typer.Option(min=0, metavar="N", help="Worker processes (0: one per core).")
+]
+ForceOpt = Annotated[
+    bool,
+    typer.Option("--force", help="Write into an --out folder that holds files of others."),
 ]
 
 # Help is plain text: under rich markup a "[hamilton]" in a help text is a style tag and
@@ -97,6 +124,42 @@ def console(*, stderr: bool = False, markup: bool = False) -> Console:
     return out
 
 
+ProgressHook = Callable[[str, int, int], None]
+"""Hears ``(stage, done, total)``: the extraction's stages, the repositories of a parity run."""
+
+
+@contextmanager
+def progress_bar(enabled: bool) -> Iterator[Progress | None]:
+    """A progress bar on stderr, on an interactive terminal only: never in CI (``CI`` set),
+    never with ``--json`` (``enabled`` false), never in a pipe or a log."""
+    err = console(stderr=True, markup=True)
+    if not enabled or not err.is_terminal or in_ci():
+        yield None
+        return
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=err, transient=True) as progress:
+        yield progress
+
+
+def progress_hook(bar: Progress | None) -> ProgressHook | None:
+    """The progress hook that moves ``bar`` (None when there is no bar): one task a stage."""
+    if bar is None:
+        return None
+    tasks: dict[str, TaskID] = {}
+
+    def report(stage: str, done: int, total: int) -> None:
+        if stage not in tasks:
+            tasks[stage] = bar.add_task(stage, total=total)
+        bar.update(tasks[stage], completed=done, total=total)
+
+    return report
+
+
 def _enc_hook(value: object) -> object:
     # Results are dataclasses and structs that may hold paths (golden fetch's archive and
     # source root); msgspec has no built-in encoding for them, JSON has strings.
@@ -158,6 +221,15 @@ def usage_errors(json: bool) -> Iterator[None]:
         yield
     except (UsageError, ConfigError) as exc:
         raise usage_exit(exc, json) from exc
+
+
+def configured(config: Path | None, json: bool) -> LoadedConfig:
+    """The configuration (``--config FILE``, else the one found from the working folder), or
+    exit 2 naming every problem of it (see :func:`usage_exit`)."""
+    from harness.config.load import load_config
+
+    with usage_errors(json):
+        return load_config(config)
 
 
 def engine_exit(exc: EngineFailure, json: bool, role: str = "") -> typer.Exit:

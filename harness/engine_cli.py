@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated
 
 import msgspec
 import typer
@@ -18,22 +18,28 @@ from backends.contract.spec import SemanticExecutionSpec, SpecPolicy, decode_spe
 from harness.boundary import UsageError, evidence_dir, out_dir, repo_dir
 from harness.cli_options import (
     ConfigOpt,
+    ForceOpt,
     JsonOpt,
+    RepoArg,
+    configured,
     console,
     emit_json,
     engine_exit,
     print_error,
+    progress_bar,
+    progress_hook,
     usage_errors,
     usage_exit,
 )
+from harness.errors import BackendUnavailable, EngineFailure
 from harness.exit_codes import EXIT_USAGE
-from harness.run.errors import BackendUnavailable, EngineFailure
-from harness.shadow.cli import CandidateTimeoutOpt, ForceOpt, candidate_timeout
+from harness.shadow.cli import CandidateTimeoutOpt, candidate_timeout
+from harness.vocabulary import MODES, BackendName
 
 if TYPE_CHECKING:
+    from harness.config.load import LoadedConfig
     from harness.gateway import GraphProductBuildRequest, GraphProductBuildResult
 
-BackendName = Literal["legacy", "rust"]
 BackendOpt = Annotated[
     BackendName,
     typer.Option("--backend", metavar="legacy|rust", help="Which engine computes the CPG."),
@@ -61,9 +67,7 @@ def _fail(exc: EngineFailure | BackendUnavailable, json: bool) -> typer.Exit:
 
 
 def build(
-    repo: Annotated[
-        Path, typer.Argument(metavar="REPO", help="Repository root to analyse (never imported).")
-    ],
+    repo: RepoArg,
     out: Annotated[
         str,
         typer.Option("--out", metavar="DIR", help="Run directory (run.json, evidence/, outputs/)."),
@@ -105,28 +109,28 @@ def build(
     json: JsonOpt = False,
 ) -> None:
     """Build the CPG of REPO: evidence, outputs and run.json under OUT (routed by the gateway)."""
-    from harness.config.load import load_config
     from harness.gateway import GraphProductBuildRequest
     from harness.shadow.runner import ShadowOptions
 
     with usage_errors(json):
-        if backend not in (None, "legacy", "rust", "shadow"):
+        if backend is not None and backend not in MODES:
             raise UsageError("USAGE", f"--backend {backend!r}: legacy, rust or shadow")
         root = repo_dir(repo)
-        loaded = load_config(config)
+        loaded = configured(config, json)
         limit = candidate_timeout(candidate_timeout_s, loaded)
         run = out_dir(out, create=True)
     result = _build(
         GraphProductBuildRequest(
             repo=root,
             out=run,
-            backend=backend,  # type: ignore[arg-type]
+            backend=backend,
             policy=SpecPolicy(use_scip=not no_scip, min_confidence_bp=min_confidence_bp),
             views=views,
             shadow=ShadowOptions(candidate_timeout_s=limit),
             config=loaded,
             force=force,  # the library holds the folder: one writer per run folder
         ),
+        loaded,
         workers,
         no_cache,
         json,
@@ -135,19 +139,18 @@ def build(
 
 
 def _build(
-    request: GraphProductBuildRequest, workers: int, no_cache: bool, json: bool
+    request: GraphProductBuildRequest,
+    loaded: LoadedConfig,
+    workers: int,
+    no_cache: bool,
+    json: bool,
 ) -> GraphProductBuildResult:
-    from harness.cli import _progress, _progress_callback
-    from harness.config.load import load_config
     from harness.gateway import build_graph_product
     from harness.run.extract_options import extract_options
 
-    with _progress(not json) as progress:
+    with progress_bar(not json) as bar:
         extract = extract_options(
-            request.config or load_config(),
-            workers=workers,
-            no_cache=no_cache,
-            progress=_progress_callback(progress),
+            loaded, workers=workers, no_cache=no_cache, progress=progress_hook(bar)
         )
         try:
             return build_graph_product(dataclasses.replace(request, extract=extract))

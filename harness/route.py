@@ -14,8 +14,10 @@ from typing import Literal
 
 from harness.config.load import LoadedConfig
 from harness.killswitch.decision import effective_kill_switch
+from harness.vocabulary import Mode
 
-Mode = Literal["legacy", "rust", "shadow"]
+__all__ = ["Mode", "Route", "RouteSource", "decide_route", "rust_unavailable"]
+
 RouteSource = Literal["kill_switch", "request", "config", "default", "fallback"]
 
 
@@ -31,20 +33,20 @@ class Route:
     notes: tuple[str, ...] = ()
 
 
-def rust_loadable() -> str | None:
-    """None when the Rust extension imports; else why it does not (asked of its adapter: the
-    harness reaches the engines only through ``harness.adapters``)."""
-    from harness.adapters.rust import load_problem
+def rust_unavailable() -> str | None:
+    """None when the Rust engine can serve here; else why not. Asked of :func:`adapter`, the
+    one place that checks whether a backend loads."""
+    from harness.adapters import unavailable
 
-    problem = load_problem()
-    return None if problem is None else f"the Rust extension cannot load: {problem}"
+    reason = unavailable("rust")
+    return None if reason is None else f"the Rust extension cannot load: {reason}"
 
 
 def decide_route(
     config: LoadedConfig,
     requested: Mode | None = None,
     env: Mapping[str, str] | None = None,
-    rust_problem: Callable[[], str | None] = rust_loadable,
+    rust_problem: Callable[[], str | None] = rust_unavailable,
 ) -> Route:
     """Route one build. ``requested`` is an explicit choice (``--backend``), if any."""
     environ = os.environ if env is None else env

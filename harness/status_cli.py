@@ -9,26 +9,18 @@ from typing import Annotated
 import typer
 
 from harness.boundary import out_dir
-from harness.cli_options import ConfigOpt, JsonOpt, emit_json, sub_app, usage_errors
-from harness.config.load import LoadedConfig
+from harness.cli_options import ConfigOpt, JsonOpt, configured, emit_json, sub_app, usage_errors
 from harness.exit_codes import EXIT_GATE_FAILED
 
 PROJECT = Path(__file__).resolve().parents[1]
 release_app = sub_app("Release evidence.")
 
 
-def _config(config: Path | None, json: bool) -> LoadedConfig:
-    from harness.config.load import load_config
-
-    with usage_errors(json):
-        return load_config(config)
-
-
 def status(config: ConfigOpt = None, json: JsonOpt = False) -> None:
     """The migration phase, which gates pass, the kill switch, and the next phase's blockers."""
     from harness.status import status as compute
 
-    result = compute(_config(config, json), PROJECT)
+    result = compute(configured(config, json), PROJECT)
     if json:
         emit_json(result)
         return
@@ -61,7 +53,7 @@ def release_checklist(
     """Gather the latest gate verdicts into one pass/fail checklist (stale evidence fails)."""
     from harness.release import checklist, render, write_checklist
 
-    loaded = _config(config, json)
+    loaded = configured(config, json)
     with usage_errors(json):
         folder = out_dir(out, create=True)
     result = checklist(loaded)

@@ -1,5 +1,9 @@
 """The only way the harness reaches a backend (DESIGN §2): one adapter module per backend.
 
+An adapter runs its backend's stages — Stage 0, the semantic stage, plans — and translates
+the backend's errors into :class:`~harness.errors.EngineFailure`; it neither times nor records
+anything (``harness.run.build`` times every build and writes its ``run.json``).
+
 ``harness/adapters/legacy.py`` is deleted together with ``backends/legacy/`` at Phase 7; the
 rest of the harness names backends by string and asks :func:`adapter` for the module.
 """
@@ -7,15 +11,16 @@ rest of the harness names backends by string and asks :func:`adapter` for the mo
 from __future__ import annotations
 
 import importlib
+from pathlib import Path
 from typing import Protocol
 
 from backends.contract.fingerprint import use_kernel
 from backends.contract.result import PlanReport, RunResult
 from backends.contract.spec import SemanticExecutionSpec
-from harness.run.errors import BackendUnavailable
-from harness.run.request import BackendBuild, BuildRequest
-
-BACKENDS: tuple[str, ...] = ("legacy", "rust")
+from backends.extract.runner import ExtractOptions
+from backends.extract.summary import ExtractSummary
+from harness.errors import BackendUnavailable
+from harness.vocabulary import BACKENDS
 
 
 class Adapter(Protocol):
@@ -23,13 +28,19 @@ class Adapter(Protocol):
 
     NAME: str
 
-    def build(self, request: BuildRequest) -> BackendBuild: ...
+    def extract(self, repo: Path, out: Path, options: ExtractOptions) -> ExtractSummary:
+        """Stage 0 of ``repo`` into ``out/evidence``."""
+        ...
 
     def run_semantics(
         self, spec: SemanticExecutionSpec, outputs_dir: object, views_dir: object = None
-    ) -> RunResult: ...
+    ) -> RunResult:
+        """The semantic stage over the evidence ``spec`` pins, into ``outputs_dir``."""
+        ...
 
-    def plan(self, spec: SemanticExecutionSpec, tier: int) -> PlanReport: ...
+    def plan(self, spec: SemanticExecutionSpec, tier: int) -> PlanReport:
+        """How the backend would compute ``spec`` (tier 1 summary, 2 dependencies, 3 checks)."""
+        ...
 
 
 def adapter(name: str) -> Adapter:
@@ -57,6 +68,16 @@ def adapter(name: str) -> Adapter:
     if callable(check):
         check()
     return found
+
+
+def unavailable(name: str) -> str | None:
+    """Why backend ``name`` cannot run here (the reason :func:`adapter` gives); None when it
+    can. Routing asks this before it sends a build to the Rust engine."""
+    try:
+        adapter(name)
+    except BackendUnavailable as exc:
+        return exc.reason
+    return None
 
 
 def hand_over_the_fingerprint_kernel() -> bool:

@@ -1,4 +1,4 @@
-"""Pieces both adapters share: the workload spec bound to a run's evidence, and timing."""
+"""What every build shares whatever its backend: the workload spec bound to a run's evidence."""
 
 from __future__ import annotations
 

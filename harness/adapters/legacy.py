@@ -8,8 +8,9 @@ from pathlib import Path
 from backends import legacy
 from backends.contract.result import PlanReport, RunResult
 from backends.contract.spec import SemanticExecutionSpec
-from harness.run.errors import EngineFailure
-from harness.run.request import BackendBuild, BuildRequest
+from backends.extract.runner import ExtractOptions
+from backends.extract.summary import ExtractSummary
+from harness.errors import EngineFailure
 
 NAME = "legacy"
 
@@ -22,6 +23,13 @@ class LegacyAdapter:
     """The legacy backend behind the adapter protocol of ``harness.adapters``."""
 
     NAME = NAME
+
+    def extract(self, repo: Path, out: Path, options: ExtractOptions) -> ExtractSummary:
+        """Stage 0 through the Hamilton extraction DAG (the legacy pipeline's own)."""
+        try:
+            return legacy.run_extraction(repo, out, options=options)
+        except legacy.LegacyError as exc:
+            raise _failure(exc) from exc
 
     def run_semantics(
         self, spec: SemanticExecutionSpec, outputs_dir: object, views_dir: object = None
@@ -40,21 +48,6 @@ class LegacyAdapter:
             return legacy.plan(spec, tier)
         except legacy.LegacyError as exc:
             raise _failure(exc) from exc
-
-    def build(self, request: BuildRequest) -> BackendBuild:
-        try:
-            built = legacy.build(
-                request.repo,
-                request.out,
-                options=request.extract,
-                policy=request.policy,
-                views_dir=request.views_dir,
-            )
-        except legacy.LegacyError as exc:
-            raise _failure(exc) from exc
-        return BackendBuild(
-            backend=NAME, summary=built.summary, result=built.result, timings=built.timings
-        )
 
 
 ADAPTER = LegacyAdapter()

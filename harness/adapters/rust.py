@@ -1,36 +1,28 @@
-"""Adapter of the new engine: staged extraction (process pool), then ``codeanatomy_engine``."""
+"""Adapter of the new engine: Stage 0 by the shared extraction runner (process pool), the
+semantic stage and plans by ``codeanatomy_engine``."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
 from backends.contract.result import PlanReport, RunResult
-from backends.contract.spec import SemanticExecutionSpec, spec_hash
-from backends.extract.runner import extract
-from harness.adapters.common import workload_spec
-from harness.run.errors import BackendUnavailable, EngineFailure
-from harness.run.request import BackendBuild, BuildRequest
-from harness.telemetry import SPAN_EXTRACT, SPAN_SEMANTIC, span
+from backends.contract.spec import SemanticExecutionSpec
+from backends.extract.runner import ExtractOptions
+from backends.extract.runner import extract as run_extract
+from backends.extract.summary import ExtractSummary
+from harness.errors import BackendUnavailable, EngineFailure
 
 NAME = "rust"
 
 
-def load_problem() -> str | None:
-    """None when the compiled extension imports; else why it does not."""
+def check_available() -> None:
+    """Raise BackendUnavailable (why: the import error) when the compiled extension cannot be
+    imported. :func:`harness.adapters.adapter` calls it; nothing else checks the extension."""
     try:
         import backends.rust  # noqa: F401
     except ImportError as exc:
-        return str(exc)
-    return None
-
-
-def check_available() -> None:
-    """Raise BackendUnavailable when the compiled extension cannot be imported."""
-    problem = load_problem()
-    if problem is not None:
-        raise BackendUnavailable(NAME, problem)
+        raise BackendUnavailable(NAME, str(exc)) from exc
 
 
 def engine_version() -> str:
@@ -57,6 +49,9 @@ class RustAdapter:
 
     NAME = NAME
 
+    def extract(self, repo: Path, out: Path, options: ExtractOptions) -> ExtractSummary:
+        return run_extract(repo, out, options)
+
     def run_semantics(
         self, spec: SemanticExecutionSpec, outputs_dir: object, views_dir: object = None
     ) -> RunResult:
@@ -76,22 +71,6 @@ class RustAdapter:
             return engine.plan(spec, tier)
         except engine.EngineError as exc:
             raise _failure(exc) from exc
-
-    def build(self, request: BuildRequest) -> BackendBuild:
-        started = time.perf_counter()
-        with span(SPAN_EXTRACT, backend=NAME):
-            summary = extract(request.repo, request.out, request.extract)
-        extracted = time.perf_counter()
-        spec = workload_spec(request.evidence_dir, request.policy)
-        with span(SPAN_SEMANTIC, backend=NAME, spec_hash=spec_hash(spec)):
-            result = self.run_semantics(spec, request.outputs_dir, request.views_dir)
-        done = time.perf_counter()
-        timings = {
-            "extract_s": round(extracted - started, 4),
-            "semantic_s": round(done - extracted, 4),
-            "total_s": round(done - started, 4),
-        }
-        return BackendBuild(backend=NAME, summary=summary, result=result, timings=timings)
 
 
 ADAPTER = RustAdapter()

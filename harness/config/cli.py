@@ -1,19 +1,21 @@
 """``codeanatomy config show|validate|migrate|init``: thin commands over harness.config.
 
+An invalid configuration is reported here as every problem of it (``--json``:
+``{"valid": false, "problems": [...]}``), not as the one-line error of the other commands.
+
 Exit codes (harness.exit_codes): 0 ok (including "nothing to migrate"), 2 invalid
 configuration or usage error, 4 internal error (an I/O failure while writing).
 """
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import msgspec
 import typer
 
-from harness.cli_options import ConfigOpt, JsonOpt, sub_app
+from harness.cli_options import ConfigOpt, JsonOpt, emit_json, sub_app
 from harness.config.discover import find_config
 from harness.config.load import LoadedConfig, load_config
 from harness.config.migrate import MigrationOutcome, migrate_file
@@ -24,20 +26,9 @@ from harness.exit_codes import EXIT_INTERNAL, EXIT_OK, EXIT_USAGE
 app = sub_app("Show, validate, migrate or create the codeanatomy configuration.")
 
 
-def _emit_json(value: object) -> None:
-    data = msgspec.json.encode(value, enc_hook=_enc_hook)
-    sys.stdout.write(msgspec.json.format(data).decode() + "\n")
-
-
-def _enc_hook(value: object) -> object:
-    if isinstance(value, Path):
-        return str(value)
-    raise NotImplementedError(type(value).__name__)
-
-
 def _fail(exc: ConfigError, json: bool) -> typer.Exit:
     if json:
-        _emit_json({"valid": False, "problems": exc.problems})
+        emit_json({"valid": False, "problems": exc.problems})
     for problem in exc.problems:
         typer.echo(f"error: {problem}", err=True)
     return typer.Exit(EXIT_USAGE)
@@ -57,7 +48,7 @@ def show(config: ConfigOpt = None, json: JsonOpt = False) -> None:
         raise _fail(exc, json) from None
     values = _flatten(msgspec.to_builtins(loaded.config))
     if json:
-        _emit_json(
+        emit_json(
             {
                 "file": loaded.file,
                 "root": loaded.root,
@@ -107,7 +98,7 @@ def validate(config: ConfigOpt = None, json: JsonOpt = False) -> None:
     except ConfigError as exc:
         raise _fail(exc, json) from None
     if json:
-        _emit_json({"valid": True, "file": loaded.file, "warnings": loaded.warnings})
+        emit_json({"valid": True, "file": loaded.file, "warnings": loaded.warnings})
     else:
         typer.echo(f"ok: {loaded.file or 'no configuration file (defaults)'}")
     _echo_warnings(loaded)
@@ -131,7 +122,7 @@ def init(
         typer.echo(f"error: cannot write {path}: {exc}", err=True)
         raise typer.Exit(EXIT_INTERNAL) from None
     if json:
-        _emit_json({"written": path})
+        emit_json({"written": path})
     else:
         typer.echo(f"wrote {path}")
 
@@ -160,7 +151,7 @@ def migrate(
             typer.echo(f"error: {path}: {exc}", err=True)
             raise typer.Exit(EXIT_INTERNAL) from None
     if json:
-        _emit_json(outcome)
+        emit_json(outcome)
     else:
         _print_outcome(outcome)
     if outcome.status == "invalid":

@@ -3,7 +3,7 @@
 ``load_config`` returns a ``LoadedConfig`` (the effective values, where each came from, and
 structured warnings) or raises ``ConfigError`` listing *every* problem found, each located as
 ``file:line: [section].key: message``. Each key is validated on its own so one typo does not
-hide the next. A legacy ``[hamilton]`` section is mapped (see ``migrate.MAPPING``) with a
+hide the next. A legacy ``[hamilton]`` section is mapped (see ``hamilton.MAPPING``) with a
 ``CONFIG_HAMILTON_DEPRECATED`` warning; it never fails a load.
 """
 
@@ -21,9 +21,10 @@ from tomlkit.exceptions import ParseError
 
 from harness.config import model as m
 from harness.config.discover import find_config, has_tool_table
+from harness.config.hamilton import map_hamilton
 from harness.config.locate import locate_lines
-from harness.config.migrate import map_hamilton
 from harness.config.typedesc import describe, show_value
+from harness.vocabulary import MODES, Mode, other_backend
 
 _SECTION_TYPES: dict[str, type[msgspec.Struct]] = {
     "engine": m.EngineConfig,
@@ -31,7 +32,6 @@ _SECTION_TYPES: dict[str, type[msgspec.Struct]] = {
     "extract": m.ExtractConfig,
     "gates": m.GatesConfig,
 }
-_OTHER_ENGINE: dict[str, m.EngineName] = {"legacy": "rust", "rust": "legacy"}
 _Path = tuple[str, ...]
 
 
@@ -319,8 +319,8 @@ class _Load:
         if not raw:
             return
         value = raw.lower()
-        if value not in ("legacy", "rust", "shadow"):
-            message = f"expected {describe(m.Backend)}, got {raw!r}"
+        if value not in MODES:
+            message = f"expected {describe(Mode)}, got {raw!r}"
             self.problems.append((m.CONFIG_ENV_INVALID, None, m.ENV_BACKEND, message))
             return
         # The variable chooses the whole mode: CODEANATOMY_BACKEND=legacy also turns a
@@ -345,7 +345,7 @@ class _Load:
             primary = engine.backend
             candidate = engine.candidate
             if "engine.candidate" not in self.sources:
-                candidate = _OTHER_ENGINE[primary]
+                candidate = other_backend(primary)
             if "engine.primary" not in self.sources and "engine.backend" in self.sources:
                 self.copy_source("engine.primary", "engine.backend")
             engine = msgspec.structs.replace(

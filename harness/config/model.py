@@ -16,10 +16,8 @@ from typing import Annotated, Final, Literal
 
 import msgspec
 
-Backend = Literal["legacy", "rust", "shadow"]
-"""Which engine serves a build: one backend alone, or both in shadow mode."""
-EngineName = Literal["legacy", "rust"]
-"""One of the two backends (a side of a shadow run)."""
+from harness.vocabulary import BackendName, Mode
+
 ValueKind = Literal["default", "file", "env"]
 """Where an effective value came from."""
 
@@ -74,10 +72,10 @@ class EngineConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_o
     backend), and ``primary != candidate``.
     """
 
-    backend: Backend = "legacy"
+    backend: Mode = "legacy"
     shadow: bool = False
-    primary: EngineName = "legacy"
-    candidate: EngineName = "rust"
+    primary: BackendName = "legacy"
+    candidate: BackendName = "rust"
     kill_switch: bool | Literal["legacy"] = False
     state_dir: str = DEFAULT_STATE_DIR
     candidate_timeout_s: CandidateTimeout = DEFAULT_CANDIDATE_TIMEOUT_S

@@ -18,7 +18,15 @@ from typing import Annotated
 import typer
 
 from harness.boundary import INPUT_MISSING, OUT_NOT_A_DIRECTORY, UsageError, out_dir, repo_dirs
-from harness.cli_options import ConfigOpt, JsonOpt, emit_json, usage_errors
+from harness.cli_options import (
+    ConfigOpt,
+    JsonOpt,
+    configured,
+    emit_json,
+    progress_bar,
+    progress_hook,
+    usage_errors,
+)
 from harness.config.load import LoadedConfig
 from harness.exit_codes import EXIT_GATE_FAILED
 
@@ -147,7 +155,6 @@ def gate(
     json: JsonOpt = False,
 ) -> None:
     """Run a gate and write its JSON verdict and Markdown summary."""
-    from harness.config.load import load_config
     from harness.gates.gates import GATES, GateContext, run_gate
     from harness.gates.verdict import render_markdown, write_verdict
 
@@ -157,7 +164,7 @@ def gate(
             raise UsageError(
                 "UNKNOWN_GATE", f"unknown gate {name!r}; known: {', '.join(GATES)}, all"
             )
-        loaded = load_config(config)
+        loaded = configured(config, json)
         folder = (
             out_dir(out)
             if out is not None
@@ -178,15 +185,13 @@ def gate(
             check_inputs(gate_name, loaded, PROJECT)
             chosen = given or repo_dirs(_default_repos(gate_name))
             work = evidence_folder(folder, gate_name)
-            from harness.cli import _progress, _progress_callback
-
-            with _progress(not json) as bar:
+            with progress_bar(not json) as bar:
                 ctx = GateContext(
                     config=loaded,
                     repos=chosen,
                     work=work,
                     project=PROJECT,
-                    progress=_progress_callback(bar),
+                    progress=progress_hook(bar),
                 )
                 verdict = run_gate(gate_name, ctx)
         write_verdict(folder, verdict)

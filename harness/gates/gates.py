@@ -13,13 +13,12 @@ import msgspec
 
 from backends.contract.codes import WARNING_CODES
 from harness.config.load import LoadedConfig
+from harness.errors import BackendUnavailable, EngineFailure
 from harness.gates.history import clean_streak, recent_runs
 from harness.gates.verdict import Check, GateVerdict, make_verdict
 from harness.report.model import RepoParity
-from harness.run.errors import BackendUnavailable, EngineFailure
 from harness.run.manifest import RunManifest
-
-BACKENDS = ("legacy", "rust")
+from harness.vocabulary import BACKENDS
 
 
 @dataclass(frozen=True)
@@ -63,8 +62,8 @@ def _fingerprints(manifest: RunManifest) -> dict[str, str]:
 def gate_parity(ctx: GateContext) -> GateVerdict:
     """Shadow over the repos with the policy's thresholds; appends to the parity history."""
     from harness.compare.policy import configured_policy
+    from harness.gates.suite import run_suite
     from harness.shadow.runner import ShadowOptions
-    from harness.shadow.suite import run_suite
 
     policy = configured_policy(ctx.config)
     options = ShadowOptions(rules=policy.rules(), policy=policy, noise_baseline=True)

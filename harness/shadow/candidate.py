@@ -103,7 +103,7 @@ def _child(conn: Connection, plan_json: bytes, run_pid: int) -> None:
     started = time.process_time()
     message: ChildMessage
     try:
-        from harness.run.errors import EngineFailure
+        from harness.errors import EngineFailure
         from harness.shadow.side import execute_side
 
         plan = msgspec.json.decode(plan_json, type=SidePlan)

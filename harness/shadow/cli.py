@@ -1,7 +1,8 @@
 """``codeanatomy shadow REPO... --out DIR``: both backends side by side, compared, reported.
 
 Exit 0 iff no sev1/sev2 finding beyond the configured thresholds (allow-listed differences do
-not count; an expired allow-list entry does). Reports go to ``OUT/report/``.
+not count; an expired allow-list entry does). Reports go to ``OUT/report/``. ``golden shadow``
+runs the same suite the same way (:func:`run_parity`) over the golden repositories.
 """
 
 from __future__ import annotations
@@ -16,16 +17,22 @@ import typer
 from harness.boundary import UsageError, out_dir, repo_dirs
 from harness.cli_options import (
     ConfigOpt,
+    ForceOpt,
     JsonOpt,
+    configured,
     emit_json,
     engine_exit,
     print_error,
+    progress_bar,
+    progress_hook,
     usage_errors,
 )
 from harness.exit_codes import EXIT_GATE_FAILED
 
 if TYPE_CHECKING:
+    from harness.compare.policy import ParityPolicy
     from harness.config.load import LoadedConfig
+    from harness.shadow.runner import ShadowOptions
 
 CandidateTimeoutOpt = Annotated[
     float | None,
@@ -35,10 +42,6 @@ CandidateTimeoutOpt = Annotated[
         metavar="SECONDS",
         help="Seconds before the candidate is killed (default: [engine] candidate_timeout_s).",
     ),
-]
-ForceOpt = Annotated[
-    bool,
-    typer.Option("--force", help="Write into an --out folder that holds files of others."),
 ]
 
 
@@ -91,22 +94,21 @@ def shadow(
     json: JsonOpt = False,
 ) -> None:
     """Run the primary and candidate backends on each repo, compare stage by stage, report."""
+    from typing import get_args
+
     from harness.compare.policy import configured_policy, load_policy
-    from harness.config.load import load_config
-    from harness.run.errors import EngineFailure
     from harness.run.lock import hold_out_folder
-    from harness.shadow.runner import ShadowError, ShadowOptions
-    from harness.shadow.suite import run_suite
+    from harness.shadow.runner import Order, ShadowOptions
 
     with ExitStack() as stack:
         with usage_errors(json):
-            if order not in ("random", "primary_first", "candidate_first"):
+            if order not in get_args(Order):
                 raise UsageError(
                     "USAGE", f"--order {order!r}: random, primary_first or candidate_first"
                 )
             roots = repo_dirs(repos)
             # A PolicyError is a UsageError: an invalid policy is refused before any build.
-            loaded = load_config(config)
+            loaded = configured(config, json)
             limit = candidate_timeout(timeout, loaded)
             parity_policy = load_policy(policy) if policy else configured_policy(loaded)
             folder = out_dir(out, create=True)
@@ -121,24 +123,34 @@ def shadow(
             rules=parity_policy.rules(),
             noise_baseline=noise,
         )
-        from harness.cli import _progress, _progress_callback
+        run_parity(list(roots), folder, loaded, parity_policy, options, json)
 
-        try:
-            with _progress(not json) as bar:
-                report, paths = run_suite(
-                    list(roots),
-                    folder,
-                    loaded,
-                    parity_policy,
-                    options,
-                    quiet=json,
-                    progress=_progress_callback(bar),
-                )
-        except EngineFailure as exc:
-            raise engine_exit(exc, json, "primary") from exc
-        except ShadowError as exc:
-            print_error(f"strict shadow failure: {exc}")
-            raise typer.Exit(EXIT_GATE_FAILED) from exc
+
+def run_parity(
+    repos: list[Path],
+    folder: Path,
+    config: LoadedConfig,
+    policy: ParityPolicy,
+    options: ShadowOptions,
+    json: bool,
+) -> None:
+    """Shadow-run ``repos`` into ``folder`` (the parity suite), print the report (``--json``:
+    the report as JSON) and exit 1 unless it passes. The primary's engine error exits 3; a
+    candidate's failure under ``--strict`` exits 1. ``shadow`` and ``golden shadow`` end here."""
+    from harness.errors import EngineFailure
+    from harness.gates.suite import run_suite
+    from harness.shadow.runner import ShadowError
+
+    try:
+        with progress_bar(not json) as bar:
+            report, paths = run_suite(
+                repos, folder, config, policy, options, quiet=json, progress=progress_hook(bar)
+            )
+    except EngineFailure as exc:
+        raise engine_exit(exc, json, "primary") from exc
+    except ShadowError as exc:
+        print_error(f"strict shadow failure: {exc}")
+        raise typer.Exit(EXIT_GATE_FAILED) from exc
     if json:
         emit_json(report)
     else:

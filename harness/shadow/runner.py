@@ -16,13 +16,12 @@ from typing import Literal
 
 import msgspec
 
-from backends.extract.runner import extract
-from harness.adapters.common import workload_spec
 from harness.compare.policy import ParityPolicy
 from harness.compare.result import Result, Side, judge
 from harness.compare.runs import RunComparison, compare_runs
 from harness.compare.tables import TableRules
-from harness.run.errors import EngineFailure
+from harness.errors import EngineFailure
+from harness.run.build import TIMING_DIGITS, extract_once
 from harness.run.manifest import RunManifest, read_manifest
 from harness.run.request import BuildRequest
 from harness.shadow.containment import primary_tampering, run_candidate
@@ -100,23 +99,19 @@ def _plans(
             for b, r, d in roles
         ]
         return sides[0], sides[1], 0.0
-    t0 = time.perf_counter()
-    summary = extract(request.repo, request.out, request.extract)
-    extract_s = time.perf_counter() - t0
-    evidence = request.out / "evidence"
-    spec = workload_spec(evidence, request.policy)
+    evidence = extract_once(request)
     shared = {
         "mode": "semantics",
-        "evidence_dir": str(evidence.resolve()),
-        "spec_json": msgspec.json.encode(spec),
-        "summary_json": msgspec.json.encode(summary),
-        "extract_s": extract_s,
+        "evidence_dir": str((request.out / "evidence").resolve()),
+        "spec_json": msgspec.json.encode(evidence.spec),
+        "summary_json": msgspec.json.encode(evidence.summary),
+        "extract_s": evidence.extract_s,
     }
     sides = [
         SidePlan(backend=b, role=r, run_dir=str(request.out / d), **base, **shared)  # type: ignore[arg-type]
         for b, r, d in roles
     ]
-    return sides[0], sides[1], extract_s
+    return sides[0], sides[1], evidence.extract_s
 
 
 def _own_folder(run_dir: Path) -> None:
@@ -158,8 +153,8 @@ def run_shadow(
                 role="primary",
                 ok=error is None,
                 run_dir=plan_p.run_dir,
-                wall_s=round(time.perf_counter() - wall, 4),
-                cpu_s=round(time.process_time() - cpu, 4),
+                wall_s=round(time.perf_counter() - wall, TIMING_DIGITS),
+                cpu_s=round(time.process_time() - cpu, TIMING_DIGITS),
                 error=error,
             )
         else:
@@ -172,8 +167,8 @@ def run_shadow(
                 role="candidate",
                 ok=child.manifest is not None,
                 run_dir=plan_c.run_dir,
-                wall_s=round(time.perf_counter() - wall, 4),
-                cpu_s=round(child.cpu_s, 4),
+                wall_s=round(time.perf_counter() - wall, TIMING_DIGITS),
+                cpu_s=round(child.cpu_s, TIMING_DIGITS),
                 timed_out=child.timed_out,
                 error=child.error,
             )
@@ -218,7 +213,7 @@ def run_shadow(
         primary_error=primary_error,
         comparison=comparison,
         faults=tuple(faults),
-        extract_s=round(extract_s, 4),
+        extract_s=round(extract_s, TIMING_DIGITS),
         result=result,
         noise=noise,
     )

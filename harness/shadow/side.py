@@ -8,7 +8,6 @@ evidence is compared too. Either way the side writes its own ``run.json``.
 from __future__ import annotations
 
 import datetime as dt
-import time
 from pathlib import Path
 from typing import Literal
 
@@ -17,9 +16,9 @@ import msgspec
 from backends.contract.spec import SpecPolicy, decode_spec
 from backends.extract.runner import ExtractOptions
 from backends.extract.summary import ExtractSummary
-from harness.adapters import adapter
-from harness.run.manifest import RunManifest, ServedBy, build_manifest, write_manifest
-from harness.run.request import BackendBuild, BuildRequest
+from harness.run.build import SharedEvidence, execute, record
+from harness.run.manifest import RunManifest, ServedBy
+from harness.run.request import BuildRequest
 
 
 class SidePlan(msgspec.Struct, frozen=True, kw_only=True):
@@ -54,26 +53,14 @@ def execute_side(plan: SidePlan) -> RunManifest:
         views=plan.views,
         evidence=None if plan.evidence_dir is None else Path(plan.evidence_dir),
     )
-    engine = adapter(plan.backend)
-    if plan.mode == "build":
-        built = engine.build(request)
-    else:
+    shared = None
+    if plan.mode == "semantics":
         assert plan.spec_json is not None and plan.summary_json is not None
-        spec = decode_spec(plan.spec_json)
-        t0 = time.perf_counter()
-        result = engine.run_semantics(spec, request.outputs_dir, request.views_dir)
-        semantic_s = time.perf_counter() - t0
-        built = BackendBuild(
-            backend=plan.backend,
+        shared = SharedEvidence(
             summary=msgspec.json.decode(plan.summary_json, type=ExtractSummary),
-            result=result,
-            timings={
-                "extract_s": round(plan.extract_s, 4),
-                "semantic_s": round(semantic_s, 4),
-                "total_s": round(plan.extract_s + semantic_s, 4),
-            },
+            spec=decode_spec(plan.spec_json),
+            extract_s=plan.extract_s,
         )
+    built = execute(plan.backend, request, shared)
     served = ServedBy(backend=plan.backend, source="shadow", reason=f"shadow {plan.role}")
-    manifest = build_manifest(request, built, started_at, served)
-    write_manifest(run_dir / "run.json", manifest)
-    return manifest
+    return record(request, built, started_at, served)

@@ -22,6 +22,7 @@ from backends.extract.cache import default_cache_dir
 from backends.extract.runner import ExtractOptions, extract
 from harness.adapters import adapter
 from harness.adapters.common import workload_spec
+from harness.run.build import execute
 from harness.run.request import BuildRequest
 from tests.bench.reports import report_path
 
@@ -88,9 +89,8 @@ def test_semantic_stage(
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_end_to_end_build(benchmark: Any, synthetic: Path, backend: str, tmp_path: Path) -> None:
     """Extraction (warm cache) + semantics + commits, as ``codeanatomy build`` runs it."""
-    engine = adapter(backend)
     request = BuildRequest(
         repo=synthetic, out=tmp_path / "run", extract=ExtractOptions(cache_dir=default_cache_dir())
     )
-    benchmark.pedantic(lambda: engine.build(request), rounds=1, iterations=1)
+    benchmark.pedantic(lambda: execute(backend, request), rounds=1, iterations=1)
     RESULTS.setdefault("end_to_end_s", {})[backend] = round(benchmark.stats.stats.median, 3)

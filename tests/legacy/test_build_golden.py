@@ -1,5 +1,6 @@
-"""End to end: ``build()`` on golden_repos/callgraph shows every expected fact, and its
-outputs are deterministic across runs and extraction worker counts (CONTRACT §14)."""
+"""End to end: a legacy build (the harness's timed build through the legacy adapter) of
+golden_repos/callgraph shows every expected fact, and its outputs are deterministic across
+runs and extraction worker counts (CONTRACT §14)."""
 
 from __future__ import annotations
 
@@ -13,11 +14,17 @@ from backends.contract.fingerprint import fingerprint
 from backends.contract.schemas import EVIDENCE_TABLES, OUTPUT_TABLES
 from backends.contract.views import default_spec, evidence_bindings
 from backends.extract.runner import ExtractOptions
-from backends.legacy import LegacyBuild, build, run_semantics
+from backends.legacy import run_semantics
 from harness.golden.check import check_facts
 from harness.golden.expected import load_expected
+from harness.run.build import execute
+from harness.run.request import BackendBuild, BuildRequest
 
 REPO = Path(__file__).resolve().parents[2] / "golden_repos" / "callgraph"
+
+
+def build(out: Path, options: ExtractOptions) -> BackendBuild:
+    return execute("legacy", BuildRequest(repo=REPO, out=out, extract=options))
 
 
 def _fingerprints(outputs: Path) -> dict[str, str]:
@@ -28,18 +35,18 @@ def _fingerprints(outputs: Path) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def one_worker(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, LegacyBuild]:
+def one_worker(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, BackendBuild]:
     out = tmp_path_factory.mktemp("w1")
-    return out, build(REPO, out, options=ExtractOptions(workers=1))
+    return out, build(out, ExtractOptions(workers=1))
 
 
-def test_build_shows_every_expected_fact(one_worker: tuple[Path, LegacyBuild]) -> None:
+def test_build_shows_every_expected_fact(one_worker: tuple[Path, BackendBuild]) -> None:
     out, _ = one_worker
     expected = load_expected(REPO / "expected.json")
     assert check_facts(expected, out / "outputs", out / "evidence") == []
 
 
-def test_build_reports_outputs_and_timings(one_worker: tuple[Path, LegacyBuild]) -> None:
+def test_build_reports_outputs_and_timings(one_worker: tuple[Path, BackendBuild]) -> None:
     _, result = one_worker
     assert [o.table for o in result.result.outputs] == list(OUTPUT_TABLES)
     assert result.result.backend == "legacy"
@@ -48,7 +55,7 @@ def test_build_reports_outputs_and_timings(one_worker: tuple[Path, LegacyBuild])
 
 
 def test_semantic_rerun_has_identical_fingerprints(
-    one_worker: tuple[Path, LegacyBuild], tmp_path: Path
+    one_worker: tuple[Path, BackendBuild], tmp_path: Path
 ) -> None:
     out, _ = one_worker
     evidence = out / "evidence"
@@ -58,8 +65,8 @@ def test_semantic_rerun_has_identical_fingerprints(
 
 
 def test_worker_count_and_file_order_do_not_change_outputs(
-    one_worker: tuple[Path, LegacyBuild], tmp_path: Path
+    one_worker: tuple[Path, BackendBuild], tmp_path: Path
 ) -> None:
     out, _ = one_worker
-    build(REPO, tmp_path, options=ExtractOptions(workers=2, file_order_seed=7))
+    build(tmp_path, ExtractOptions(workers=2, file_order_seed=7))
     assert _fingerprints(tmp_path / "outputs") == _fingerprints(out / "outputs")

@@ -25,8 +25,9 @@ from backends.contract.result import OutputInfo, PlanReport, RunResult
 from backends.contract.schemas import OUTPUT_TABLES
 from backends.contract.spec import SemanticExecutionSpec, spec_hash
 from backends.extract.delta import read_table, write_table
-from harness.run.errors import EngineFailure
-from harness.run.request import BackendBuild, BuildRequest
+from backends.extract.runner import ExtractOptions
+from backends.extract.summary import ExtractSummary
+from harness.errors import EngineFailure
 
 
 class Echo:
@@ -75,7 +76,7 @@ class Echo:
     def plan(self, spec: SemanticExecutionSpec, tier: int) -> PlanReport:
         raise NotImplementedError
 
-    def build(self, request: BuildRequest) -> BackendBuild:
+    def extract(self, repo: Path, out: Path, options: ExtractOptions) -> ExtractSummary:
         raise NotImplementedError
 
 

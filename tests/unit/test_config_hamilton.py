@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from harness.config import load_config
-from harness.config.migrate import MAPPING, map_hamilton
+from harness.config.hamilton import MAPPING, map_hamilton
 from harness.config.model import CONFIG_HAMILTON_DEPRECATED, CONFIG_HAMILTON_UNMAPPED
 
 

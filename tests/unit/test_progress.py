@@ -9,8 +9,8 @@ from pathlib import Path
 from backends.extract.runner import ExtractOptions, extract
 from harness.compare.policy import ParityPolicy
 from harness.config.load import load_text
+from harness.gates.suite import run_suite
 from harness.shadow.runner import ShadowOptions
-from harness.shadow.suite import run_suite
 
 
 def _repo(root: Path) -> Path:

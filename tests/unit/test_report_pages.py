@@ -32,6 +32,7 @@ from harness.adapters.rust import RustAdapter
 from harness.compare.policy import ParityPolicy
 from harness.config.load import LoadedConfig, load_text
 from harness.gates.history import append_history
+from harness.gates.suite import run_suite
 from harness.report.assemble import RepoRun, assemble
 from harness.report.digest import repo_timings
 from harness.report.history import read_history
@@ -40,7 +41,6 @@ from harness.report.writers import write_reports
 from harness.run.extract_options import extract_options
 from harness.run.request import BuildRequest
 from harness.shadow.runner import ShadowOptions, run_shadow
-from harness.shadow.suite import run_suite
 from tests.unit.browser import require_chromium
 
 GOLDEN = Path(__file__).resolve().parents[2] / "golden_repos"

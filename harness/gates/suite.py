@@ -1,4 +1,10 @@
-"""Shadow runs over several repositories, one report (the parity gate's engine)."""
+"""Shadow runs over several repositories, one report, one more run in the parity history: the
+parity gate's engine (``codeanatomy gate parity``), which ``codeanatomy shadow`` and
+``codeanatomy golden shadow`` run too.
+
+It sits above shadow mode (one repository) and the reports, beside the gates that read the
+history it appends to.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +16,9 @@ from rich.console import Console
 
 from harness.compare.policy import ParityPolicy, configured_thresholds
 from harness.config.load import LoadedConfig
+from harness.gates.history import append_history
 from harness.report.assemble import RepoRun, assemble
+from harness.report.history import read_history
 from harness.report.model import ParityReport
 from harness.report.writers import write_reports
 from harness.route import decide_route
@@ -56,9 +64,6 @@ def run_suite(
     if progress and not single:
         progress("repositories", len(repos), len(repos))
     report = assemble(runs, policy, configured_thresholds(config))
-    from harness.gates.history import append_history
-    from harness.report.history import read_history
-
     history = config.resolve(config.config.parity.history)
     # The report draws the recorded runs and this one, which is recorded after it.
     paths = write_reports(report, out / "report", history=read_history(history))
