@@ -389,12 +389,11 @@ def _join_scip(run: ExtractRun, job: scip_stage.Job | None) -> pa.Table | None:
     syntax = stage.syntax_of(
         run.wanted, {s: [run.syntax[s]] for s in stage.SOURCES if s in run.syntax}, coll.seen
     )
-    rows, warnings, stats = job.join(syntax)
+    table, warnings, stats = job.join(syntax)
     run.scip = stats
     coll.warnings.extend((path, "scip", w) for path, w in warnings)
-    if rows is None:
+    if table is None:
         return None
-    table = _table("scip", [], rows)
     coll.cache_hits["scip"] += stats.cached
     paths = pc.unique(table["path"].drop_null()).to_pylist()
     coll.files_with_rows["scip"].update(str(p) for p in paths)

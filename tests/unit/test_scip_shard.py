@@ -10,17 +10,20 @@ import stat
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pytest
 
+from backends.contract import schemas
 from backends.extract import scip
 from backends.extract.scip import scip_pb2, shard
 from backends.extract.scip.decode import decode_index, decode_parts
 from backends.extract.scip.indexer import include_specs
-from backends.extract.scip.merge import assemble
+from backends.extract.scip.merge import assemble, assemble_table
 
 needs_node = pytest.mark.skipif(shutil.which("node") is None, reason="node is not on PATH")
 
 G = "scip-python python p 0 "
+STDLIB = "scip-python python python-stdlib 3.11 "
 
 
 # ------------------------------------------------------------------ walk order and the plan
@@ -133,11 +136,19 @@ TEXTS = {"a.py": "x\nlen\nf\n", "b.py": "x len\n", "c.py": "class C: ...\n"}
 
 def test_decode_index_is_the_assembly_of_its_parts() -> None:
     data = _index().SerializeToString()
-    parts, warnings = decode_parts(data, TEXTS)
-    rows, part_warnings = assemble(parts.values())
-    decoded = decode_index(data, TEXTS)
-    assert decoded.rows == rows
-    assert decoded.warnings == sorted([*warnings, *part_warnings], key=lambda pw: pw[0])
+    decoded = decode_parts(data, TEXTS)
+    rows, part_warnings = assemble(decoded.parts.values())
+    whole = decode_index(data, TEXTS)
+    assert whole.rows == rows
+    assert whole.warnings == sorted([*decoded.warnings, *part_warnings], key=lambda pw: pw[0])
+
+
+def test_the_table_is_the_rows_in_primary_key_order() -> None:
+    decoded = decode_parts(_index().SerializeToString(), TEXTS)
+    rows, _ = assemble(decoded.parts.values())
+    table, _ = assemble_table(decoded.parts.values())
+    expected = pa.Table.from_pylist(rows, schema=schemas.SCIP)
+    assert table.equals(expected.sort_by([(k, "ascending") for k in ("kind", "path", "ordinal")]))
 
 
 def test_a_global_symbol_carried_twice_keeps_the_earlier_file_and_its_relationships() -> None:
@@ -162,7 +173,7 @@ def test_local_symbol_information_stays_with_every_document() -> None:
 
 
 def test_external_symbols_are_attributed_to_their_possible_emitters() -> None:
-    parts, _ = decode_parts(_index().SerializeToString(), TEXTS)
+    parts = decode_parts(_index().SerializeToString(), TEXTS).parts
     owners = {p: sorted(e.raw for e in part.externals) for p, part in parts.items()}
     # len(): every document that uses it; `local 0`: the first document where it is not a
     # local variable of its own (b.py defines its `local 0`).
@@ -173,41 +184,53 @@ def test_external_symbols_are_attributed_to_their_possible_emitters() -> None:
     }
 
 
+def test_an_external_parent_symbol_goes_to_the_documents_using_its_children() -> None:
+    index = scip_pb2.Index()
+    doc = index.documents.add(relative_path="t.py")
+    doc.occurrences.add(range=[0, 0, 1], symbol=STDLIB + "sys/argv.argv.", symbol_roles=8)
+    index.documents.add(relative_path="a.py").occurrences.add(range=[0, 0, 1], symbol="local 0")
+    index.external_symbols.add(symbol=STDLIB + "sys/", documentation=["(module) sys"])
+    parts = decode_parts(index.SerializeToString(), {"a.py": "x\n", "t.py": "x\n"}).parts
+    assert [e.raw for e in parts["t.py"].externals] == [STDLIB + "sys/"]
+    assert parts["a.py"].externals == []
+
+
 def test_only_the_targets_get_parts_and_other_documents_are_left_out_silently() -> None:
-    parts, warnings = decode_parts(_index().SerializeToString(), TEXTS, {"b.py", "d.py"})
-    assert list(parts) == ["b.py"]
-    assert warnings == []
+    decoded = decode_parts(_index().SerializeToString(), TEXTS, {"b.py", "d.py"})
+    assert list(decoded.parts) == ["b.py"]
+    assert decoded.warnings == []
 
 
 def test_a_target_without_a_document_gets_an_empty_part() -> None:
     texts = {**TEXTS, "e.py": ""}
-    parts, _ = decode_parts(_index().SerializeToString(), texts, {"e.py"})
+    parts = decode_parts(_index().SerializeToString(), texts, {"e.py"}).parts
     assert parts["e.py"].occurrences == [] and parts["e.py"].symbols == []
 
 
 def test_a_document_outside_the_scanned_files_is_skipped_with_a_warning() -> None:
     index = _index()
     index.documents.add(relative_path="../outside.py").occurrences.add(range=[0, 0, 1])
-    _, warnings = decode_parts(index.SerializeToString(), TEXTS)
+    warnings = decode_parts(index.SerializeToString(), TEXTS).warnings
     assert [(p, w.code) for p, w in warnings] == [("../outside.py", "SCIP_DOCUMENT_SKIPPED")]
 
 
 def test_assembly_does_not_depend_on_the_order_or_the_split_of_the_parts() -> None:
     data = _index().SerializeToString()
-    whole, _ = assemble(decode_parts(data, TEXTS)[0].values())
-    split = [decode_parts(data, TEXTS, {p})[0][p] for p in ("c.py", "b.py", "a.py")]
+    whole, _ = assemble(decode_parts(data, TEXTS).parts.values())
+    split = [decode_parts(data, TEXTS, {p}).parts[p] for p in ("c.py", "b.py", "a.py")]
     # One part per file, as three one-file shards would give (each shard sees all documents).
-    assert assemble(split)[0] == assemble(list(reversed(split)))[0]
-    keys = [(r["kind"], r["path"], r["ordinal"]) for r in whole]
-    assert len(keys) == len(set(keys))
+    assert assemble(split)[0] == whole
+    assert assemble(list(reversed(split)))[0] == whole
 
 
 def test_assembly_numbers_groups_densely() -> None:
-    rows, _ = assemble(decode_parts(_index().SerializeToString(), TEXTS)[0].values())
+    rows, _ = assemble(decode_parts(_index().SerializeToString(), TEXTS).parts.values())
     groups: dict[tuple[str, str | None], list[int]] = {}
     for r in rows:
         groups.setdefault((r["kind"], r["path"]), []).append(r["ordinal"])
     assert all(sorted(v) == list(range(len(v))) for v in groups.values())
+    keys = [(r["kind"], r["path"], r["ordinal"]) for r in rows]
+    assert len(keys) == len(set(keys))
 
 
 # ------------------------------------------------------------------ shards that fail

@@ -188,7 +188,7 @@ cwd=""; out=""
 while [ $# -gt 0 ]; do
   [ "$1" = --cwd ] && cwd="$2"; [ "$1" = --output ] && out="$2"; shift
 done
-/bin/cat "$cwd/scip-pyrightconfig.json" >> {log}; echo >> {log}
+printf 'RUN ' >> {log}; /bin/cat "$cwd/scip-pyrightconfig.json" >> {log}; echo >> {log}
 /bin/cp {prebuilt} "$out"
 """
 
@@ -211,9 +211,9 @@ def _fake_indexer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def _configs(log: Path) -> list[dict[str, object]]:
-    return (
-        [json.loads(line) for line in log.read_text().splitlines() if line] if log.exists() else []
-    )
+    """The config of every indexer run, in order."""
+    lines = log.read_text().splitlines() if log.exists() else []
+    return [json.loads(line.removeprefix("RUN ")) for line in lines if line]
 
 
 def _step(
@@ -230,8 +230,8 @@ def _step(
     shas = {p: hashlib.sha256(t.encode()).hexdigest() for p, t in texts.items()}
     syntax = stage.syntax_of((), {}, {})  # no syntax extractor: imports read with ast
     job = stage.start(texts, shas, syntax, settings)
-    rows, _, stats = job.join(syntax)
-    return rows, stats
+    table, _, stats = job.join(syntax)
+    return (None if table is None else table.to_pylist()), stats
 
 
 @needs_node
@@ -297,5 +297,6 @@ def test_an_unavailable_indexer_serves_nothing_from_the_cache(
     )
     syntax = stage.syntax_of((), {}, {})
     job = stage.start(REPO, dict.fromkeys(REPO, "s"), syntax, settings)
-    rows, warnings, _ = job.join(syntax)
-    assert rows == [] and [w.code for _, w in warnings] == ["SCIP_UNAVAILABLE"]
+    table, warnings, _ = job.join(syntax)
+    assert table is not None and table.num_rows == 0
+    assert [w.code for _, w in warnings] == ["SCIP_UNAVAILABLE"]

@@ -29,7 +29,7 @@ import msgspec
 from backends.extract import isolation
 from backends.extract.result import FileWarning
 from backends.extract.scip import install, shard
-from backends.extract.scip.decode import IndexDecodeError, decode_parts
+from backends.extract.scip.decode import IndexDecodeError, Parts, decode_parts
 from backends.extract.scip.indexer import IndexRun, run_indexer, safe_relative
 from backends.extract.scip.merge import FilePart, assemble
 
@@ -131,7 +131,7 @@ def _shard_outcome(
     binary: Path,
     timeout_s: float,
     where: dict[str, Any],
-) -> tuple[dict[str, FilePart] | None, list[tuple[str, FileWarning]]]:
+) -> tuple[Parts | None, list[tuple[str, FileWarning]]]:
     """The parts (None: the shard failed) and warnings of one shard; a failed shard gives
     one SCIP_FAILED warning, whose detail names the shard and its files (``where``) when
     the run was not one whole-repository run."""
@@ -147,7 +147,8 @@ def _shard_outcome(
         return None, [("", _failed(outcome, message, **where))]
     try:
         data = outcome.index_path.read_bytes()
-        return decode_parts(data, safe, shard if where else None)
+        decoded = decode_parts(data, safe, shard if where else None)
+        return decoded, decoded.warnings
     except (OSError, ValueError, IndexDecodeError) as exc:
         message = f"{label}index.scip could not be decoded: {exc}"
         return None, [("", _failed(outcome, message, **where))]
@@ -221,7 +222,7 @@ def index_files(
         if got is None:
             failed.extend(targets_k)
         else:
-            parts.update(got)
+            parts.update(got.parts)
     ran = [o for o in outcomes if isinstance(o, IndexRun)]
     peaks = [o.peak_rss_mb for o in ran if o.peak_rss_mb is not None]
     return Indexed(

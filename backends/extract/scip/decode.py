@@ -174,9 +174,10 @@ class _Emitters:
     document with an occurrence of it (any of them can be the first emitter, and each keeps
     it when the others change), or, when none has one (scip-python also emits the parents
     of the symbols it builds: ``sys/`` for ``sys/argv.``), to every document with an
-    occurrence of a symbol it is a prefix of; a ``local N`` one (a builtin function, numbered
-    per document) to the first document where it occurs without being defined there. Failing
-    all that, to the first target document.
+    occurrence of a symbol it is a prefix of; a ``local N`` one (a symbol scip-python numbers
+    per document, and lists as external when it stands for, say, a builtin function) to the
+    first document where it occurs without being defined there. Failing all that, to the
+    first target document.
     """
 
     def __init__(self, targets: list[str], docs: Mapping[str, scip_pb2.Document]) -> None:
@@ -214,15 +215,23 @@ class _Emitters:
         return [self.first] if self.first is not None else []
 
 
+class Parts(msgspec.Struct, frozen=True, kw_only=True):
+    """An index cut into one part per target file, and its index-level warnings."""
+
+    parts: dict[str, FilePart]
+    warnings: list[tuple[str, FileWarning]]
+
+
 def decode_parts(
     data: bytes, texts: Mapping[str, str], targets: Collection[str] | None = None
-) -> tuple[dict[str, FilePart], list[tuple[str, FileWarning]]]:
+) -> Parts:
     """One part per target file (every file of ``texts`` when ``targets`` is None; empty for
-    a file without a document), and the index-level warnings.
+    a file without a document).
 
     A document whose path is not in ``texts`` is skipped with SCIP_DOCUMENT_SKIPPED; one of
     a file in ``texts`` but not in ``targets`` (a file a target imports) is left out without
     a word: it belongs to another run. Raises IndexDecodeError when ``data`` is not an index.
+    External symbols are attributed to files by :class:`_Emitters`.
     """
     index = parse_index(data)
     wanted = walk_order(set(texts) if targets is None else set(targets) & set(texts))
@@ -264,7 +273,7 @@ def decode_parts(
             externals=externals[path],
             warnings=occ_warnings,
         )
-    return parts, warnings
+    return Parts(parts=parts, warnings=warnings)
 
 
 def decode_index(data: bytes, texts: Mapping[str, str]) -> Decoded:
@@ -273,8 +282,8 @@ def decode_index(data: bytes, texts: Mapping[str, str]) -> Decoded:
     Documents whose path is not in ``texts`` are skipped with SCIP_DOCUMENT_SKIPPED.
     Raises IndexDecodeError when ``data`` is not a SCIP index.
     """
-    parts, warnings = decode_parts(data, texts)
-    rows, part_warnings = assemble(parts.values())
-    warnings = [*warnings, *part_warnings]
+    decoded = decode_parts(data, texts)
+    rows, part_warnings = assemble(decoded.parts.values())
+    warnings = [*decoded.warnings, *part_warnings]
     warnings.sort(key=lambda pw: (pw[0], pw[1].code, pw[1].detail or "", pw[1].message))
     return Decoded(rows=rows, warnings=warnings)

@@ -43,10 +43,11 @@ are not split (``shard.MIN_FILES_PER_SHARD``), so the golden repos run as one sh
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import msgspec
+import pyarrow as pa
 
 from backends.contract import schemas
 from backends.extract.result import FileWarning
@@ -70,7 +71,7 @@ class FilePart(msgspec.Struct, frozen=True, kw_only=True):
     path: str
     occurrences: list[dict[str, Any]]  # numbered within the file
     symbols: list[SymbolPart]  # the document's SymbolInformation (path = this file)
-    externals: list[SymbolPart]  # external symbols this file is a candidate emitter of
+    externals: list[SymbolPart]  # global external symbols it is a candidate emitter of
     warnings: list[FileWarning]  # EXTRACT_SPAN_UNMAPPED of this file
 
 
@@ -101,24 +102,18 @@ def _first_by_walk(
     return best
 
 
-def assemble(
-    parts: Iterable[FilePart],
+def _symbol_rows(
+    ordered: list[FilePart],
 ) -> tuple[list[dict[str, Any]], list[tuple[str, FileWarning]]]:
-    """Rows of the ``scip`` table from per-file parts (one per path), and their warnings.
-
-    Rows are fresh copies: the parts are left as they were.
-    """
-    ordered = sorted(parts, key=lambda p: (walk_key(p.path), p.path))
+    """The ``symbol`` and ``relationship`` rows of parts in walk order, and their warnings."""
     globals_ = _first_by_walk(
         (p.path, s) for p in ordered for s in p.symbols if not s.raw.startswith(_LOCAL)
     )
     externals = _first_by_walk((p.path, s) for p in ordered for s in p.externals)
-    occurrences: list[dict[str, Any]] = []
     symbols: list[dict[str, Any]] = []
     relationships: list[dict[str, Any]] = []
     warnings: list[tuple[str, FileWarning]] = []
     for part in ordered:
-        occurrences.extend(dict(r) for r in part.occurrences)
         warnings.extend((part.path, w) for w in part.warnings)
         own: list[dict[str, Any]] = []
         for info in part.symbols:
@@ -131,7 +126,44 @@ def assemble(
     for _, info in externals.values():
         external_rows.append(dict(info.row))
         relationships.extend(dict(r) for r in info.relationships)
-    rows = [*occurrences, *symbols, *numbered(external_rows), *numbered(relationships)]
-    rows.sort(key=lambda r: (r["kind"], r["path"] or "", r["path"] is not None, r["ordinal"]))
     warnings.sort(key=lambda pw: (pw[0], pw[1].code, pw[1].detail or "", pw[1].message))
+    return [*symbols, *numbered(external_rows), *numbered(relationships)], warnings
+
+
+def _walk_sorted(parts: Iterable[FilePart]) -> list[FilePart]:
+    return sorted(parts, key=lambda p: (walk_key(p.path), p.path))
+
+
+def assemble(
+    parts: Iterable[FilePart],
+) -> tuple[list[dict[str, Any]], list[tuple[str, FileWarning]]]:
+    """Rows of the ``scip`` table from per-file parts (one per path), and their warnings.
+
+    Rows are fresh copies: the parts are left as they were.
+    """
+    ordered = _walk_sorted(parts)
+    others, warnings = _symbol_rows(ordered)
+    rows = [*(dict(r) for p in ordered for r in p.occurrences), *others]
+    rows.sort(key=lambda r: (r["kind"], r["path"] or "", r["path"] is not None, r["ordinal"]))
     return rows, warnings
+
+
+def occurrence_table(part: FilePart) -> pa.Table:
+    """The occurrence rows of a part as an Arrow table of the contract schema."""
+    return pa.Table.from_pylist(part.occurrences, schema=schemas.SCIP)
+
+
+def assemble_table(
+    parts: Iterable[FilePart], occurrences: Mapping[str, pa.Table] | None = None
+) -> tuple[pa.Table, list[tuple[str, FileWarning]]]:
+    """:func:`assemble` as one Arrow table in primary-key order (nulls last, as every
+    evidence table), taking a file's occurrence rows from ``occurrences`` when it is there
+    (a cached part keeps them as Arrow, never as Python rows)."""
+    ordered = _walk_sorted(parts)
+    others, warnings = _symbol_rows(ordered)
+    tables = occurrences or {}
+    pieces = [tables[p.path] if p.path in tables else occurrence_table(p) for p in ordered]
+    pieces.append(pa.Table.from_pylist(others, schema=schemas.SCIP))
+    table = pa.concat_tables([t.select(schemas.SCIP.names).cast(schemas.SCIP) for t in pieces])
+    keys = [(k, "ascending") for k in ("kind", "path", "ordinal")]
+    return (table.sort_by(keys) if table.num_rows else table), warnings

@@ -37,7 +37,7 @@ from backends.extract.scip import (
 )
 from backends.extract.scip.closure import ImportGraph, ImportRef, file_keys, import_refs
 from backends.extract.scip.indexer import SETTINGS
-from backends.extract.scip.merge import FilePart, assemble
+from backends.extract.scip.merge import FilePart, SymbolPart, assemble_table, occurrence_table
 
 NAME = "scip"
 # The syntax extractors whose ``import`` rows give a file's imports (python_imports' sources).
@@ -46,7 +46,6 @@ SOURCES = ("ast", "cst", "tree_sitter")
 PART_FORMAT = "1"
 
 _encoder = msgspec.msgpack.Encoder()
-_decoder = msgspec.msgpack.Decoder(FilePart)
 
 
 class Stats(msgspec.Struct, frozen=True, kw_only=True):
@@ -119,14 +118,53 @@ def _keys(
     return file_keys(_graph(texts, syntax), shas, indexer=indexer, project=project)
 
 
-def _get(cache: ResultCache, key: str) -> FilePart | None:
+class StoredPart(msgspec.Struct, frozen=True, kw_only=True):
+    """A :class:`FilePart` as the cache keeps it: occurrence rows as a compressed Arrow IPC
+    stream (most of a part), everything else as it is."""
+
+    path: str
+    occurrences: bytes
+    symbols: list[SymbolPart]
+    externals: list[SymbolPart]
+    warnings: list[FileWarning]
+
+
+_stored_decoder = msgspec.msgpack.Decoder(StoredPart)
+_IPC_OPTIONS = pa.ipc.IpcWriteOptions(compression="zstd")
+
+
+def _stored(part: FilePart, occurrences: pa.Table) -> bytes:
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, occurrences.schema, options=_IPC_OPTIONS) as writer:
+        writer.write_table(occurrences)
+    stored = StoredPart(
+        path=part.path,
+        occurrences=bytes(sink.getvalue()),
+        symbols=part.symbols,
+        externals=part.externals,
+        warnings=part.warnings,
+    )
+    return _encoder.encode(stored)
+
+
+def _get(cache: ResultCache, key: str) -> tuple[FilePart, pa.Table] | None:
+    """A cached part (its occurrence rows left out) and its occurrence rows."""
     data = cache.get_bytes(NAME, key)
     if data is None:
         return None
     try:
-        return _decoder.decode(data)
-    except (msgspec.DecodeError, msgspec.ValidationError):
+        stored = _stored_decoder.decode(data)
+        occurrences = pa.ipc.open_stream(pa.py_buffer(stored.occurrences)).read_all()
+    except (msgspec.DecodeError, msgspec.ValidationError, pa.ArrowException):
         return None  # a torn or stale entry is a miss, never an error
+    part = FilePart(
+        path=stored.path,
+        occurrences=[],
+        symbols=stored.symbols,
+        externals=stored.externals,
+        warnings=stored.warnings,
+    )
+    return part, occurrences
 
 
 @dataclass
@@ -138,7 +176,11 @@ class Job:
     shas: dict[str, str]
     warnings: list[tuple[str, FileWarning]]
     cached: dict[str, FilePart]
+    cached_tables: dict[str, pa.Table]  # the occurrence rows of the cached parts
     lookup_keys: dict[str, str]
+    # The keys computed by :func:`start` when they cannot change by :meth:`join` (imports read
+    # with ``ast`` from the same texts); None: compute them again with every syntax result.
+    planned_keys: dict[str, str | None] | None
     targets: set[str] | None  # None: every file (a whole run)
     started: float
     thread: threading.Thread | None = None
@@ -162,11 +204,9 @@ class Job:
         except Exception as exc:  # the indexer wrapper must never abort Stage 0
             self.box["error"] = exc
 
-    def join(
-        self, syntax: Syntax
-    ) -> tuple[list[dict[str, Any]] | None, list[tuple[str, FileWarning]], Stats]:
-        """Wait for the indexer; the table's rows (None when the step failed as a whole), all
-        warnings, and the stats. ``syntax``: every syntax result of the run."""
+    def join(self, syntax: Syntax) -> tuple[pa.Table | None, list[tuple[str, FileWarning]], Stats]:
+        """Wait for the indexer; the ``scip`` table (None when the step failed as a whole),
+        all warnings, and the stats. ``syntax``: every syntax result of the run."""
         if self.thread is not None:
             self.thread.join()
         if "error" in self.box:
@@ -176,7 +216,7 @@ class Job:
         indexed: Indexed | None = self.box.get("indexed")
         if indexed is not None and indexed.unavailable:
             # No indexer: the run goes on without SCIP evidence (CONTRACT §5.7).
-            return [], indexed.warnings, Stats(files=len(self.texts))
+            return assemble_table([])[0], indexed.warnings, Stats(files=len(self.texts))
         parts = dict(self.cached)
         warnings = list(self.warnings)
         fresh: dict[str, FilePart] = {}
@@ -186,9 +226,13 @@ class Job:
             warnings.extend(indexed.warnings)
             failed.extend(indexed.failed)
         late = 0
+        again: Indexed | None = None
         cache = self.settings.cache
+        keys: dict[str, str | None] = {}
         if cache.root is not None:
-            keys = _keys(self.texts, self.shas, syntax, project_name(self.settings.repo_root))
+            keys = self.planned_keys or _keys(
+                self.texts, self.shas, syntax, project_name(self.settings.repo_root)
+            )
             stale = {p for p, k in self.lookup_keys.items() if keys.get(p) != k}
             if stale:  # served on imports the pool now reads differently: index them again
                 late = len(stale)
@@ -198,12 +242,14 @@ class Job:
                 fresh.update(again.parts)
                 warnings.extend(again.warnings)
                 failed.extend(again.failed)
-            for path, part in fresh.items():
-                key = keys.get(path)
-                if key is not None:
-                    cache.put_bytes(NAME, key, _encoder.encode(part))
+        tables = dict(self.cached_tables)
+        tables.update((path, occurrence_table(part)) for path, part in fresh.items())
+        for path, part in fresh.items():
+            key = keys.get(path)
+            if key is not None:
+                cache.put_bytes(NAME, key, _stored(part, tables[path]))
         parts.update(fresh)
-        rows, part_warnings = assemble(parts.values())
+        table, part_warnings = assemble_table(parts.values(), tables)
         first = 0 if self.thread is None else len(self.targets or self.texts)
         stats = Stats(
             files=len(self.texts),
@@ -214,7 +260,7 @@ class Job:
             shards=indexed.shards if indexed is not None else 0,
             seconds=round(time.perf_counter() - self.started, 3),
         )
-        return rows, sorted_warnings([*warnings, *part_warnings]), stats
+        return table, sorted_warnings([*warnings, *part_warnings]), stats
 
 
 def start(
@@ -227,15 +273,18 @@ def start(
     started = time.perf_counter()
     safe, warnings = split_safe(texts)
     cached: dict[str, FilePart] = {}
+    cached_tables: dict[str, pa.Table] = {}
     lookup: dict[str, str] = {}
+    keys: dict[str, str | None] | None = None
     if settings.cache.root is not None and safe:
         keys = _keys(safe, shas, syntax, project_name(settings.repo_root))
         for path, key in keys.items():
             if key is None:
                 continue
-            part = _get(settings.cache, key)
-            if part is not None and part.path == path:
-                cached[path] = part
+            got = _get(settings.cache, key)
+            if got is not None and got[0].path == path:
+                cached[path] = got[0]
+                cached_tables[path] = got[1]
                 lookup[path] = key
     missing = set(safe) - set(cached)
     targets: set[str] | None = None if missing == set(safe) else missing
@@ -245,7 +294,9 @@ def start(
         shas=dict(shas),
         warnings=warnings,
         cached=cached,
+        cached_tables=cached_tables,
         lookup_keys=lookup,
+        planned_keys=keys if not syntax.sources else None,
         targets=targets,
         started=started,
     )
