@@ -17,7 +17,9 @@ are sorted, so the output does not depend on the order the indexer wrote its doc
 from __future__ import annotations
 
 import bisect
+import functools
 import json
+import re
 from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
@@ -70,7 +72,31 @@ def parse_index(data: bytes) -> scip_pb2.Index:
     return index
 
 
-def byte_range(lines: LineIndex, rng: Iterable[int]) -> tuple[int, int] | None:
+# Symbols repeat across a repository's occurrences: normalize each once.
+_normalize = functools.lru_cache(maxsize=1 << 16)(normalize_scip_symbol)
+
+
+class _Columns:
+    """``LineIndex.from_utf16_col`` with its result for ASCII lines (most lines) computed
+    without walking the line: there a UTF-16 column is a byte column, capped at the line's
+    end as the walk caps it."""
+
+    def __init__(self, lines: LineIndex) -> None:
+        self.lines = lines
+        self.ascii: dict[int, tuple[int, int] | None] = {}  # line -> (byte start, length)
+
+    def from_utf16_col(self, line0: int, col: int) -> int:
+        if line0 not in self.ascii:
+            start = self.lines.from_utf8_col(line0 + 1, 0)  # ValueError out of range, as below
+            text = self.lines.line_text(line0 + 1)
+            self.ascii[line0] = (start, len(text)) if text.isascii() else None
+        known = self.ascii[line0]
+        if known is None:
+            return self.lines.from_utf16_col(line0, col)
+        return known[0] + min(col, known[1])
+
+
+def byte_range(lines: LineIndex | _Columns, rng: Iterable[int]) -> tuple[int, int] | None:
     """Canonical [bstart, bend) of a SCIP range, or None when it does not fit the text.
 
     A range is [startLine, startChar, endLine, endChar] or, on one line,
@@ -98,11 +124,12 @@ def _occurrence_rows(
 ) -> tuple[list[dict[str, Any]], list[FileWarning]]:
     keyed: list[tuple[tuple[int, int, int, str, int], dict[str, Any]]] = []
     warnings: list[FileWarning] = []
+    columns = _Columns(lines)
     for occ in doc.occurrences:
-        symbol = normalize_scip_symbol(occ.symbol)
+        symbol = _normalize(occ.symbol)
         roles = int(occ.symbol_roles)
         span: dict[str, Any] = {}
-        rng = byte_range(lines, occ.range)
+        rng = byte_range(columns, occ.range)
         if rng is None:
             warnings.append(
                 FileWarning(
@@ -137,23 +164,21 @@ def _symbol_row(path: str | None, info: scip_pb2.SymbolInformation) -> dict[str,
     return _row(
         "symbol",
         path=path,
-        symbol=normalize_scip_symbol(info.symbol),
+        symbol=_normalize(info.symbol),
         symbol_kind=kind,
         display_name=info.display_name or None,
-        enclosing_symbol=normalize_scip_symbol(info.enclosing_symbol)
-        if info.enclosing_symbol
-        else None,
+        enclosing_symbol=_normalize(info.enclosing_symbol) if info.enclosing_symbol else None,
         documentation=info.documentation[0][:DOC_MAX_CHARS] if info.documentation else None,
     )
 
 
 def _relationship_rows(info: scip_pb2.SymbolInformation) -> list[dict[str, Any]]:
-    symbol = normalize_scip_symbol(info.symbol)
+    symbol = _normalize(info.symbol)
     return [
         _row(
             "relationship",
             symbol=symbol,
-            related_symbol=normalize_scip_symbol(rel.symbol),
+            related_symbol=_normalize(rel.symbol),
             relationship=",".join(f for f in _RELATIONSHIP_FLAGS if getattr(rel, f)),
         )
         for rel in info.relationships
@@ -166,6 +191,16 @@ def _symbol_part(path: str | None, info: scip_pb2.SymbolInformation) -> SymbolPa
     )
 
 
+# What scip-python's hover names: "(function) def len(", "(method)\ndef format(",
+# "(variable) release: ...", "(class) Foo", "(module) sys".
+_HOVER_NAME = re.compile(r"\((?:[\w ]+)\)\s+(?:async def |def |class )?([\w.]+)")
+
+
+def _hover_name(info: scip_pb2.SymbolInformation) -> str | None:
+    match = _HOVER_NAME.search(info.documentation[0]) if info.documentation else None
+    return match.group(1).rsplit(".", 1)[-1] if match else None
+
+
 class _Emitters:
     """Which target files an external symbol is attributed to.
 
@@ -174,44 +209,72 @@ class _Emitters:
     document with an occurrence of it (any of them can be the first emitter, and each keeps
     it when the others change), or, when none has one (scip-python also emits the parents
     of the symbols it builds: ``sys/`` for ``sys/argv.``), to every document with an
-    occurrence of a symbol it is a prefix of; a ``local N`` one (a symbol scip-python numbers
-    per document, and lists as external when it stands for, say, a builtin function) to the
-    first document where it occurs without being defined there. Failing all that, to the
-    first target document.
+    occurrence of a symbol it is a prefix of. A ``local N`` one (a symbol scip-python
+    numbers per document, listed as external when it stands for, say, a builtin function)
+    goes to its emitter: the first document whose ``local N`` covers the name its hover
+    documents (else the first that uses it without defining it, else the first that has
+    it). Failing all that, to the first target.
     """
 
-    def __init__(self, targets: list[str], docs: Mapping[str, scip_pb2.Document]) -> None:
+    def __init__(
+        self,
+        targets: list[str],
+        docs: Mapping[str, scip_pb2.Document],
+        texts: Mapping[str, str],
+        lines: Mapping[str, LineIndex],
+    ) -> None:
         self.seen: dict[str, list[str]] = {}
-        self.defined_locals: dict[str, set[str]] = {}
+        # local N -> [(path, the names it covers there, used there without being defined)]
+        self.locals: dict[str, list[tuple[str, set[str], bool]]] = {}
         for path in targets:
             doc = docs.get(path)
             if doc is None:
                 continue
+            defined = {o.symbol for o in doc.occurrences if o.symbol_roles & _DEFINITION}
+            columns: _Columns | None = None
+            data = b""
+            names: dict[str, set[str]] = {}
             for occ in doc.occurrences:
                 paths = self.seen.setdefault(occ.symbol, [])
                 if not paths or paths[-1] != path:
                     paths.append(path)
-                if occ.symbol.startswith("local ") and occ.symbol_roles & _DEFINITION:
-                    self.defined_locals.setdefault(occ.symbol, set()).add(path)
+                if occ.symbol.startswith("local "):
+                    if columns is None:
+                        columns, data = _Columns(lines[path]), texts[path].encode("utf-8")
+                    rng = byte_range(columns, occ.range)
+                    name = data[rng[0] : rng[1]].decode("utf-8", "replace") if rng else ""
+                    names.setdefault(occ.symbol, set()).add(name)
+            for symbol, covered in names.items():
+                entry = (path, covered, symbol not in defined)
+                self.locals.setdefault(symbol, []).append(entry)
         self.symbols = sorted(self.seen)
         self.order = {p: i for i, p in enumerate(targets)}
         self.first = next((p for p in targets if p in docs), targets[0] if targets else None)
 
-    def __call__(self, symbol: str) -> list[str]:
+    def __call__(self, info: scip_pb2.SymbolInformation) -> list[str]:
+        symbol = info.symbol
+        if symbol.startswith("local "):
+            found = self.locals.get(symbol, [])
+            name = _hover_name(info)
+            emitter = next((p for p, names, _ in found if name in names), None)
+            if emitter is None:
+                emitter = next((p for p, _, used in found if used), None)
+            if emitter is None and found:
+                emitter = found[0][0]
+            return [emitter] if emitter is not None else self._first()
         paths = self.seen.get(symbol)
-        if paths and symbol.startswith("local "):
-            defined = self.defined_locals.get(symbol, set())
-            return [next((p for p in paths if p not in defined), paths[0])]
         if paths:
             return paths
-        if not symbol.startswith("local "):
-            found: set[str] = set()
-            i = bisect.bisect_left(self.symbols, symbol)
-            while i < len(self.symbols) and self.symbols[i].startswith(symbol):
-                found.update(self.seen[self.symbols[i]])
-                i += 1
-            if found:
-                return sorted(found, key=self.order.__getitem__)
+        found: set[str] = set()
+        i = bisect.bisect_left(self.symbols, symbol)
+        while i < len(self.symbols) and self.symbols[i].startswith(symbol):
+            found.update(self.seen[self.symbols[i]])
+            i += 1
+        if found:
+            return sorted(found, key=self.order.__getitem__)
+        return self._first()
+
+    def _first(self) -> list[str]:
         return [self.first] if self.first is not None else []
 
 
@@ -253,9 +316,10 @@ def decode_parts(
         elif targets is None or path in targets:
             docs.setdefault(path, doc)
     externals: dict[str, list[SymbolPart]] = {p: [] for p in wanted}
-    emitters = _Emitters(wanted, docs)
+    lines = {p: LineIndex(texts[p]) for p in docs}
+    emitters = _Emitters(wanted, docs, texts, lines)
     for info in index.external_symbols:
-        for path in emitters(info.symbol):
+        for path in emitters(info):
             externals[path].append(_symbol_part(None, info))
     parts: dict[str, FilePart] = {}
     for path in wanted:
@@ -265,7 +329,7 @@ def decode_parts(
                 path=path, occurrences=[], symbols=[], externals=externals[path], warnings=[]
             )
             continue
-        occurrences, occ_warnings = _occurrence_rows(path, found, LineIndex(texts[path]))
+        occurrences, occ_warnings = _occurrence_rows(path, found, lines[path])
         parts[path] = FilePart(
             path=path,
             occurrences=occurrences,

@@ -15,6 +15,7 @@ its own sandboxed subprocess with its own work folder, timeout and memory limit.
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 from collections.abc import Callable, Mapping, Sequence
@@ -29,6 +30,7 @@ from backends.extract.scip.indexer import IndexRun
 MIN_FILES_PER_SHARD: Final = 50
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def walk_key(path: str) -> tuple[tuple[int, bytes], ...]:
     """Sort key of a repo-relative POSIX path in pyright's enumeration order."""
     parts = PurePosixPath(path).parts

@@ -43,7 +43,7 @@ NAME = "scip"
 # The syntax extractors whose ``import`` rows give a file's imports (python_imports' sources).
 SOURCES = ("ast", "cst", "tree_sitter")
 # Bumped when the stored part changes shape.
-PART_FORMAT = "1"
+PART_FORMAT = "2"
 
 _encoder = msgspec.msgpack.Encoder()
 
