@@ -254,13 +254,13 @@ class _Emitters:
     def __call__(self, info: scip_pb2.SymbolInformation) -> list[str]:
         symbol = info.symbol
         if symbol.startswith("local "):
-            found = self.locals.get(symbol, [])
+            users = self.locals.get(symbol, [])
             name = _hover_name(info)
-            emitter = next((p for p, names, _ in found if name in names), None)
+            emitter = next((p for p, names, _ in users if name in names), None)
             if emitter is None:
-                emitter = next((p for p, _, used in found if used), None)
-            if emitter is None and found:
-                emitter = found[0][0]
+                emitter = next((p for p, _, used in users if used), None)
+            if emitter is None and users:
+                emitter = users[0][0]
             return [emitter] if emitter is not None else self._first()
         paths = self.seen.get(symbol)
         if paths:
