@@ -35,50 +35,76 @@ _SYNTAX_INPUTS = ("repo_scan", "ast", "cst", "tree_sitter", "extract_diagnostics
 _RESOLVE_INPUTS = ("syntax", "repo_scan", "python_imports", "import_edges", "inherit_edges")
 
 
+# The primary key of each view: a view of nodes, edges or diagnostics is keyed like the output
+# table it feeds; the syntax view like the syntax evidence it selects one source of.
+_NODE_KEY = OUTPUT_TABLES["cpg_nodes"].primary_key
+_EDGE_KEY = OUTPUT_TABLES["cpg_edges"].primary_key
+_DIAGNOSTIC_KEY = OUTPUT_TABLES["diagnostics"].primary_key
+_SYNTAX_KEY = EVIDENCE_TABLES["ast"].primary_key
+
+
 @dataclass(frozen=True)
 class ViewDef:
-    """One catalogue view: its stage kind, declared inputs and output schema."""
+    """One catalogue view: its stage kind, declared inputs, output schema and primary key."""
 
     name: str
     kind: ViewKind
     inputs: tuple[str, ...]
     schema: pa.Schema
+    primary_key: tuple[str, ...]
 
 
 VIEW_CATALOG: dict[str, ViewDef] = {
     v.name: v
     for v in (
-        ViewDef("syntax", "normalize", _SYNTAX_INPUTS, SYNTAX_VIEW),
-        ViewDef("file_nodes", "normalize", ("repo_scan",), CPG_NODES),
-        ViewDef("module_nodes", "normalize", ("syntax", "repo_scan"), CPG_NODES),
-        ViewDef("definition_nodes", "normalize", ("syntax", "repo_scan"), CPG_NODES),
-        ViewDef("parameter_nodes", "normalize", ("syntax", "repo_scan"), CPG_NODES),
-        ViewDef("callsite_nodes", "normalize", ("syntax",), CPG_NODES),
-        ViewDef("import_nodes", "normalize", ("python_imports",), CPG_NODES),
-        ViewDef("symbol_nodes", "normalize", ("scip",), CPG_NODES),
-        ViewDef("external_nodes", "normalize", ("python_external",), CPG_NODES),
+        ViewDef("syntax", "normalize", _SYNTAX_INPUTS, SYNTAX_VIEW, _SYNTAX_KEY),
+        ViewDef("file_nodes", "normalize", ("repo_scan",), CPG_NODES, _NODE_KEY),
+        ViewDef("module_nodes", "normalize", ("syntax", "repo_scan"), CPG_NODES, _NODE_KEY),
+        ViewDef("definition_nodes", "normalize", ("syntax", "repo_scan"), CPG_NODES, _NODE_KEY),
+        ViewDef("parameter_nodes", "normalize", ("syntax", "repo_scan"), CPG_NODES, _NODE_KEY),
+        ViewDef("callsite_nodes", "normalize", ("syntax",), CPG_NODES, _NODE_KEY),
+        ViewDef("import_nodes", "normalize", ("python_imports",), CPG_NODES, _NODE_KEY),
+        ViewDef("symbol_nodes", "normalize", ("scip",), CPG_NODES, _NODE_KEY),
+        ViewDef("external_nodes", "normalize", ("python_external",), CPG_NODES, _NODE_KEY),
         ViewDef(
             "span_conflicts",
             "normalize",
             ("syntax", "ast", "cst", "tree_sitter", "extract_diagnostics"),
             DIAGNOSTICS,
+            _DIAGNOSTIC_KEY,
         ),
-        ViewDef("import_edges", "relate", ("python_imports", "syntax", "repo_scan"), CPG_EDGES),
+        ViewDef(
+            "import_edges",
+            "relate",
+            ("python_imports", "syntax", "repo_scan"),
+            CPG_EDGES,
+            _EDGE_KEY,
+        ),
         ViewDef(
             "inherit_edges",
             "relate",
             ("syntax", "repo_scan", "python_imports", "import_edges"),
             CPG_EDGES,
+            _EDGE_KEY,
         ),
-        ViewDef("override_edges", "relate", ("syntax", "repo_scan", "inherit_edges"), CPG_EDGES),
-        ViewDef("call_edges", "relate", (*_RESOLVE_INPUTS, "scip"), CPG_EDGES),
-        ViewDef("reference_edges", "relate", (*_RESOLVE_INPUTS, "ast", "scip"), CPG_EDGES),
-        ViewDef("name_ref_nodes", "normalize", ("ast", "reference_edges"), CPG_NODES),
+        ViewDef(
+            "override_edges",
+            "relate",
+            ("syntax", "repo_scan", "inherit_edges"),
+            CPG_EDGES,
+            _EDGE_KEY,
+        ),
+        ViewDef("call_edges", "relate", (*_RESOLVE_INPUTS, "scip"), CPG_EDGES, _EDGE_KEY),
+        ViewDef(
+            "reference_edges", "relate", (*_RESOLVE_INPUTS, "ast", "scip"), CPG_EDGES, _EDGE_KEY
+        ),
+        ViewDef("name_ref_nodes", "normalize", ("ast", "reference_edges"), CPG_NODES, _NODE_KEY),
         ViewDef(
             "structure_edges",
             "relate",
             ("syntax", "repo_scan", "python_imports", "ast", "reference_edges"),
             CPG_EDGES,
+            _EDGE_KEY,
         ),
         ViewDef(
             "diagnostics",
@@ -95,8 +121,9 @@ VIEW_CATALOG: dict[str, ViewDef] = {
                 "scip",
             ),
             DIAGNOSTICS,
+            _DIAGNOSTIC_KEY,
         ),
-        ViewDef("diagnostic_nodes", "normalize", ("diagnostics",), CPG_NODES),
+        ViewDef("diagnostic_nodes", "normalize", ("diagnostics",), CPG_NODES, _NODE_KEY),
         ViewDef(
             "cpg_nodes",
             "cpg",
@@ -113,6 +140,7 @@ VIEW_CATALOG: dict[str, ViewDef] = {
                 "diagnostic_nodes",
             ),
             CPG_NODES,
+            _NODE_KEY,
         ),
         ViewDef(
             "cpg_edges",
@@ -126,6 +154,7 @@ VIEW_CATALOG: dict[str, ViewDef] = {
                 "reference_edges",
             ),
             CPG_EDGES,
+            _EDGE_KEY,
         ),
         ViewDef(
             "cpg_props",
@@ -140,8 +169,15 @@ VIEW_CATALOG: dict[str, ViewDef] = {
                 "scip",
             ),
             CPG_PROPS,
+            OUTPUT_TABLES["cpg_props"].primary_key,
         ),
-        ViewDef("evidence_summary", "cpg", tuple(EVIDENCE_TABLES), EVIDENCE_SUMMARY),
+        ViewDef(
+            "evidence_summary",
+            "cpg",
+            tuple(EVIDENCE_TABLES),
+            EVIDENCE_SUMMARY,
+            OUTPUT_TABLES["evidence_summary"].primary_key,
+        ),
     )
 }
 

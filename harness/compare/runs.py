@@ -30,15 +30,6 @@ from harness.telemetry import SPAN_COMPARE, span
 STAGES: tuple[str, ...] = ("evidence", "views", "outputs")
 
 
-def view_key(view: str) -> tuple[str, ...]:
-    """The primary key of a catalogue view: that of the output table it is shaped like."""
-    schema = VIEW_CATALOG[view].schema
-    for contract in OUTPUT_TABLES.values():
-        if contract.schema.equals(schema):
-            return contract.primary_key
-    return ("path", "ordinal")
-
-
 class WarningDelta(msgspec.Struct, frozen=True, kw_only=True):
     """A warning code whose count differs between the two runs."""
 
@@ -120,7 +111,7 @@ def _tables(stage: str, run_a: Path, run_b: Path) -> list[tuple[str, tuple[str, 
         return [(n, c.primary_key) for n, c in OUTPUT_TABLES.items()]
     if not ((run_a / "views").is_dir() and (run_b / "views").is_dir()):
         return []
-    return [(v, view_key(v)) for v in VIEW_CATALOG]
+    return [(n, v.primary_key) for n, v in VIEW_CATALOG.items()]
 
 
 def compare_runs(
