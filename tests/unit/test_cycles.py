@@ -13,7 +13,8 @@ is still held by the module rule. A planted cycle, of either kind, is reported w
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping
+from collections import deque
+from collections.abc import Mapping
 from itertools import pairwise
 from pathlib import Path
 
@@ -31,101 +32,69 @@ def import_graph(*packages: str) -> grimp.ImportGraph:
     return grimp.build_graph(*packages, cache_dir=None)
 
 
-def _components(nodes: Iterable[str], edges: Edges) -> list[list[str]]:
-    """The strongly connected components of more than one node (Tarjan), each sorted."""
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    stack: list[str] = []
-    on_stack: set[str] = set()
-    found: list[list[str]] = []
-
-    def visit(node: str) -> None:
-        index[node] = low[node] = len(index)
-        stack.append(node)
-        on_stack.add(node)
-        for successor in sorted(edges.get(node, ())):
-            if successor not in index:
-                visit(successor)
-                low[node] = min(low[node], low[successor])
-            elif successor in on_stack:
-                low[node] = min(low[node], index[successor])
-        if low[node] == index[node]:
-            component = []
-            while True:
-                member = stack.pop()
-                on_stack.discard(member)
-                component.append(member)
-                if member == node:
-                    break
-            if len(component) > 1:
-                found.append(sorted(component))
-
-    for node in sorted(nodes):
-        if node not in index:
-            visit(node)
-    return sorted(found)
-
-
-def _cycle(start: str, members: set[str], edges: Edges) -> list[str]:
-    """A shortest chain from ``start`` back to ``start`` inside one component."""
-    paths = {successor: [start, successor] for successor in sorted(edges.get(start, ()))}
-    queue = [s for s in paths if s in members]
+def _path(start: str, goal: str, edges: Edges) -> list[str] | None:
+    """A shortest chain of imports from ``start`` to ``goal`` (back to itself when they are
+    the same); None when ``start`` does not reach ``goal``."""
+    paths = {s: [start, s] for s in sorted(edges.get(start, ()))}
+    queue = deque(paths)
     while queue:
-        node = queue.pop(0)
-        if node == start:
+        node = queue.popleft()
+        if node == goal:
             return paths[node]
         for successor in sorted(edges.get(node, ())):
-            if successor in members and successor not in paths:
+            if successor not in paths:
                 paths[successor] = [*paths[node], successor]
                 queue.append(successor)
-    raise AssertionError(f"{start} is in no cycle of {sorted(members)}")
-
-
-def _chains(starts: list[str], component: list[str], edges: Edges) -> list[list[str]]:
-    """Cycles of one component until every one of ``starts`` is in one of them."""
-    chains: list[list[str]] = []
-    for start in starts:
-        if not any(start in chain for chain in chains):
-            chains.append(_cycle(start, set(component), edges))
-    return chains
+    return None
 
 
 def module_cycles(graph: grimp.ImportGraph) -> list[list[str]]:
-    """Chains of modules that import each other (``a -> b -> a``), each module of a cycle in
-    one of them at least."""
-    edges = {m: graph.find_modules_directly_imported_by(m) for m in graph.modules}
-    return [
-        chain
-        for component in _components(graph.modules, edges)
-        for chain in _chains(component, component, edges)
-    ]
+    """Chains of modules that reach themselves back (``a -> b -> a``): every module in a cycle
+    is in one of them at least."""
+    # A module "importing itself" is grimp's record of a compiled submodule it cannot see
+    # (``from backends.rust import _engine``), not a cycle.
+    edges = {m: graph.find_modules_directly_imported_by(m) - {m} for m in graph.modules}
+    chains: list[list[str]] = []
+    for module in sorted(graph.modules):
+        if not any(module in chain for chain in chains):
+            chain = _path(module, module, edges)
+            if chain is not None:
+                chains.append(chain)
+    return chains
 
 
 def _is_command_module(module: str, child: str) -> bool:
     return module != child and module.rsplit(".", 1)[-1] == CLI_MODULE
 
 
+def _sibling_edges(graph: grimp.ImportGraph, package: str) -> dict[str, set[str]]:
+    """The children of ``package``, each importing another when one of its modules does (a
+    command module excepted)."""
+    depth = package.count(".") + 2
+    edges: dict[str, set[str]] = {}
+    for module in graph.find_descendants(package):
+        child = ".".join(module.split(".")[:depth])
+        if _is_command_module(module, child):
+            continue
+        for imported in graph.find_modules_directly_imported_by(module):
+            target = ".".join(imported.split(".")[:depth])
+            if imported.startswith(f"{package}.") and target != child:
+                edges.setdefault(child, set()).add(target)
+    return edges
+
+
 def package_cycles(graph: grimp.ImportGraph) -> list[list[str]]:
-    """Chains of sibling packages that reach each other (each such package in one of them at
-    least): for every package, its children are the nodes, and a child imports another when
-    one of its modules does (a command module excepted)."""
+    """Chains ``a -> ... -> b -> ... -> a`` of two sibling packages that reach each other,
+    directly or through the modules beside them."""
     cycles = []
     for package in sorted(m for m in graph.modules if graph.find_children(m)):
-        children = graph.find_children(package)
-        depth = package.count(".") + 2
-        edges: dict[str, set[str]] = {}
-        for module in graph.find_descendants(package):
-            child = ".".join(module.split(".")[:depth])
-            if _is_command_module(module, child):
-                continue
-            for imported in graph.find_modules_directly_imported_by(module):
-                target = ".".join(imported.split(".")[:depth])
-                if imported.startswith(f"{package}.") and target != child:
-                    edges.setdefault(child, set()).add(target)
-        for component in _components(children, edges):
-            packages = [c for c in component if graph.find_children(c)]
-            if len(packages) > 1:
-                cycles.extend(_chains(packages, component, edges))
+        edges = _sibling_edges(graph, package)
+        packages = sorted(c for c in graph.find_children(package) if graph.find_children(c))
+        for i, a in enumerate(packages):
+            for b in packages[i + 1 :]:
+                there, back = _path(a, b, edges), _path(b, a, edges)
+                if there is not None and back is not None:
+                    cycles.append([*there, *back[1:]])
     return cycles
 
 
