@@ -161,6 +161,8 @@ def gate_determinism(ctx: GateContext) -> GateVerdict:
 
 def gate_observability(ctx: GateContext) -> GateVerdict:
     """Every run.json field typed and present; warning codes registered; metrics present."""
+    from harness.run.build import STAGES
+
     checks = []
     for backend in BACKENDS:
         for repo in ctx.repos:
@@ -174,9 +176,7 @@ def gate_observability(ctx: GateContext) -> GateVerdict:
             except (EngineFailure, BackendUnavailable, msgspec.ValidationError) as exc:
                 checks.append(Check(name=name, passed=False, detail=str(exc)))
                 continue
-            missing = [
-                k for k in ("extract_s", "semantic_s", "total_s") if k not in manifest.timings
-            ]
+            missing = [f"{s}_s" for s in STAGES if f"{s}_s" not in manifest.timings]
             unknown = [c for c in manifest.warnings_by_code if c not in WARNING_CODES]
             problems = []
             if missing:
