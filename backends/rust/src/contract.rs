@@ -1,297 +1,22 @@
-//! Contract `cpg/1` in Rust: Arrow schemas of the ten evidence tables and of every catalogue
-//! view, and the view catalogue itself. Mirrors `backends/contract/schemas.py` and `views.py`
-//! exactly (names, types, nullability, column order); `schema_string` mirrors
-//! `fingerprint.schema_string` (CONTRACT §14). A pytest checks both sides agree.
+//! Contract `cpg/1` in Rust: the Arrow schemas and primary keys of the evidence and output
+//! tables, the view catalogue and the registered codes, read from
+//! `backends/contract/contract.json`. That file is generated from the Python definitions
+//! (`schemas.py`, `views.py`, `codes.py`) by `python -m backends.contract.export`, and a pytest
+//! fails when it is stale; the crate compiles it in and parses it once, so nothing here is
+//! written down a second time. `schema_string` is `fingerprint.schema_string` (CONTRACT §14).
 
 use std::sync::{Arc, LazyLock};
 
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-/// The contract version this engine implements.
-pub const CONTRACT_VERSION: &str = "cpg/1";
-
-fn req(name: &str, t: DataType) -> Field {
-    Field::new(name, t, false)
-}
-
-fn opt(name: &str, t: DataType) -> Field {
-    Field::new(name, t, true)
-}
-
-fn str_list() -> DataType {
-    DataType::List(Arc::new(Field::new("item", DataType::Utf8, true)))
-}
-
-use DataType::{Boolean as BOOL, Float64 as F64, Int32 as I32, Int64 as I64, Utf8 as STR};
-
-fn span_fields() -> Vec<Field> {
-    vec![
-        opt("bstart", I64),
-        opt("bend", I64),
-        opt("line", I32),
-        opt("col", I32),
-        opt("end_line", I32),
-        opt("end_col", I32),
-    ]
-}
-
-fn with_span(mut fields: Vec<Field>) -> SchemaRef {
-    fields.extend(span_fields());
-    Arc::new(Schema::new(fields))
-}
-
-fn syntax_fields() -> Vec<Field> {
-    vec![
-        req("path", STR),
-        req("ordinal", I32),
-        opt("parent_ordinal", I32),
-        req("kind", STR),
-        opt("name", STR),
-        opt("qualname", STR),
-        req("scope_qualname", STR),
-        opt("expr", STR),
-        opt("ctx", STR),
-        opt("detail", STR),
-    ]
-}
-
-fn repo_scan() -> SchemaRef {
-    Arc::new(Schema::new(vec![
-        req("path", STR),
-        req("status", STR),
-        opt("file_sha256", STR),
-        opt("size_bytes", I64),
-        req("is_python", BOOL),
-        req("is_symlink", BOOL),
-        opt("module", STR),
-        req("is_package", BOOL),
-        opt("source_root", STR),
-        opt("encoding", STR),
-        req("has_bom", BOOL),
-        opt("newline", STR),
-        opt("line_count", I32),
-        opt("text_sha256", STR),
-    ]))
-}
-
-fn tree_sitter() -> SchemaRef {
-    let mut f = syntax_fields();
-    f.push(req("is_error", BOOL));
-    with_span(f)
-}
-
-fn syntax_view() -> SchemaRef {
-    let mut f = syntax_fields();
-    f.extend(span_fields());
-    f.push(req("source", STR));
-    Arc::new(Schema::new(f))
-}
-
-fn bytecode() -> SchemaRef {
-    with_span(vec![
-        req("path", STR),
-        req("ordinal", I32),
-        req("kind", STR),
-        req("code_qualname", STR),
-        opt("opname", STR),
-        opt("name", STR),
-        opt("detail", STR),
-    ])
-}
-
-fn symtable() -> SchemaRef {
-    with_span(vec![
-        req("path", STR),
-        req("ordinal", I32),
-        req("kind", STR),
-        req("scope_qualname", STR),
-        req("scope_type", STR),
-        opt("name", STR),
-        opt("flags", str_list()),
-        opt("detail", STR),
-    ])
-}
-
-fn python_imports() -> SchemaRef {
-    with_span(vec![
-        req("path", STR),
-        req("ordinal", I32),
-        req("kind", STR),
-        req("scope_qualname", STR),
-        opt("module", STR),
-        req("level", I32),
-        opt("name", STR),
-        opt("asname", STR),
-        opt("bound_name", STR),
-        opt("absolute_module", STR),
-        req("target_kind", STR),
-        opt("resolved_module", STR),
-        opt("resolved_path", STR),
-        opt("resolved_name", STR),
-        req("in_try", BOOL),
-        req("in_type_checking", BOOL),
-        req("in_function", BOOL),
-        req("conditional", BOOL),
-        req("sources", str_list()),
-        req("sources_agree", BOOL),
-    ])
-}
-
-fn python_external() -> SchemaRef {
-    with_span(vec![
-        req("path", STR),
-        req("ordinal", I32),
-        req("module", STR),
-        req("top_level", STR),
-        req("classification", STR),
-        opt("distribution", STR),
-        opt("distribution_version", STR),
-    ])
-}
-
-fn scip() -> SchemaRef {
-    with_span(vec![
-        req("kind", STR),
-        opt("path", STR),
-        req("ordinal", I32),
-        req("symbol", STR),
-        opt("roles", I32),
-        opt("is_definition", BOOL),
-        opt("related_symbol", STR),
-        opt("relationship", STR),
-        opt("symbol_kind", STR),
-        opt("display_name", STR),
-        opt("enclosing_symbol", STR),
-        opt("documentation", STR),
-    ])
-}
-
-fn extract_diagnostics() -> SchemaRef {
-    with_span(vec![
-        req("path", STR),
-        req("extractor", STR),
-        req("ordinal", I32),
-        req("code", STR),
-        req("severity", STR),
-        req("message", STR),
-        opt("detail", STR),
-    ])
-}
-
-fn cpg_nodes() -> SchemaRef {
-    let mut f = vec![req("node_id", STR), req("kind", STR), opt("path", STR)];
-    f.extend(span_fields());
-    f.extend([
-        opt("name", STR),
-        opt("qualname", STR),
-        req("evidence_source", STR),
-    ]);
-    Arc::new(Schema::new(f))
-}
-
-fn cpg_edges() -> SchemaRef {
-    Arc::new(Schema::new(vec![
-        req("edge_id", STR),
-        req("kind", STR),
-        req("src_id", STR),
-        req("dst_id", STR),
-        req("evidence_source", STR),
-        req("confidence", F64),
-        opt("path", STR),
-        opt("bstart", I64),
-        opt("bend", I64),
-    ]))
-}
-
-fn cpg_props() -> SchemaRef {
-    Arc::new(Schema::new(vec![
-        req("node_id", STR),
-        req("key", STR),
-        req("value", STR),
-        req("value_type", STR),
-    ]))
-}
-
-fn diagnostics() -> SchemaRef {
-    Arc::new(Schema::new(vec![
-        req("diagnostic_id", STR),
-        req("code", STR),
-        req("severity", STR),
-        req("stage", STR),
-        req("source", STR),
-        opt("path", STR),
-        opt("bstart", I64),
-        opt("bend", I64),
-        req("message", STR),
-        opt("context", STR),
-    ]))
-}
-
-fn evidence_summary() -> SchemaRef {
-    Arc::new(Schema::new(vec![
-        req("source", STR),
-        req("files", I64),
-        req("rows", I64),
-        req("files_with_warnings", I64),
-        req("warnings", I64),
-        opt("delta_version", I64),
-    ]))
-}
-
-/// The ten evidence tables, in `schemas.EVIDENCE_TABLES` order.
-pub const EVIDENCE_TABLE_NAMES: [&str; 10] = [
-    "repo_scan",
-    "ast",
-    "cst",
-    "tree_sitter",
-    "bytecode",
-    "symtable",
-    "python_imports",
-    "python_external",
-    "scip",
-    "extract_diagnostics",
-];
-
-/// The five output tables, in `schemas.OUTPUT_TABLES` order.
-pub const OUTPUT_TABLE_NAMES: [&str; 5] = [
-    "cpg_nodes",
-    "cpg_edges",
-    "cpg_props",
-    "diagnostics",
-    "evidence_summary",
-];
-
-/// The contract schema of an evidence table, or `None` for an unknown name.
-pub fn evidence_schema(name: &str) -> Option<SchemaRef> {
-    Some(match name {
-        "repo_scan" => repo_scan(),
-        "ast" | "cst" => with_span(syntax_fields()),
-        "tree_sitter" => tree_sitter(),
-        "bytecode" => bytecode(),
-        "symtable" => symtable(),
-        "python_imports" => python_imports(),
-        "python_external" => python_external(),
-        "scip" => scip(),
-        "extract_diagnostics" => extract_diagnostics(),
-        _ => return None,
-    })
-}
-
-/// The contract schema of an output table, or `None` for an unknown name.
-pub fn output_schema(name: &str) -> Option<SchemaRef> {
-    Some(match name {
-        "cpg_nodes" => cpg_nodes(),
-        "cpg_edges" => cpg_edges(),
-        "cpg_props" => cpg_props(),
-        "diagnostics" => diagnostics(),
-        "evidence_summary" => evidence_summary(),
-        _ => return None,
-    })
-}
+/// The generated contract file, relative to this source file.
+const CONTRACT_JSON: &str = include_str!("../../contract/contract.json");
 
 /// The stage kind of a view (`spec.ViewKind`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum ViewKind {
     Normalize,
     Relate,
@@ -311,235 +36,235 @@ impl ViewKind {
     }
 }
 
-/// Which contract schema a view produces.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ViewSchema {
-    Syntax,
-    Nodes,
-    Edges,
-    Props,
-    Diagnostics,
-    EvidenceSummary,
-}
-
-impl ViewSchema {
-    /// The Arrow schema.
-    pub fn schema(self) -> SchemaRef {
-        match self {
-            ViewSchema::Syntax => syntax_view(),
-            ViewSchema::Nodes => cpg_nodes(),
-            ViewSchema::Edges => cpg_edges(),
-            ViewSchema::Props => cpg_props(),
-            ViewSchema::Diagnostics => diagnostics(),
-            ViewSchema::EvidenceSummary => evidence_summary(),
-        }
-    }
+/// One evidence or output table (`schemas.TableContract`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TableDef {
+    pub name: &'static str,
+    pub primary_key: Vec<&'static str>,
+    pub schema: SchemaRef,
 }
 
 /// One catalogue view (`views.ViewDef`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ViewDef {
     pub name: &'static str,
     pub kind: ViewKind,
-    pub inputs: &'static [&'static str],
-    pub schema: ViewSchema,
+    pub inputs: Vec<&'static str>,
+    pub primary_key: Vec<&'static str>,
+    schema: SchemaRef,
 }
 
 impl ViewDef {
     /// The view's contract Arrow schema.
     pub fn arrow_schema(&self) -> SchemaRef {
-        self.schema.schema()
+        self.schema.clone()
     }
 }
 
-const SYNTAX_INPUTS: &[&str] = &[
-    "repo_scan",
-    "ast",
-    "cst",
-    "tree_sitter",
-    "extract_diagnostics",
-];
+/// One registered warning or error code (`codes.CodeInfo`; its meaning stays in Python).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CodeDef {
+    pub code: &'static str,
+    pub severity: &'static str,
+    pub stage: &'static str,
+}
 
-const fn v(
-    name: &'static str,
+/// The whole contract, as parsed from the file.
+#[derive(Debug)]
+pub struct Contract {
+    pub version: &'static str,
+    /// The ten evidence tables, in `schemas.EVIDENCE_TABLES` order.
+    pub evidence: Vec<TableDef>,
+    /// The five output tables, in `schemas.OUTPUT_TABLES` order.
+    pub outputs: Vec<TableDef>,
+    /// `views.VIEW_CATALOG`, in catalogue order.
+    pub views: Vec<ViewDef>,
+    /// `codes.WARNING_CODES`, in registry order.
+    pub warning_codes: Vec<CodeDef>,
+    /// `codes.ERROR_CODES`, in registry order.
+    pub error_codes: Vec<CodeDef>,
+}
+
+// The file's layout (`backends/contract/export.py`, `document`). Strings are borrowed from the
+// compiled-in text; names, types and codes hold no JSON escapes.
+
+#[derive(Deserialize)]
+struct Document<'a> {
+    contract_version: &'a str,
+    #[serde(borrow)]
+    tables: Vec<TableDoc<'a>>,
+    #[serde(borrow)]
+    views: Vec<ViewDoc<'a>>,
+    #[serde(borrow)]
+    codes: CodesDoc<'a>,
+}
+
+#[derive(Deserialize)]
+struct ColumnDoc<'a> {
+    name: &'a str,
+    #[serde(rename = "type")]
+    type_text: &'a str,
+    nullable: bool,
+}
+
+#[derive(Deserialize)]
+struct TableDoc<'a> {
+    name: &'a str,
+    layer: &'a str,
+    #[serde(borrow)]
+    primary_key: Vec<&'a str>,
+    #[serde(borrow)]
+    columns: Vec<ColumnDoc<'a>>,
+}
+
+#[derive(Deserialize)]
+struct ViewDoc<'a> {
+    name: &'a str,
     kind: ViewKind,
-    inputs: &'static [&'static str],
-    schema: ViewSchema,
-) -> ViewDef {
-    ViewDef {
-        name,
-        kind,
-        inputs,
-        schema,
+    #[serde(borrow)]
+    inputs: Vec<&'a str>,
+    #[serde(borrow)]
+    primary_key: Vec<&'a str>,
+    #[serde(borrow)]
+    columns: Vec<ColumnDoc<'a>>,
+}
+
+#[derive(Deserialize)]
+struct CodesDoc<'a> {
+    #[serde(borrow)]
+    warning: Vec<CodeDoc<'a>>,
+    #[serde(borrow)]
+    error: Vec<CodeDoc<'a>>,
+}
+
+#[derive(Deserialize)]
+struct CodeDoc<'a> {
+    code: &'a str,
+    severity: &'a str,
+    stage: &'a str,
+}
+
+fn codes(docs: Vec<CodeDoc<'static>>) -> Vec<CodeDef> {
+    docs.into_iter()
+        .map(|c| CodeDef {
+            code: c.code,
+            severity: c.severity,
+            stage: c.stage,
+        })
+        .collect()
+}
+
+/// The Arrow type of a contract type text (the inverse of [`type_string`]).
+fn parse_type(text: &str) -> Result<DataType, String> {
+    Ok(match text {
+        "string" => DataType::Utf8,
+        "bool" => DataType::Boolean,
+        "int32" => DataType::Int32,
+        "int64" => DataType::Int64,
+        "double" => DataType::Float64,
+        _ => match text
+            .strip_prefix("list<item: ")
+            .and_then(|t| t.strip_suffix('>'))
+        {
+            Some(item) => DataType::List(Arc::new(Field::new("item", parse_type(item)?, true))),
+            None => return Err(format!("unknown column type {text:?}")),
+        },
+    })
+}
+
+fn schema_of(columns: &[ColumnDoc<'_>]) -> Result<SchemaRef, String> {
+    let fields = columns
+        .iter()
+        .map(|c| Ok(Field::new(c.name, parse_type(c.type_text)?, c.nullable)))
+        .collect::<Result<Vec<_>, String>>()?;
+    Ok(Arc::new(Schema::new(fields)))
+}
+
+impl Contract {
+    /// Parse the contract file's text.
+    pub fn parse(text: &'static str) -> Result<Contract, String> {
+        let doc: Document<'static> = serde_json::from_str(text).map_err(|e| e.to_string())?;
+        let mut evidence = Vec::new();
+        let mut outputs = Vec::new();
+        for t in doc.tables {
+            let table = TableDef {
+                name: t.name,
+                primary_key: t.primary_key,
+                schema: schema_of(&t.columns).map_err(|e| format!("table {}: {e}", t.name))?,
+            };
+            match t.layer {
+                "evidence" => evidence.push(table),
+                "output" => outputs.push(table),
+                other => return Err(format!("table {}: unknown layer {other:?}", t.name)),
+            }
+        }
+        let views = doc
+            .views
+            .into_iter()
+            .map(|v| {
+                Ok(ViewDef {
+                    name: v.name,
+                    kind: v.kind,
+                    inputs: v.inputs,
+                    primary_key: v.primary_key,
+                    schema: schema_of(&v.columns).map_err(|e| format!("view {}: {e}", v.name))?,
+                })
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        Ok(Contract {
+            version: doc.contract_version,
+            evidence,
+            outputs,
+            views,
+            warning_codes: codes(doc.codes.warning),
+            error_codes: codes(doc.codes.error),
+        })
     }
 }
+
+/// The contract this engine implements, parsed on first use. The file is generated and
+/// checked by the test suite, so a parse error is a build defect, not an input error.
+pub static CONTRACT: LazyLock<Contract> = LazyLock::new(|| {
+    Contract::parse(CONTRACT_JSON)
+        .unwrap_or_else(|e| panic!("backends/contract/contract.json does not parse: {e}"))
+});
+
+/// The contract version this engine implements (`schemas.CONTRACT_VERSION`).
+pub fn version() -> &'static str {
+    CONTRACT.version
+}
+
+/// The ten evidence table names, in `schemas.EVIDENCE_TABLES` order.
+pub static EVIDENCE_TABLE_NAMES: LazyLock<Vec<&'static str>> =
+    LazyLock::new(|| CONTRACT.evidence.iter().map(|t| t.name).collect());
+
+/// The five output table names, in `schemas.OUTPUT_TABLES` order.
+pub static OUTPUT_TABLE_NAMES: LazyLock<Vec<&'static str>> =
+    LazyLock::new(|| CONTRACT.outputs.iter().map(|t| t.name).collect());
 
 /// `VIEW_CATALOG` in catalogue order.
-pub static VIEW_CATALOG: LazyLock<Vec<ViewDef>> = LazyLock::new(|| {
-    use ViewKind::*;
-    use ViewSchema::*;
-    vec![
-        v("syntax", Normalize, SYNTAX_INPUTS, Syntax),
-        v("file_nodes", Normalize, &["repo_scan"], Nodes),
-        v("module_nodes", Normalize, &["syntax", "repo_scan"], Nodes),
-        v(
-            "definition_nodes",
-            Normalize,
-            &["syntax", "repo_scan"],
-            Nodes,
-        ),
-        v(
-            "parameter_nodes",
-            Normalize,
-            &["syntax", "repo_scan"],
-            Nodes,
-        ),
-        v("callsite_nodes", Normalize, &["syntax"], Nodes),
-        v("import_nodes", Normalize, &["python_imports"], Nodes),
-        v("symbol_nodes", Normalize, &["scip"], Nodes),
-        v("external_nodes", Normalize, &["python_external"], Nodes),
-        v(
-            "span_conflicts",
-            Normalize,
-            &["syntax", "ast", "cst", "tree_sitter", "extract_diagnostics"],
-            Diagnostics,
-        ),
-        v(
-            "import_edges",
-            Relate,
-            &["python_imports", "syntax", "repo_scan"],
-            Edges,
-        ),
-        v(
-            "inherit_edges",
-            Relate,
-            &["syntax", "repo_scan", "python_imports", "import_edges"],
-            Edges,
-        ),
-        v(
-            "override_edges",
-            Relate,
-            &["syntax", "repo_scan", "inherit_edges"],
-            Edges,
-        ),
-        v(
-            "call_edges",
-            Relate,
-            &[
-                "syntax",
-                "repo_scan",
-                "python_imports",
-                "import_edges",
-                "inherit_edges",
-                "scip",
-            ],
-            Edges,
-        ),
-        v(
-            "reference_edges",
-            Relate,
-            &[
-                "syntax",
-                "repo_scan",
-                "python_imports",
-                "import_edges",
-                "inherit_edges",
-                "ast",
-                "scip",
-            ],
-            Edges,
-        ),
-        v(
-            "name_ref_nodes",
-            Normalize,
-            &["ast", "reference_edges"],
-            Nodes,
-        ),
-        v(
-            "structure_edges",
-            Relate,
-            &[
-                "syntax",
-                "repo_scan",
-                "python_imports",
-                "ast",
-                "reference_edges",
-            ],
-            Edges,
-        ),
-        v(
-            "diagnostics",
-            Cpg,
-            &[
-                "extract_diagnostics",
-                "span_conflicts",
-                "repo_scan",
-                "ast",
-                "cst",
-                "tree_sitter",
-                "bytecode",
-                "symtable",
-                "scip",
-            ],
-            Diagnostics,
-        ),
-        v("diagnostic_nodes", Normalize, &["diagnostics"], Nodes),
-        v(
-            "cpg_nodes",
-            Cpg,
-            &[
-                "file_nodes",
-                "module_nodes",
-                "definition_nodes",
-                "parameter_nodes",
-                "callsite_nodes",
-                "import_nodes",
-                "name_ref_nodes",
-                "symbol_nodes",
-                "external_nodes",
-                "diagnostic_nodes",
-            ],
-            Nodes,
-        ),
-        v(
-            "cpg_edges",
-            Cpg,
-            &[
-                "structure_edges",
-                "import_edges",
-                "inherit_edges",
-                "override_edges",
-                "call_edges",
-                "reference_edges",
-            ],
-            Edges,
-        ),
-        v(
-            "cpg_props",
-            Cpg,
-            &[
-                "cpg_nodes",
-                "repo_scan",
-                "syntax",
-                "bytecode",
-                "python_imports",
-                "python_external",
-                "scip",
-            ],
-            Props,
-        ),
-        v(
-            "evidence_summary",
-            Cpg,
-            &EVIDENCE_TABLE_NAMES,
-            EvidenceSummary,
-        ),
-    ]
-});
+pub static VIEW_CATALOG: LazyLock<&'static [ViewDef]> = LazyLock::new(|| &CONTRACT.views);
+
+fn find(tables: &[TableDef], name: &str) -> Option<SchemaRef> {
+    tables
+        .iter()
+        .find(|t| t.name == name)
+        .map(|t| t.schema.clone())
+}
+
+/// The contract schema of an evidence table, or `None` for an unknown name.
+pub fn evidence_schema(name: &str) -> Option<SchemaRef> {
+    find(&CONTRACT.evidence, name)
+}
+
+/// The contract schema of an output table, or `None` for an unknown name.
+pub fn output_schema(name: &str) -> Option<SchemaRef> {
+    find(&CONTRACT.outputs, name)
+}
 
 /// The catalogue entry of view `name`, or `None`.
 pub fn view_def(name: &str) -> Option<&'static ViewDef> {
-    VIEW_CATALOG.iter().find(|v| v.name == name)
+    CONTRACT.views.iter().find(|v| v.name == name)
 }
 
 /// Arrow's Python-style type text (`pyarrow.DataType.__str__`) for the types the contract uses.
@@ -602,6 +327,36 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_contract_file_parses() {
+        let c = Contract::parse(CONTRACT_JSON).unwrap();
+        assert_eq!(c.version, "cpg/1");
+        assert_eq!((c.evidence.len(), c.outputs.len()), (10, 5));
+        assert!(!c.warning_codes.is_empty() && !c.error_codes.is_empty());
+    }
+
+    #[test]
+    fn every_column_type_prints_as_the_file_spells_it() {
+        let doc: Document = serde_json::from_str(CONTRACT_JSON).unwrap();
+        let columns = doc
+            .tables
+            .iter()
+            .flat_map(|t| &t.columns)
+            .chain(doc.views.iter().flat_map(|v| &v.columns));
+        for col in columns {
+            assert_eq!(
+                type_string(&parse_type(col.type_text).unwrap()),
+                col.type_text
+            );
+        }
+    }
+
+    #[test]
+    fn an_unknown_type_is_an_error_naming_it() {
+        let err = parse_type("list<item: decimal128(5, 2)>").unwrap_err();
+        assert!(err.contains("decimal128"), "{err}");
+    }
+
+    #[test]
     fn catalogue_has_23_unique_views() {
         let mut names: Vec<_> = VIEW_CATALOG.iter().map(|v| v.name).collect();
         assert_eq!(names.len(), 23);
@@ -613,7 +368,7 @@ mod tests {
     #[test]
     fn every_view_input_is_evidence_or_an_earlier_view() {
         for (i, v) in VIEW_CATALOG.iter().enumerate() {
-            for input in v.inputs {
+            for input in &v.inputs {
                 let earlier = VIEW_CATALOG[..i].iter().any(|w| w.name == *input);
                 assert!(
                     earlier || evidence_schema(input).is_some(),
@@ -625,8 +380,28 @@ mod tests {
     }
 
     #[test]
+    fn every_key_column_is_a_column_of_its_table_or_view() {
+        let keyed = CONTRACT
+            .evidence
+            .iter()
+            .chain(&CONTRACT.outputs)
+            .map(|t| (t.name, &t.primary_key, t.schema.clone()))
+            .chain(
+                VIEW_CATALOG
+                    .iter()
+                    .map(|v| (v.name, &v.primary_key, v.arrow_schema())),
+            );
+        for (name, key, schema) in keyed {
+            assert!(!key.is_empty(), "{name} has no key");
+            for k in key {
+                assert!(schema.field_with_name(k).is_ok(), "{name}.{k}");
+            }
+        }
+    }
+
+    #[test]
     fn output_views_have_the_output_schemas() {
-        for t in OUTPUT_TABLE_NAMES {
+        for t in OUTPUT_TABLE_NAMES.iter() {
             assert_eq!(
                 view_def(t).unwrap().arrow_schema(),
                 output_schema(t).unwrap()
@@ -636,9 +411,11 @@ mod tests {
 
     #[test]
     fn schema_string_prints_types_as_pyarrow() {
-        let s = schema_string(&symtable());
+        let s = schema_string(&evidence_schema("symtable").unwrap());
         assert!(s.contains("flags:list<item: string>:true"));
         assert!(s.starts_with("path:string:false,ordinal:int32:false"));
-        assert!(schema_string(&cpg_edges()).contains("confidence:double:false"));
+        assert!(
+            schema_string(&output_schema("cpg_edges").unwrap()).contains("confidence:double:false")
+        );
     }
 }

@@ -8,13 +8,14 @@ use std::sync::{Arc, LazyLock, OnceLock};
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{Schema, SchemaRef};
-use datafusion::physical_plan::{displayable, ExecutionPlan};
+use datafusion::physical_plan::displayable;
 use datafusion::prelude::{DataFrame, SessionConfig, SessionContext};
 use serde_json::{json, Value};
 
 use crate::contract::{self, schema_string};
 use crate::delta;
 use crate::error::{plan_failed, EngineError, EngineResult, ErrorCode};
+use crate::explain::explain_enabled;
 use crate::plan::Workload;
 use crate::views::{self, ViewPolicy};
 
@@ -34,9 +35,7 @@ pub static RUNTIME: LazyLock<tokio::runtime::Runtime> = LazyLock::new(|| {
 /// Tuned for this workload, where independent views already run concurrently (`build_views`):
 /// joins and aggregations are not hash-repartitioned (a `RepartitionExec` hashes and copies
 /// every probe row; the join builds its table once instead), and batches are 64K rows rather
-/// than 8K (fewer, larger batches through the many joins). On the synthetic 2,000-file repo
-/// this took the semantic stage from a median of about 3.4 s to 2.6 s and its CPU time from
-/// about 5.5 s to 4.2 s. None of it changes a result.
+/// than 8K (fewer, larger batches through the many joins). None of it changes a result.
 pub fn session(workload: &Workload) -> SessionContext {
     let mut config = SessionConfig::new().with_batch_size(64 * 1024);
     if workload.spec.policy.target_partitions > 0 {
@@ -244,25 +243,6 @@ impl<'a> ViewBuilder<'a> {
         } else {
             Ok(df)
         }
-    }
-}
-
-/// Debug aid: `CODEANATOMY_ENGINE_EXPLAIN=1` prints every materialized view's executed plan
-/// with its metrics to stderr.
-pub fn explain_enabled() -> bool {
-    std::env::var_os("CODEANATOMY_ENGINE_EXPLAIN").is_some()
-}
-
-/// With `CODEANATOMY_ENGINE_EXPLAIN` set, print an executed plan with its metrics and the time
-/// since `started` under `label`.
-pub fn explain(label: &str, started: std::time::Instant, plan: &dyn ExecutionPlan) {
-    if explain_enabled() {
-        eprintln!(
-            "=== {label}: {:.3}s\n{}",
-            started.elapsed().as_secs_f64(),
-            datafusion::physical_plan::display::DisplayableExecutionPlan::with_metrics(plan)
-                .indent(true)
-        );
     }
 }
 

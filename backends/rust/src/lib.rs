@@ -7,6 +7,7 @@ pub mod contract;
 pub mod delta;
 pub mod engine;
 pub mod error;
+pub mod explain;
 pub mod fingerprint;
 pub mod ids;
 pub mod metrics;

@@ -79,7 +79,7 @@ async fn execute_view(
     let raw = collect(plan.clone(), ctx.task_ctx())
         .await
         .map_err(|e| execution_failed(name, e))?;
-    engine::explain(&format!("view {name}"), t, plan.as_ref());
+    crate::explain::explain(&format!("view {name}"), t, plan.as_ref());
     let schema = contract::view_def(name)
         .map(|d| d.arrow_schema())
         .ok_or_else(|| EngineError::new(ErrorCode::InternalError, format!("view {name}")))?;

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::contract::CONTRACT_VERSION;
+use crate::contract;
 use crate::error::{EngineError, EngineResult, ErrorCode};
 
 /// The spec version this engine reads.
@@ -96,7 +96,7 @@ fn default_spec_version() -> i64 {
 }
 
 fn default_contract_version() -> String {
-    CONTRACT_VERSION.to_owned()
+    contract::version().to_owned()
 }
 
 /// The full spec.
@@ -243,12 +243,13 @@ pub fn decode_spec(json: &str) -> EngineResult<SemanticExecutionSpec> {
         .with("path", "$.spec_version")
         .with("spec_version", spec.spec_version));
     }
-    if spec.contract_version != CONTRACT_VERSION {
+    if spec.contract_version != contract::version() {
         return Err(EngineError::new(
             ErrorCode::SpecVersionUnsupported,
             format!(
-                "contract_version {:?} is not supported (this engine implements {CONTRACT_VERSION})",
-                spec.contract_version
+                "contract_version {:?} is not supported (this engine implements {})",
+                spec.contract_version,
+                contract::version()
             ),
         )
         .with("path", "$.contract_version")

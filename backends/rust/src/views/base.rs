@@ -1,6 +1,7 @@
-//! Frames every view derives from the syntax evidence: the winning source of each file (§7),
-//! the `syntax` view, file prefixes, CLASS/FUNCTION and MODULE rows with their node IDs, and the
-//! §13.2 parent of a located row. Column names carry a per-frame prefix so joins never clash.
+//! Frames every view derives from the evidence: the winning source of each file (§7), the
+//! `syntax` view, file prefixes, CLASS/FUNCTION and MODULE rows with their node IDs, the §13.2
+//! parent of a located row (and so the class of each method), located IMPORT rows and SCIP
+//! occurrences. Column names carry a per-frame prefix so joins never clash.
 
 use datafusion::common::Result;
 use datafusion::functions::expr_fn::{coalesce, concat};
@@ -297,4 +298,47 @@ pub fn with_span_id(df: DataFrame, kind: &str, id: &str) -> Result<DataFrame> {
 pub fn import_rows(imports: &DataFrame) -> Result<DataFrame> {
     let df = imports.clone().filter(c("bstart").is_not_null())?;
     with_span_id(df, "IMPORT", "i_id")
+}
+
+/// `mc_func, mc_class`: FUNCTION nodes whose §13.2 parent is a CLASS (methods).
+pub fn method_class(defs: &DataFrame, modules: &DataFrame) -> Result<DataFrame> {
+    let funcs = defs.clone().filter(c("d_kind").eq(lit("FUNCTION")))?;
+    let rows = sel(
+        funcs,
+        vec![
+            (c("d_id"), "r_key"),
+            (c("d_path"), "r_path"),
+            (c("d_scope"), "r_scope"),
+            (c("d_bstart"), "r_bstart"),
+            (c("d_bend"), "r_bend"),
+        ],
+    )?;
+    sel(
+        parents(rows, defs, modules)?.filter(c("par_kind").eq(lit("CLASS")))?,
+        vec![(c("r_key"), "mc_func"), (c("par_id"), "mc_class")],
+    )
+}
+
+/// Located SCIP occurrences (`kind = occurrence`, with a span): the columns `scip_targets`
+/// reads.
+pub fn scip_occurrences(scip: DataFrame) -> Result<DataFrame> {
+    let occ = scip.filter(
+        c("kind")
+            .eq(lit("occurrence"))
+            .and(c("bstart").is_not_null()),
+    )?;
+    sel(
+        occ,
+        [
+            "path",
+            "bstart",
+            "bend",
+            "symbol",
+            "ordinal",
+            "is_definition",
+        ]
+        .iter()
+        .map(|n| (c(n), *n))
+        .collect(),
+    )
 }

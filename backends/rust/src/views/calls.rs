@@ -1,19 +1,19 @@
 //! CALLS (§8.3) and REFERENCES (§8.6): the SCIP target of a use first (§13.3), else the
-//! lexical resolution of `resolve`.
+//! lexical resolution of `World::resolve`.
 
 use super::base::{file_sources, parents};
 use super::edges::edge_frame;
-use super::resolve::World;
+use super::inputs::ViewPolicy;
+use super::memo::{materialize, Memo};
 use super::util::{asc, c, desc, first_by, join, null_str, sel, union_all};
-use super::ViewPolicy;
-use super::{materialize, Memo};
+use super::world::World;
 use datafusion::common::Result;
 use datafusion::functions::expr_fn::{ends_with, octet_length};
 use datafusion::logical_expr::JoinType;
 use datafusion::prelude::{lit, when, DataFrame};
 
 /// §13.3 SCIP target of uses `u_id, u_path, u_bstart, u_end`: `(sc_use, sc_tid)`, from
-/// the located SCIP occurrences (`scip_occurrences`).
+/// the located SCIP occurrences (`base::scip_occurrences`).
 fn scip_targets(
     uses: &DataFrame,
     scip: &DataFrame,
@@ -150,30 +150,6 @@ fn scip_definitions(scip: &DataFrame, memo: &Memo) -> Result<DataFrame> {
             ],
         )
     })
-}
-
-/// Located SCIP occurrences (`kind = occurrence`, with a span): the columns `scip_targets`
-/// reads.
-pub fn scip_occurrences(scip: DataFrame) -> Result<DataFrame> {
-    let occ = scip.filter(
-        c("kind")
-            .eq(lit("occurrence"))
-            .and(c("bstart").is_not_null()),
-    )?;
-    sel(
-        occ,
-        [
-            "path",
-            "bstart",
-            "bend",
-            "symbol",
-            "ordinal",
-            "is_definition",
-        ]
-        .iter()
-        .map(|n| (c(n), *n))
-        .collect(),
-    )
 }
 
 /// Edges from uses (`u_id, u_path, u_bstart, u_bend, ...`): SCIP first, then lexical.

@@ -2,10 +2,9 @@
 //! `evidence_summary` (§6).
 
 use super::diagnostics::txt;
+use super::inputs::{Inputs, ViewPolicy};
 use super::udf::{json_get, json_text, stable_id};
 use super::util::{asc, c, first_by, join, null_i64, null_str, sel, union_all};
-use super::Inputs;
-use super::ViewPolicy;
 use crate::contract::EVIDENCE_TABLE_NAMES;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::Result;
@@ -42,209 +41,114 @@ pub fn cpg_edges(i: &Inputs<'_>, policy: &ViewPolicy) -> Result<DataFrame> {
     all.filter(bp.gt_eq(lit(policy.min_confidence_bp)))
 }
 
-fn prop(df: DataFrame, id: Expr, key: &str, value: Expr, vtype: &str) -> Result<DataFrame> {
-    sel(
-        df,
-        vec![
-            (id, "node_id"),
-            (lit(key.to_string()), "key"),
-            (value, "value"),
-            (lit(vtype.to_string()), "value_type"),
-        ],
-    )
-}
-
 fn bool_text(e: Expr) -> Result<Expr> {
     when(e.clone().is_null(), null_str())
         .when(e, lit("true"))
         .otherwise(lit("false"))
 }
 
-/// `cpg_props` (§6, §13.5).
+/// The rows a group of properties is read from, the node ID of each row, and each property's
+/// `(key, value, value_type)`.
+struct PropGroup {
+    rows: DataFrame,
+    node_id: Expr,
+    props: Vec<(&'static str, Expr, &'static str)>,
+}
+
+/// `cpg_props` (§6, §13.5): one frame per property of each group, unioned; rows with a null
+/// value and nodes outside `cpg_nodes` dropped; the first by `(value, value_type)` per
+/// `(node_id, key)`.
 pub fn cpg_props(i: &Inputs<'_>) -> Result<DataFrame> {
-    let repo_scan = i.get("repo_scan")?;
-    let mut p = Vec::new();
-
-    let files = repo_scan.clone().filter(c("is_python"))?;
-    let fid = stable_id(lit("FILE"), vec![c("path")]);
-    p.push(prop(
-        files.clone(),
-        fid.clone(),
-        "encoding",
-        c("encoding"),
-        "str",
-    )?);
-    p.push(prop(
-        files.clone(),
-        fid.clone(),
-        "newline",
-        c("newline"),
-        "str",
-    )?);
-    p.push(prop(
-        files.clone(),
-        fid.clone(),
-        "line_count",
-        txt(c("line_count")),
-        "int",
-    )?);
-    p.push(prop(
-        files.clone(),
-        fid.clone(),
-        "is_package",
-        bool_text(c("is_package"))?,
-        "bool",
-    )?);
-    p.push(prop(files, fid, "module", c("module"), "str")?);
-
     let d = i.defs()?;
     let classes = d.clone().filter(c("d_kind").eq(lit("CLASS")))?;
-    p.push(prop(
-        classes.clone(),
-        c("d_id"),
-        "bases",
-        json_get(c("d_detail"), "bases"),
-        "json",
-    )?);
-    p.push(prop(
-        classes.clone(),
-        c("d_id"),
-        "decorators",
-        json_get(c("d_detail"), "decorators"),
-        "json",
-    )?);
-    p.push(prop(
-        classes,
-        c("d_id"),
-        "docstring",
-        json_text(c("d_detail"), "docstring"),
-        "bool",
-    )?);
     let funcs = d.filter(c("d_kind").eq(lit("FUNCTION")))?;
-    p.push(prop(
-        funcs.clone(),
-        c("d_id"),
-        "is_async",
-        json_text(c("d_detail"), "is_async"),
-        "bool",
-    )?);
-    p.push(prop(
-        funcs.clone(),
-        c("d_id"),
-        "decorators",
-        json_get(c("d_detail"), "decorators"),
-        "json",
-    )?);
-    p.push(prop(
-        funcs.clone(),
-        c("d_id"),
-        "docstring",
-        json_text(c("d_detail"), "docstring"),
-        "bool",
-    )?);
-    let code = i.get("bytecode")?.filter(c("kind").eq(lit("code")))?;
-    let code = first_by(
-        code,
-        vec![c("path"), c("code_qualname")],
-        vec![asc(c("ordinal"))],
-    )?;
-    let code = sel(
-        code,
-        vec![
-            (c("path"), "b_path"),
-            (c("code_qualname"), "b_q"),
-            (json_get(c("detail"), "flags"), "b_flags"),
-        ],
-    )?;
-    let gen_ = join(
-        funcs,
-        code,
-        JoinType::Inner,
-        &[("d_path", "b_path"), ("d_local", "b_q")],
-        None,
-    )?;
-    let is_gen = when(
-        strpos(c("b_flags"), lit("\"GENERATOR\"")).gt(lit(0i64)),
-        lit("true"),
-    )
-    .otherwise(lit("false"))?;
-    p.push(prop(gen_, c("d_id"), "is_generator", is_gen, "bool")?);
-
-    let params = i.parameter_rows()?;
-    p.push(prop(
-        params.clone(),
-        c("x_id"),
-        "param_kind",
-        json_text(c("detail"), "kind"),
-        "str",
-    )?);
-    p.push(prop(
-        params.clone(),
-        c("x_id"),
-        "param_index",
-        json_text(c("detail"), "index"),
-        "int",
-    )?);
-    p.push(prop(
-        params,
-        c("x_id"),
-        "has_default",
-        json_text(c("detail"), "has_default"),
-        "bool",
-    )?);
-
-    let imps = i.import_rows()?;
-    p.push(prop(
-        imps.clone(),
-        c("i_id"),
-        "import_kind",
-        c("kind"),
-        "str",
-    )?);
-    p.push(prop(
-        imps.clone(),
-        c("i_id"),
-        "import_level",
-        txt(c("level")),
-        "int",
-    )?);
-    p.push(prop(
-        imps,
-        c("i_id"),
-        "module",
-        c("absolute_module"),
-        "str",
-    )?);
-
-    p.push(prop(
-        i.call_rows()?,
-        c("x_id"),
-        "callee_expr",
-        c("expr"),
-        "str",
-    )?);
-
-    let ext = i.external_modules()?;
-    let eid = stable_id(lit("EXTERNAL_MODULE"), vec![c("module")]);
-    p.push(prop(
-        ext.clone(),
-        eid.clone(),
-        "classification",
-        c("classification"),
-        "str",
-    )?);
-    p.push(prop(ext, eid, "distribution", c("distribution"), "str")?);
-
-    let sym = i.scip_symbols()?;
-    p.push(prop(
-        sym,
-        stable_id(lit("SYMBOL"), vec![c("symbol")]),
-        "scip_symbol",
-        c("symbol"),
-        "str",
-    )?);
-
-    let all = union_all(p)?.filter(c("value").is_not_null())?;
+    let groups = vec![
+        PropGroup {
+            rows: i.get("repo_scan")?.filter(c("is_python"))?,
+            node_id: stable_id(lit("FILE"), vec![c("path")]),
+            props: vec![
+                ("encoding", c("encoding"), "str"),
+                ("newline", c("newline"), "str"),
+                ("line_count", txt(c("line_count")), "int"),
+                ("is_package", bool_text(c("is_package"))?, "bool"),
+                ("module", c("module"), "str"),
+            ],
+        },
+        PropGroup {
+            rows: classes,
+            node_id: c("d_id"),
+            props: vec![
+                ("bases", json_get(c("d_detail"), "bases"), "json"),
+                ("decorators", json_get(c("d_detail"), "decorators"), "json"),
+                ("docstring", json_text(c("d_detail"), "docstring"), "bool"),
+            ],
+        },
+        PropGroup {
+            rows: funcs.clone(),
+            node_id: c("d_id"),
+            props: vec![
+                ("is_async", json_text(c("d_detail"), "is_async"), "bool"),
+                ("decorators", json_get(c("d_detail"), "decorators"), "json"),
+                ("docstring", json_text(c("d_detail"), "docstring"), "bool"),
+            ],
+        },
+        PropGroup {
+            rows: generators(i, funcs)?,
+            node_id: c("d_id"),
+            props: vec![("is_generator", is_generator()?, "bool")],
+        },
+        PropGroup {
+            rows: i.parameter_rows()?,
+            node_id: c("x_id"),
+            props: vec![
+                ("param_kind", json_text(c("detail"), "kind"), "str"),
+                ("param_index", json_text(c("detail"), "index"), "int"),
+                ("has_default", json_text(c("detail"), "has_default"), "bool"),
+            ],
+        },
+        PropGroup {
+            rows: i.import_rows()?,
+            node_id: c("i_id"),
+            props: vec![
+                ("import_kind", c("kind"), "str"),
+                ("import_level", txt(c("level")), "int"),
+                ("module", c("absolute_module"), "str"),
+            ],
+        },
+        PropGroup {
+            rows: i.call_rows()?,
+            node_id: c("x_id"),
+            props: vec![("callee_expr", c("expr"), "str")],
+        },
+        PropGroup {
+            rows: i.external_modules()?,
+            node_id: stable_id(lit("EXTERNAL_MODULE"), vec![c("module")]),
+            props: vec![
+                ("classification", c("classification"), "str"),
+                ("distribution", c("distribution"), "str"),
+            ],
+        },
+        PropGroup {
+            rows: i.scip_symbols()?,
+            node_id: stable_id(lit("SYMBOL"), vec![c("symbol")]),
+            props: vec![("scip_symbol", c("symbol"), "str")],
+        },
+    ];
+    let mut frames = Vec::new();
+    for g in groups {
+        for (key, value, value_type) in g.props {
+            frames.push(sel(
+                g.rows.clone(),
+                vec![
+                    (g.node_id.clone(), "node_id"),
+                    (lit(key), "key"),
+                    (value, "value"),
+                    (lit(value_type), "value_type"),
+                ],
+            )?);
+        }
+    }
+    let all = union_all(frames)?.filter(c("value").is_not_null())?;
     let nodes = sel(i.get("cpg_nodes")?, vec![(c("node_id"), "nn_id")])?;
     let all = join(
         all,
@@ -260,6 +164,40 @@ pub fn cpg_props(i: &Inputs<'_>) -> Result<DataFrame> {
     )
 }
 
+/// FUNCTION rows (`funcs`) joined with the first `code` row of their bytecode: `b_flags`.
+fn generators(i: &Inputs<'_>, funcs: DataFrame) -> Result<DataFrame> {
+    let code = i.get("bytecode")?.filter(c("kind").eq(lit("code")))?;
+    let code = first_by(
+        code,
+        vec![c("path"), c("code_qualname")],
+        vec![asc(c("ordinal"))],
+    )?;
+    let code = sel(
+        code,
+        vec![
+            (c("path"), "b_path"),
+            (c("code_qualname"), "b_q"),
+            (json_get(c("detail"), "flags"), "b_flags"),
+        ],
+    )?;
+    join(
+        funcs,
+        code,
+        JoinType::Inner,
+        &[("d_path", "b_path"), ("d_local", "b_q")],
+        None,
+    )
+}
+
+/// Whether the code object's flags (`b_flags`) name `GENERATOR`.
+fn is_generator() -> Result<Expr> {
+    when(
+        strpos(c("b_flags"), lit("\"GENERATOR\"")).gt(lit(0i64)),
+        lit("true"),
+    )
+    .otherwise(lit("false"))
+}
+
 /// `evidence_summary`: one row per evidence table (§6). `delta_version` is not known to the
 /// views (the engine pins inputs): null here.
 pub fn evidence_summary(i: &Inputs<'_>) -> Result<DataFrame> {
@@ -268,7 +206,7 @@ pub fn evidence_summary(i: &Inputs<'_>) -> Result<DataFrame> {
         when(e.clone().is_not_null().and(e.clone().not_eq(lit(""))), e).otherwise(null_str())
     };
     let mut frames = Vec::new();
-    for name in EVIDENCE_TABLE_NAMES {
+    for &name in EVIDENCE_TABLE_NAMES.iter() {
         let t = i.get(name)?.aggregate(
             vec![],
             vec![

@@ -1,10 +1,11 @@
 //! The `span_conflicts` and `diagnostics` views (§13.4).
 
 use super::base::{source_rows, syntax_errors, SYNTAX_SOURCES};
-use super::materialize;
+use super::inputs::Inputs;
+use super::memo::materialize;
 use super::udf::{json_quote, stable_id};
 use super::util::{asc, c, first_by, join, null_i64, sel, union_all};
-use super::Inputs;
+use crate::contract::CONTRACT;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::Result;
 use datafusion::functions::expr_fn::concat;
@@ -21,35 +22,6 @@ pub fn txt(e: Expr) -> Expr {
 fn diag_id(code: Expr, path: Expr, b: Expr, e: Expr, source: Expr, ordinal: Expr) -> Expr {
     stable_id(lit("DIAGNOSTIC"), vec![code, path, b, e, source, ordinal])
 }
-
-/// Stage of each registered warning code (codes.py `WARNING_CODES`).
-const CODE_STAGES: [(&str, &str); 25] = [
-    ("SCAN_SYMLINK_ESCAPE", "scan"),
-    ("SCAN_SYMLINK_LOOP", "scan"),
-    ("SCAN_UNREADABLE", "scan"),
-    ("SCAN_BINARY_FILE", "scan"),
-    ("SCAN_DECODE_ERROR", "scan"),
-    ("SCAN_EMPTY_FILE", "scan"),
-    ("SCAN_NOT_A_REGULAR_FILE", "scan"),
-    ("SCAN_FILE_TOO_LARGE", "scan"),
-    ("SCAN_PATH_NOT_UTF8", "scan"),
-    ("EXTRACT_NESTING_TOO_DEEP", "extract"),
-    ("EXTERNAL_METADATA_INVALID", "extract"),
-    ("EXTRACT_SYNTAX_ERROR", "extract"),
-    ("EXTRACT_PARTIAL_PARSE", "extract"),
-    ("EXTRACT_RECURSION_LIMIT", "extract"),
-    ("EXTRACT_WORKER_CRASHED", "extract"),
-    ("EXTRACT_TIMEOUT", "extract"),
-    ("EXTRACT_FAILED", "extract"),
-    ("EXTRACT_SPAN_UNMAPPED", "extract"),
-    ("SCIP_UNAVAILABLE", "extract"),
-    ("SCIP_FAILED", "extract"),
-    ("SCIP_DOCUMENT_SKIPPED", "extract"),
-    ("IMPORT_UNRESOLVED", "extract"),
-    ("IMPORT_SOURCES_DISAGREE", "extract"),
-    ("SEM_SPAN_CONFLICT", "normalize"),
-    ("SEM_MISSING_EVIDENCE", "normalize"),
-];
 
 /// Tables whose emptiness yields `SEM_MISSING_EVIDENCE`, in contract order.
 const MISSING_CHECKED: [&str; 6] = ["ast", "cst", "tree_sitter", "bytecode", "symtable", "scip"];
@@ -239,12 +211,15 @@ pub fn span_conflicts(
     )
 }
 
+/// The registered stage of a warning code (`codes.WARNING_CODES`); `extract` for any other.
 fn stage_of(code: Expr) -> Result<Expr> {
-    let mut it = CODE_STAGES.iter();
-    let (c0, s0) = it.next().copied().unwrap_or(("", "extract"));
-    let mut case = when(code.clone().eq(lit(c0)), lit(s0));
-    for (cd, st) in it {
-        case = case.when(code.clone().eq(lit(*cd)), lit(*st));
+    let mut it = CONTRACT.warning_codes.iter();
+    let Some(first) = it.next() else {
+        return Ok(lit("extract"));
+    };
+    let mut case = when(code.clone().eq(lit(first.code)), lit(first.stage));
+    for w in it {
+        case = case.when(code.clone().eq(lit(w.code)), lit(w.stage));
     }
     case.otherwise(lit("extract"))
 }

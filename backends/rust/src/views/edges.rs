@@ -1,13 +1,13 @@
 //! Edge views (§8, §13.2): IMPORTS/RESOLVES_TO, INHERITS_FROM, OVERRIDES, CALLS, REFERENCES,
 //! CONTAINS/DEFINES/HAS_PARAMETER, in the CPG_EDGES layout (conformed by the caller).
 
-use super::base::{file_sources, parents};
-use super::lookup::mro;
+use super::base::{file_sources, method_class, parents};
+use super::inputs::Inputs;
+use super::mro::mro;
 use super::nodes::name_ref_rows;
-use super::resolve::{method_class, World};
 use super::udf::{json_list_indexed, stable_id, str_tail};
 use super::util::{asc, c, desc, first_by, join, null_i64, null_str, sel, union_all};
-use super::Inputs;
+use super::world::World;
 use datafusion::common::Result;
 use datafusion::functions::expr_fn::coalesce;
 use datafusion::functions_aggregate::expr_fn::bool_and;

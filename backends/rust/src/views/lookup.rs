@@ -1,10 +1,11 @@
-//! Lookup tables of resolution: star-import candidates, the MRO (a recursive query), member
-//! lookup of modules and classes, and INHERITS_FROM with base indexes.
+//! Lookup tables of resolution, each a frame of the resolution world (`world::World`): name
+//! candidates (definitions, bound imports, star imports), the trivial MRO used while bases are
+//! resolved, member lookup of modules and classes along the MRO, and INHERITS_FROM with base
+//! indexes. The MRO itself is computed in `mro`.
 
-use super::resolve::string_set;
-use super::resolve::World;
 use super::udf::{json_get, json_list_indexed, str_head, str_tail};
-use super::util::{asc, c, desc, first_by, join, sel, union_all};
+use super::util::{asc, c, desc, first_by, join, sel, string_set, union_all};
+use super::world::World;
 use datafusion::common::Result;
 use datafusion::functions::expr_fn::{concat, ends_with, starts_with, substr};
 use datafusion::logical_expr::{JoinType, LogicalPlanBuilder};
@@ -81,6 +82,61 @@ pub fn star_candidates(
     )
 }
 
+/// Name candidates of the world (`c_path, c_scope, c_name, c_bstart, c_id, c_tid, c_tkind`):
+/// star-import candidates, definitions and bound imports (`base::import_rows`) with their
+/// RESOLVES_TO targets (`import_edges`).
+pub fn candidates(
+    syntax: &DataFrame,
+    defs: &DataFrame,
+    modules: &DataFrame,
+    import_rows: DataFrame,
+    import_edges: DataFrame,
+) -> Result<DataFrame> {
+    let targets = union_all(vec![
+        sel(
+            defs.clone(),
+            vec![(c("d_id"), "tg_id"), (c("d_kind"), "tg_kind")],
+        )?,
+        sel(
+            modules.clone(),
+            vec![(c("m_id"), "tg_id"), (lit("MODULE"), "tg_kind")],
+        )?,
+    ])?;
+    let rt = import_edges.filter(c("kind").eq(lit("RESOLVES_TO")))?;
+    let rt = sel(rt, vec![(c("src_id"), "rt_src"), (c("dst_id"), "rt_dst")])?;
+    let imps = import_rows.clone().filter(c("bound_name").is_not_null())?;
+    let imps = join(imps, rt, JoinType::Left, &[("i_id", "rt_src")], None)?;
+    let imps = join(imps, targets, JoinType::Left, &[("rt_dst", "tg_id")], None)?;
+    let stars = star_candidates(syntax, defs, import_rows)?;
+    union_all(vec![
+        stars,
+        sel(
+            defs.clone(),
+            vec![
+                (c("d_path"), "c_path"),
+                (c("d_scope"), "c_scope"),
+                (c("d_name"), "c_name"),
+                (c("d_bstart"), "c_bstart"),
+                (c("d_id"), "c_id"),
+                (c("d_id"), "c_tid"),
+                (c("d_kind"), "c_tkind"),
+            ],
+        )?,
+        sel(
+            imps,
+            vec![
+                (c("path"), "c_path"),
+                (c("scope_qualname"), "c_scope"),
+                (c("bound_name"), "c_name"),
+                (c("bstart"), "c_bstart"),
+                (c("i_id"), "c_id"),
+                (c("tg_id"), "c_tid"),
+                (c("tg_kind"), "c_tkind"),
+            ],
+        )?,
+    ])
+}
+
 /// The trivial MRO (each class alone), used while resolving bases.
 pub fn mro_self(defs: &DataFrame) -> Result<DataFrame> {
     sel(
@@ -91,11 +147,6 @@ pub fn mro_self(defs: &DataFrame) -> Result<DataFrame> {
             (c("d_id"), "r_anc"),
         ],
     )
-}
-
-/// MRO (§13.3): C3 over INHERITS_FROM in bases order, depth-first when C3 fails (`mro.rs`).
-pub fn mro(defs: &DataFrame, inherit: &DataFrame) -> Result<DataFrame> {
-    super::mro::mro(defs, inherit)
 }
 
 /// Member lookup `mb_owner, mb_mode, mb_name -> mb_tid, mb_tkind`: module attributes (top-level

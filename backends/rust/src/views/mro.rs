@@ -4,82 +4,54 @@
 //! pattern); the result is unnested back into rows `r_class, r_idx, r_anc`.
 
 use std::collections::{BTreeMap, HashSet};
-use std::hash::{Hash, Hasher};
 use std::sync::{Arc, LazyLock};
 
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, ListBuilder, StringBuilder};
-use datafusion::arrow::datatypes::{DataType, Field};
+use datafusion::arrow::datatypes::DataType;
 use datafusion::common::Result;
 use datafusion::functions::expr_fn::{concat, split_part};
 use datafusion::functions_aggregate::expr_fn::array_agg;
-use datafusion::logical_expr::{
-    ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
-};
+use datafusion::logical_expr::{ScalarUDF, Signature, Volatility};
 use datafusion::prelude::{cast, col, lit, DataFrame, Expr};
+
+use super::lookup::mro_self;
+use super::udf::{list_utf8, row_udf};
 
 const US: &str = "\u{1f}";
 
-#[derive(Debug)]
-struct Linearize {
-    signature: Signature,
-}
-
-impl PartialEq for Linearize {
-    fn eq(&self, _: &Self) -> bool {
-        true
-    }
-}
-impl Eq for Linearize {}
-impl Hash for Linearize {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        "cpg_linearize".hash(state);
-    }
-}
-
-fn list_utf8() -> DataType {
-    DataType::List(Arc::new(Field::new("item", DataType::Utf8, true)))
-}
-
-impl ScalarUDFImpl for Linearize {
-    fn name(&self) -> &str {
-        "cpg_linearize"
-    }
-    fn signature(&self) -> &Signature {
-        &self.signature
-    }
-    fn return_type(&self, _: &[DataType]) -> Result<DataType> {
-        Ok(list_utf8())
-    }
-    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        let n = args.number_rows;
-        let lists = args.args[0].clone().into_array(n)?;
-        let lists = lists.as_list::<i32>();
-        let mut out = ListBuilder::new(StringBuilder::new());
-        for i in 0..n {
-            if lists.is_null(i) {
-                out.append(true);
-                continue;
-            }
-            let items = lists.value(i);
-            let items = datafusion::arrow::compute::cast(&items, &DataType::Utf8)?;
-            let items = items.as_string::<i32>();
-            let edges: Vec<&str> = (0..items.len())
-                .filter(|&k| !items.is_null(k))
-                .map(|k| items.value(k))
-                .collect();
-            for row in linearize_all(&edges) {
-                out.values().append_value(row);
-            }
+/// `cpg_linearize(list of "src US key US dst")`: the `class US idx US ancestor` rows of
+/// [`linearize_all`] for the edges of each list (a null list stays null).
+fn k_linearize(args: &[ArrayRef], n: usize) -> Result<ArrayRef> {
+    let lists = args[0].as_list::<i32>();
+    let mut out = ListBuilder::new(StringBuilder::new());
+    for i in 0..n {
+        if lists.is_null(i) {
             out.append(true);
+            continue;
         }
-        Ok(ColumnarValue::Array(Arc::new(out.finish()) as ArrayRef))
+        let items = lists.value(i);
+        let items = datafusion::arrow::compute::cast(&items, &DataType::Utf8)?;
+        let items = items.as_string::<i32>();
+        let edges: Vec<&str> = (0..items.len())
+            .filter(|&k| !items.is_null(k))
+            .map(|k| items.value(k))
+            .collect();
+        for row in linearize_all(&edges) {
+            out.values().append_value(row);
+        }
+        out.append(true);
     }
+    Ok(Arc::new(out.finish()))
 }
 
 static LINEARIZE: LazyLock<Arc<ScalarUDF>> = LazyLock::new(|| {
-    Arc::new(ScalarUDF::new_from_impl(Linearize {
-        signature: Signature::any(1, Volatility::Immutable),
-    }))
+    row_udf(
+        "cpg_linearize",
+        Signature::any(1, Volatility::Immutable),
+        list_utf8(),
+        Some(true),
+        k_linearize,
+    )
 });
 
 /// Bases of every class with any, in bases order (by key, then id), deduplicated.
@@ -183,14 +155,7 @@ fn linearize_all(edges: &[&str]) -> Vec<String> {
 /// MRO rows `r_class, r_idx, r_anc` (idx 0 = the class itself) from CLASS definitions
 /// (`d_id`, `d_kind`) and inheritance edges `h_src, h_key, h_dst` (`h_key` sorts in bases order).
 pub fn mro(defs: &DataFrame, inherit: &DataFrame) -> Result<DataFrame> {
-    let own = defs
-        .clone()
-        .filter(col("d_kind").eq(lit("CLASS")))?
-        .select(vec![
-            col("d_id").alias("r_class"),
-            lit(0i64).alias("r_idx"),
-            col("d_id").alias("r_anc"),
-        ])?;
+    let own = mro_self(defs)?;
     let encoded = inherit.clone().select(vec![concat(vec![
         col("h_src"),
         lit(US),

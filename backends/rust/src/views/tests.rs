@@ -100,7 +100,7 @@ impl World {
             .build()
             .unwrap();
         let mut frames: HashMap<String, DataFrame> = HashMap::new();
-        for t in EVIDENCE_TABLE_NAMES {
+        for &t in EVIDENCE_TABLE_NAMES.iter() {
             let rows = self.tables.get(t).cloned().unwrap_or_default();
             frames.insert(t.to_string(), evidence(&self.ctx, t, &rows));
         }

@@ -87,7 +87,9 @@ impl ScalarUDFImpl for RowUdf {
     }
 }
 
-fn make(
+/// A row-wise scalar UDF named `name`: `kernel` over the argument arrays, returning `ret`
+/// (`DataType::Null`: the type of the first argument), nullable as `nullable` says.
+pub fn row_udf(
     name: &'static str,
     signature: Signature,
     ret: DataType,
@@ -116,7 +118,8 @@ fn str_at(a: &StringArray, i: usize) -> Option<&str> {
     }
 }
 
-fn list_utf8() -> DataType {
+/// `list<item: string>` (nullable items), the type of list-valued UDFs.
+pub fn list_utf8() -> DataType {
     DataType::List(Arc::new(Field::new("item", DataType::Utf8, true)))
 }
 
@@ -458,7 +461,7 @@ fn k_non_null(args: &[ArrayRef], _n: usize) -> Result<ArrayRef> {
 macro_rules! udf {
     ($static:ident, $name:literal, $sig:expr, $ret:expr, $nullable:expr, $kernel:expr) => {
         static $static: LazyLock<Arc<ScalarUDF>> =
-            LazyLock::new(|| make($name, $sig, $ret, $nullable, $kernel));
+            LazyLock::new(|| row_udf($name, $sig, $ret, $nullable, $kernel));
     };
 }
 

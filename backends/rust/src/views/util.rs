@@ -11,6 +11,7 @@ use datafusion::functions_window::expr_fn::row_number;
 use datafusion::logical_expr::{ExprFunctionExt, JoinType, SortExpr};
 use datafusion::prelude::{cast, col, lit, DataFrame, Expr};
 
+use super::memo;
 use super::udf::{as_non_null, as_nullable};
 
 /// Name of the helper column `first_by` adds and removes.
@@ -19,6 +20,11 @@ const RN: &str = "__rn";
 /// An unqualified column reference (no identifier parsing).
 pub fn c(name: &str) -> Expr {
     Expr::Column(datafusion::common::Column::new_unqualified(name))
+}
+
+/// String literals, for `in_list`.
+pub fn string_set(items: &[&str]) -> Vec<Expr> {
+    items.iter().map(|s| lit(*s)).collect()
 }
 
 /// A typed null literal.
@@ -118,7 +124,7 @@ pub fn first_by(df: DataFrame, partition: Vec<Expr>, order: Vec<SortExpr>) -> Re
     // Outside the engine (plans built lazily, e.g. unit tests) the input is not materialized:
     // reading it three times would triple the plan at every nested `first_by`, so rank it.
     let label = format!("first_by({})", keys.join(","));
-    let (df, partitions) = match super::eagerly(super::cache_partitions(&label, df.clone())) {
+    let (df, partitions) = match memo::eagerly(memo::cache_partitions(&label, df.clone())) {
         Some(cached) => cached?,
         None => return rank_first(df, partition, order),
     };
@@ -148,7 +154,7 @@ pub fn first_by(df: DataFrame, partition: Vec<Expr>, order: Vec<SortExpr>) -> Re
             .map(|(n, k)| c(k).alias(format!("__k{n}")))
             .collect::<Vec<_>>(),
     )?;
-    let multi = super::materialize(&format!("{label}.repeated"), multi)?;
+    let multi = memo::materialize(&format!("{label}.repeated"), multi)?;
     let on: Vec<(String, String)> = keys
         .iter()
         .enumerate()
@@ -183,7 +189,7 @@ fn first_of_groups(df: DataFrame, keys: &[String], order: Vec<SortExpr>) -> Resu
     sort.extend(order);
     let (state, _) = df.clone().into_parts();
     let ctx = SessionContext::new_with_state(state);
-    let Some(batches) = super::eagerly(df.clone().sort(sort)?.collect()) else {
+    let Some(batches) = memo::eagerly(df.clone().sort(sort)?.collect()) else {
         return plan_err!("first_of_groups runs inside the engine only");
     };
     let batches = batches?;

@@ -1,26 +1,20 @@
-//! §8.2 / §13.3 name and dotted-chain resolution, MRO and class/module member lookup, as
-//! relational plans.
+//! The resolution world: the frames name resolution reads (definitions, modules, name
+//! candidates, methods, INHERITS_FROM, the MRO, member lookup), and §8.2 resolution of uses
+//! over them.
 //!
-//! Iterative rules are recursive queries (DataFusion's `RecursiveQuery`, i.e. `WITH RECURSIVE`),
-//! so no depth bound applies: a dotted chain advances one component per iteration until every
-//! chain is fully resolved or dead; MRO paths grow one base per iteration and never revisit a
-//! class already on the path, so they end on cyclic hierarchies too.
-//!
-//! Base classes are resolved (for INHERITS_FROM) with direct class members only (an MRO of the
-//! class itself), because the MRO is what INHERITS_FROM defines; the other rules use the full MRO.
+//! A dotted chain is resolved by a recursive query (DataFusion's `RecursiveQuery`, i.e. `WITH
+//! RECURSIVE`), so no depth bound applies: it advances one component per iteration, through the
+//! member lookup, until every chain is fully resolved or dead.
 
-use super::base::parents;
-use super::lookup::{inherit_indexed, members, mro, mro_self, star_candidates};
 use super::udf::{dotted_len, dotted_part, visible_scopes_expr};
-use super::util::{asc, c, desc, first_by, join, recursive, sel, union_all};
-use super::Inputs;
+use super::util::{asc, c, desc, first_by, join, recursive, sel, string_set, union_all};
 use datafusion::common::Result;
 use datafusion::functions::expr_fn::character_length;
 use datafusion::logical_expr::JoinType;
-use datafusion::prelude::{lit, when, DataFrame, Expr};
+use datafusion::prelude::{lit, when, DataFrame};
 
 /// Everything resolution needs, derived from `syntax`, `repo_scan`, `python_imports` and
-/// `import_edges`.
+/// `import_edges` (built by `Inputs::world`, memoized per workload).
 pub struct World {
     pub syntax: DataFrame,
     /// CALL rows of the syntax view (`nodes::call_rows`).
@@ -28,110 +22,15 @@ pub struct World {
     pub defs: DataFrame,
     pub modules: DataFrame,
     /// Name candidates: `c_path, c_scope, c_name, c_bstart, c_id, c_tid, c_tkind`.
-    cands: DataFrame,
+    pub cands: DataFrame,
     /// `mc_func, mc_class`: FUNCTION nodes whose §13.2 parent is a CLASS.
     pub method_class: DataFrame,
     /// `h_src, h_key, h_dst`: INHERITS_FROM with the base's index (4-digit key).
     pub inherit: DataFrame,
     /// `r_class, r_idx, r_anc`.
     pub mro: DataFrame,
-    members: DataFrame,
-}
-
-pub fn string_set(items: &[&str]) -> Vec<Expr> {
-    items.iter().map(|s| lit(*s)).collect()
-}
-
-impl World {
-    /// `full`: whether the member lookup of classes follows the MRO (false only while the
-    /// INHERITS_FROM edges themselves are computed).
-    ///
-    /// Every frame of the world is memoized per workload (`Memo`): CALLS, REFERENCES and
-    /// INHERITS_FROM share them.
-    pub fn new(i: &Inputs<'_>, full: bool) -> Result<World> {
-        let syntax = i.get("syntax")?;
-        let defs = i.defs()?;
-        let modules = i.modules()?;
-        let cands = i
-            .memo
-            .frame("world.cands", || candidates(i, &syntax, &defs, &modules))?;
-        let method_class = i
-            .memo
-            .frame("world.method_class", || method_class(&defs, &modules))?;
-        let mut w = World {
-            syntax,
-            calls: i.call_rows()?,
-            mro: i.memo.frame("world.mro_self", || mro_self(&defs))?,
-            members: defs.clone(),
-            inherit: defs.clone(),
-            defs,
-            modules,
-            cands,
-            method_class,
-        };
-        w.members = i.memo.frame("world.members_self", || members(&w))?;
-        w.inherit = i.memo.frame("world.inherit", || inherit_indexed(&w))?;
-        if full {
-            w.mro = i.memo.frame("world.mro", || mro(&w.defs, &w.inherit))?;
-            w.members = i.memo.frame("world.members", || members(&w))?;
-        }
-        Ok(w)
-    }
-}
-
-/// Name candidates of the world (`c_path, c_scope, c_name, c_bstart, c_id, c_tid, c_tkind`):
-/// star-import candidates, definitions and bound imports with their RESOLVES_TO targets.
-fn candidates(
-    i: &Inputs<'_>,
-    syntax: &DataFrame,
-    defs: &DataFrame,
-    modules: &DataFrame,
-) -> Result<DataFrame> {
-    let targets = union_all(vec![
-        sel(
-            defs.clone(),
-            vec![(c("d_id"), "tg_id"), (c("d_kind"), "tg_kind")],
-        )?,
-        sel(
-            modules.clone(),
-            vec![(c("m_id"), "tg_id"), (lit("MODULE"), "tg_kind")],
-        )?,
-    ])?;
-    let rt = i
-        .get("import_edges")?
-        .filter(c("kind").eq(lit("RESOLVES_TO")))?;
-    let rt = sel(rt, vec![(c("src_id"), "rt_src"), (c("dst_id"), "rt_dst")])?;
-    let imps = i.import_rows()?.filter(c("bound_name").is_not_null())?;
-    let imps = join(imps, rt, JoinType::Left, &[("i_id", "rt_src")], None)?;
-    let imps = join(imps, targets, JoinType::Left, &[("rt_dst", "tg_id")], None)?;
-    let stars = star_candidates(syntax, defs, i.import_rows()?)?;
-    union_all(vec![
-        stars,
-        sel(
-            defs.clone(),
-            vec![
-                (c("d_path"), "c_path"),
-                (c("d_scope"), "c_scope"),
-                (c("d_name"), "c_name"),
-                (c("d_bstart"), "c_bstart"),
-                (c("d_id"), "c_id"),
-                (c("d_id"), "c_tid"),
-                (c("d_kind"), "c_tkind"),
-            ],
-        )?,
-        sel(
-            imps,
-            vec![
-                (c("path"), "c_path"),
-                (c("scope_qualname"), "c_scope"),
-                (c("bound_name"), "c_name"),
-                (c("bstart"), "c_bstart"),
-                (c("i_id"), "c_id"),
-                (c("tg_id"), "c_tid"),
-                (c("tg_kind"), "c_tkind"),
-            ],
-        )?,
-    ])
+    /// Member lookup (`lookup::members`): `mb_owner, mb_mode, mb_name -> mb_tid, mb_tkind`.
+    pub members: DataFrame,
 }
 
 impl World {
@@ -292,23 +191,4 @@ impl World {
             ],
         )
     }
-}
-
-/// `mc_func, mc_class`: FUNCTION nodes whose §13.2 parent is a CLASS (methods).
-pub fn method_class(defs: &DataFrame, modules: &DataFrame) -> Result<DataFrame> {
-    let funcs = defs.clone().filter(c("d_kind").eq(lit("FUNCTION")))?;
-    let rows = sel(
-        funcs,
-        vec![
-            (c("d_id"), "r_key"),
-            (c("d_path"), "r_path"),
-            (c("d_scope"), "r_scope"),
-            (c("d_bstart"), "r_bstart"),
-            (c("d_bend"), "r_bend"),
-        ],
-    )?;
-    sel(
-        parents(rows, defs, modules)?.filter(c("par_kind").eq(lit("CLASS")))?,
-        vec![(c("r_key"), "mc_func"), (c("par_id"), "mc_class")],
-    )
 }
