@@ -31,7 +31,7 @@ from backends.contract.ids import normalize_scip_symbol
 from backends.extract.result import FileWarning
 from backends.extract.scip import scip_pb2
 from backends.extract.scip.merge import FilePart, SymbolPart, assemble
-from backends.extract.scip.shard import walk_order
+from backends.extract.scip.shard import walk_key, walk_order
 from backends.extract.source import LineIndex
 
 DOC_MAX_CHARS = 2000
@@ -205,31 +205,31 @@ class _Emitters:
     """Which target files an external symbol is attributed to.
 
     scip-python keeps one entry per external symbol, from its first emitter, and does not
-    say which document that was. A global external symbol is attributed to every target
-    document with an occurrence of it (any of them can be the first emitter, and each keeps
-    it when the others change), or, when none has one (scip-python also emits the parents
-    of the symbols it builds: ``sys/`` for ``sys/argv.``), to every document with an
+    say which document that was. The documents of an index come in the order it visited
+    them (its targets, then the project files they import, whose documents are another
+    run's). A global external symbol is attributed to every target document with an
+    occurrence of it (any of them can be the first emitter, and each keeps it when the
+    others change), or, when none has one (scip-python also emits the parents of the
+    symbols it builds: ``sys/`` for ``sys/argv.``), to every target document with an
     occurrence of a symbol it is a prefix of. A ``local N`` one (a symbol scip-python
     numbers per document, listed as external when it stands for, say, a builtin function)
-    goes to its emitter: the first document whose ``local N`` covers the name its hover
-    documents (else the first that uses it without defining it, else the first that has
-    it). Failing all that, to the first target.
+    goes to its emitter: the first document visited whose ``local N`` covers the name its
+    hover documents (else the first that uses it without defining it, else the first that
+    has it). A symbol only other runs' documents account for is left to them; one no
+    document accounts for goes to the first target.
     """
 
     def __init__(
         self,
+        visited: list[tuple[str, scip_pb2.Document]],
         targets: list[str],
-        docs: Mapping[str, scip_pb2.Document],
         texts: Mapping[str, str],
-        lines: Mapping[str, LineIndex],
     ) -> None:
+        self.targets = set(targets)
         self.seen: dict[str, list[str]] = {}
         # local N -> [(path, the names it covers there, used there without being defined)]
         self.locals: dict[str, list[tuple[str, set[str], bool]]] = {}
-        for path in targets:
-            doc = docs.get(path)
-            if doc is None:
-                continue
+        for path, doc in visited:
             defined = {o.symbol for o in doc.occurrences if o.symbol_roles & _DEFINITION}
             columns: _Columns | None = None
             data = b""
@@ -240,7 +240,8 @@ class _Emitters:
                     paths.append(path)
                 if occ.symbol.startswith("local "):
                     if columns is None:
-                        columns, data = _Columns(lines[path]), texts[path].encode("utf-8")
+                        columns = _Columns(LineIndex(texts[path]))
+                        data = texts[path].encode("utf-8")
                     rng = byte_range(columns, occ.range)
                     name = data[rng[0] : rng[1]].decode("utf-8", "replace") if rng else ""
                     names.setdefault(occ.symbol, set()).add(name)
@@ -248,8 +249,9 @@ class _Emitters:
                 entry = (path, covered, symbol not in defined)
                 self.locals.setdefault(symbol, []).append(entry)
         self.symbols = sorted(self.seen)
-        self.order = {p: i for i, p in enumerate(targets)}
-        self.first = next((p for p in targets if p in docs), targets[0] if targets else None)
+        self.first = next((p for p, _ in visited if p in self.targets), None)
+        if self.first is None and targets:
+            self.first = targets[0]
 
     def __call__(self, info: scip_pb2.SymbolInformation) -> list[str]:
         symbol = info.symbol
@@ -261,18 +263,20 @@ class _Emitters:
                 emitter = next((p for p, _, used in users if used), None)
             if emitter is None and users:
                 emitter = users[0][0]
-            return [emitter] if emitter is not None else self._first()
+            if emitter is None:
+                return self._first()
+            return [emitter] if emitter in self.targets else []
         paths = self.seen.get(symbol)
-        if paths:
-            return paths
-        found: set[str] = set()
-        i = bisect.bisect_left(self.symbols, symbol)
-        while i < len(self.symbols) and self.symbols[i].startswith(symbol):
-            found.update(self.seen[self.symbols[i]])
-            i += 1
-        if found:
-            return sorted(found, key=self.order.__getitem__)
-        return self._first()
+        if not paths:
+            found: set[str] = set()
+            i = bisect.bisect_left(self.symbols, symbol)
+            while i < len(self.symbols) and self.symbols[i].startswith(symbol):
+                found.update(self.seen[self.symbols[i]])
+                i += 1
+            paths = sorted(found, key=walk_key)
+        if not paths:
+            return self._first()
+        return [p for p in paths if p in self.targets]
 
     def _first(self) -> list[str]:
         return [self.first] if self.first is not None else []
@@ -300,6 +304,7 @@ def decode_parts(
     wanted = walk_order(set(texts) if targets is None else set(targets) & set(texts))
     warnings: list[tuple[str, FileWarning]] = []
     docs: dict[str, scip_pb2.Document] = {}
+    visited: list[tuple[str, scip_pb2.Document]] = []  # documents of scanned files, in order
     for doc in index.documents:
         path = doc.relative_path
         if path not in texts:
@@ -313,11 +318,12 @@ def decode_parts(
                     ),
                 )
             )
-        elif targets is None or path in targets:
-            docs.setdefault(path, doc)
+        else:
+            visited.append((path, doc))
+            if targets is None or path in targets:
+                docs.setdefault(path, doc)
     externals: dict[str, list[SymbolPart]] = {p: [] for p in wanted}
-    lines = {p: LineIndex(texts[p]) for p in docs}
-    emitters = _Emitters(wanted, docs, texts, lines)
+    emitters = _Emitters(visited, wanted, texts)
     for info in index.external_symbols:
         for path in emitters(info):
             externals[path].append(_symbol_part(None, info))
@@ -329,7 +335,7 @@ def decode_parts(
                 path=path, occurrences=[], symbols=[], externals=externals[path], warnings=[]
             )
             continue
-        occurrences, occ_warnings = _occurrence_rows(path, found, lines[path])
+        occurrences, occ_warnings = _occurrence_rows(path, found, LineIndex(texts[path]))
         parts[path] = FilePart(
             path=path,
             occurrences=occurrences,
