@@ -2,10 +2,11 @@
 rows of one whole-repository run.
 
 scip-python's output depends on the order it visits documents in (see
-backends/extract/scip/merge.py): where that order meets a shard boundary a SymbolInformation
-row can differ. The comparison allows exactly that and nothing else: occurrences, external
-symbols and warnings must be byte-identical; a ``symbol`` row (with its relationships) may
-be present on one side only for a global symbol the document defines itself.
+backends/extract/scip/merge.py): where that order meets a shard boundary two kinds of row
+can differ, and the comparison allows exactly those: a ``symbol`` row (with its
+relationships) present on one side only for a global symbol the document defines itself,
+and the symbol of a few occurrences (same span, same roles) that scip-python takes from a
+memo another document filled. External symbols and warnings must be identical.
 """
 
 from __future__ import annotations
@@ -41,23 +42,31 @@ def _frozen(row: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
     return tuple((k, v) for k, v in row.items() if k != "ordinal")
 
 
+# Occurrences whose symbol a cross-document memo of scip-python decides (merge.py, (3)):
+# measured at most 0.12% (click: 29 of 24,011); above 1% something else is wrong.
+MAX_MEMO_SHARE = 0.01
+
+
+def _span(row: dict[str, Any]) -> tuple[Any, ...]:
+    return tuple(v for k, v in row.items() if k not in ("symbol", "ordinal"))
+
+
 def order_residual(one: scip.RepoResult, many: scip.RepoResult) -> list[dict[str, Any]]:
-    """The rows on one side only (ordinals aside) once the documented difference is allowed
-    for; empty when the two runs agree."""
+    """The rows on one side only (ordinals aside) once the documented differences are
+    allowed for; empty when the two runs agree as merge.py says they must."""
     assert one.warnings == many.warnings
-    for kind in ("occurrence",):
-        assert [r for r in one.rows if r["kind"] == kind] == [
-            r for r in many.rows if r["kind"] == kind
-        ]
+    occ_one = [r for r in one.rows if r["kind"] == "occurrence"]
+    occ_many = [r for r in many.rows if r["kind"] == "occurrence"]
+    # Same occurrences at the same spans with the same roles; only a few symbols differ.
+    assert Counter(map(_span, occ_one)) == Counter(map(_span, occ_many))
+    memo = Counter(map(_frozen, occ_one)) - Counter(map(_frozen, occ_many))
+    assert sum(memo.values()) <= MAX_MEMO_SHARE * max(1, len(occ_one))
     external = [r for r in one.rows if r["kind"] == "symbol" and r["path"] is None]
     assert external == [r for r in many.rows if r["kind"] == "symbol" and r["path"] is None]
-    defined = {
-        (r["path"], r["symbol"])
-        for r in one.rows
-        if r["kind"] == "occurrence" and r["is_definition"]
-    }
-    a = Counter(_frozen(r) for r in one.rows)
-    b = Counter(_frozen(r) for r in many.rows)
+    defined = {(r["path"], r["symbol"]) for r in occ_one + occ_many if r["is_definition"]}
+    others = [r for r in one.rows if r["kind"] != "occurrence"]
+    a = Counter(_frozen(r) for r in others)
+    b = Counter(_frozen(r) for r in many.rows if r["kind"] != "occurrence")
     moved = [dict(k) for k in (a - b) + (b - a)]
     own = {
         r["symbol"]

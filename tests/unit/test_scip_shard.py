@@ -127,7 +127,7 @@ def _index() -> scip_pb2.Index:
     index.external_symbols.add(
         symbol="scip-python python python-stdlib 3.11 builtins/len().", documentation=["len"]
     )
-    index.external_symbols.add(symbol="local 0", documentation=["the builtin"])
+    index.external_symbols.add(symbol="local 0", documentation=["(function) def f(x)"])
     return index
 
 
@@ -175,13 +175,29 @@ def test_local_symbol_information_stays_with_every_document() -> None:
 def test_external_symbols_are_attributed_to_their_possible_emitters() -> None:
     parts = decode_parts(_index().SerializeToString(), TEXTS).parts
     owners = {p: sorted(e.raw for e in part.externals) for p, part in parts.items()}
-    # len(): every document that uses it; `local 0`: the first document where it is not a
-    # local variable of its own (b.py defines its `local 0`).
+    # len(): every document that uses it; `local 0`: the document whose `local 0` is the
+    # `f` its hover names (b.py's `local 0` is a variable of its own).
     assert owners == {
         "a.py": ["local 0", "scip-python python python-stdlib 3.11 builtins/len()."],
         "b.py": ["scip-python python python-stdlib 3.11 builtins/len()."],
         "c.py": [],
     }
+
+
+def test_a_local_external_symbol_without_its_emitter_stays_with_every_document_having_it() -> None:
+    index = _index()
+    index.external_symbols[1].documentation[0] = "no hover here"
+    parts = decode_parts(index.SerializeToString(), TEXTS).parts
+    assert [p for p, part in parts.items() if "local 0" in {e.raw for e in part.externals}] == [
+        "a.py",
+        "b.py",
+    ]
+    rows = decode_index(index.SerializeToString(), TEXTS).rows
+    assert [
+        r["documentation"]
+        for r in rows
+        if r["symbol"] == "local 0" and r["kind"] == "symbol" and r["path"] is None
+    ] == ["no hover here"]
 
 
 def test_an_external_parent_symbol_goes_to_the_documents_using_its_children() -> None:

@@ -214,8 +214,8 @@ class _Emitters:
     occurrence of a symbol it is a prefix of. A ``local N`` one (a symbol scip-python
     numbers per document, listed as external when it stands for, say, a builtin function)
     goes to its emitter: the first document visited whose ``local N`` covers the name its
-    hover documents (else the first that uses it without defining it, else the first that
-    has it). A symbol only other runs' documents account for is left to them; one no
+    hover documents, else (the emitter's node has no occurrence) to every target that has
+    ``local N``. A symbol only other runs' documents account for is left to them; one no
     document accounts for goes to the first target.
     """
 
@@ -259,13 +259,13 @@ class _Emitters:
             users = self.locals.get(symbol, [])
             name = _hover_name(info)
             emitter = next((p for p, names, _ in users if name in names), None)
-            if emitter is None:
-                emitter = next((p for p, _, used in users if used), None)
-            if emitter is None and users:
-                emitter = users[0][0]
-            if emitter is None:
+            if emitter is not None:
+                return [emitter] if emitter in self.targets else []
+            if not users:
                 return self._first()
-            return [emitter] if emitter in self.targets else []
+            # The emitter is not to be found (its node has no occurrence): every target that
+            # has the symbol keeps it, so that it survives a change to any one of them.
+            return sorted((p for p, _, _ in users if p in self.targets), key=walk_key)
         paths = self.seen.get(symbol)
         if not paths:
             found: set[str] = set()
