@@ -1,5 +1,4 @@
-//! Diagnostics (§13.4), the union views `cpg_nodes` / `cpg_edges`, `cpg_props` (§13.5) and
-//! `evidence_summary` (§6).
+//! The union views `cpg_nodes` / `cpg_edges`, `cpg_props` (§13.5) and `evidence_summary` (§6).
 
 use super::diagnostics::txt;
 use super::inputs::{Inputs, ViewPolicy};
@@ -18,22 +17,12 @@ pub fn union_views(i: &Inputs<'_>, names: &[&str]) -> Result<DataFrame> {
     union_all(names.iter().map(|n| i.get(n)).collect::<Result<Vec<_>>>()?)
 }
 
-/// `cpg_edges`: the six edge views at or above the policy's minimum confidence
+/// `cpg_edges`: the rows of the edge views `views` at or above the policy's minimum confidence
 /// (`round(confidence * 10000) >= min_confidence_bp`; confidences are positive, so rounding is
 /// `+0.5` then truncation). Each edge view is already one row per `(kind, src, dst)` and the
 /// views' kinds are disjoint, so the union needs no further deduplication.
-pub fn cpg_edges(i: &Inputs<'_>, policy: &ViewPolicy) -> Result<DataFrame> {
-    let all = union_views(
-        i,
-        &[
-            "structure_edges",
-            "import_edges",
-            "inherit_edges",
-            "override_edges",
-            "call_edges",
-            "reference_edges",
-        ],
-    )?;
+pub fn cpg_edges(i: &Inputs<'_>, views: &[&str], policy: &ViewPolicy) -> Result<DataFrame> {
+    let all = union_views(i, views)?;
     let bp = cast(
         c("confidence") * lit(10000.0f64) + lit(0.5f64),
         DataType::Int64,
