@@ -6,7 +6,8 @@ backends/extract/scip/merge.py): where that order meets a shard boundary two kin
 can differ, and the comparison allows exactly those: a ``symbol`` row (with its
 relationships) present on one side only for a global symbol the document defines itself,
 and the symbol of a few occurrences (same span, same roles) that scip-python takes from a
-memo another document filled. External symbols and warnings must be identical.
+memo another document filled, with the external symbol such an occurrence may bring.
+Warnings must be identical.
 """
 
 from __future__ import annotations
@@ -59,14 +60,24 @@ def order_residual(one: scip.RepoResult, many: scip.RepoResult) -> list[dict[str
     occ_many = [r for r in many.rows if r["kind"] == "occurrence"]
     # Same occurrences at the same spans with the same roles; only a few symbols differ.
     assert Counter(map(_span, occ_one)) == Counter(map(_span, occ_many))
-    memo = Counter(map(_frozen, occ_one)) - Counter(map(_frozen, occ_many))
-    assert sum(memo.values()) <= MAX_MEMO_SHARE * max(1, len(occ_one))
-    external = [r for r in one.rows if r["kind"] == "symbol" and r["path"] is None]
-    assert external == [r for r in many.rows if r["kind"] == "symbol" and r["path"] is None]
+    memo_one = Counter(map(_frozen, occ_one)) - Counter(map(_frozen, occ_many))
+    memo_many = Counter(map(_frozen, occ_many)) - Counter(map(_frozen, occ_one))
+    assert sum(memo_one.values()) <= MAX_MEMO_SHARE * max(1, len(occ_one))
+    memo_symbols = {dict(k)["symbol"] for k in memo_one + memo_many}
+    # An external symbol can come or go with such an occurrence, never otherwise.
+    ext_one = Counter(_frozen(r) for r in one.rows if r["kind"] == "symbol" and r["path"] is None)
+    ext_many = Counter(_frozen(r) for r in many.rows if r["kind"] == "symbol" and r["path"] is None)
+    assert {dict(k)["symbol"] for k in (ext_one - ext_many) + (ext_many - ext_one)} <= memo_symbols
     defined = {(r["path"], r["symbol"]) for r in occ_one + occ_many if r["is_definition"]}
-    others = [r for r in one.rows if r["kind"] != "occurrence"]
-    a = Counter(_frozen(r) for r in others)
-    b = Counter(_frozen(r) for r in many.rows if r["kind"] != "occurrence")
+
+    def others(result: scip.RepoResult) -> Counter[tuple[tuple[str, Any], ...]]:
+        return Counter(
+            _frozen(r)
+            for r in result.rows
+            if r["kind"] == "relationship" or (r["kind"] == "symbol" and r["path"] is not None)
+        )
+
+    a, b = others(one), others(many)
     moved = [dict(k) for k in (a - b) + (b - a)]
     own = {
         r["symbol"]
