@@ -32,14 +32,15 @@ first document to touch a symbol and the document that defines it fall into diff
 - rarely, the symbol of a reference ``occurrence`` differs (3), and with it an external
   symbol row that only such an occurrence brings.
 
-Warnings, and every other row, are identical. Measured with 2 and 3 shards: no difference on 8 of the 9 golden repos; on ``packages`` one extra row (the
-SymbolInformation of ``Item#`` in ``models/item.py``, which the whole run never emits because
-``core/engine.py``, in the other shard, imports the class first). With 2 shards on the
-pinned sdists: attrs none; click 29 of 24,011 occurrence symbols (3); requests 4 of
-13,320; on 75 standard-library files 2 of 59,988 (and the external ``builtins/Mapping#``
-one of them brings); on a generated 300-file repo none. By default a repository is not split below 50 files per
-shard (``shard.MIN_FILES_PER_SHARD``), so the golden repos run as one shard and their rows
-are those of the single run, byte for byte.
+Warnings, and every other row, are identical. Measured with 2 and 3 shards: no difference on
+8 of the 9 golden repos; on ``packages`` one extra row (the SymbolInformation of ``Item#``
+in ``models/item.py``, which the whole run never emits because ``core/engine.py``, in the
+other shard, imports the class first). With 2 shards on the pinned sdists: attrs none; click
+29 of 24,011 occurrence symbols (3); requests 4 of 13,320; on 75 standard-library files 2 of
+59,988 (and the external ``builtins/Mapping#`` one of them brings); on a generated 300-file
+repo none. By default a repository is not split below 50 files per shard
+(``shard.MIN_FILES_PER_SHARD``), so the golden repos run as one shard and their rows are
+those of the single run, byte for byte.
 
 A rebuild from the per-file cache mixes parts indexed in different company, so it shows the
 same two kinds, plus a third: (2) an external ``local N`` row (a symbol scip-python numbers
