@@ -25,13 +25,12 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from backends.contract.spec import SpecPolicy
     from backends.extract.runner import ExtractOptions
-    from harness.boundary import UsageError
     from harness.compare.policy import ParityPolicy, load_policy
     from harness.compare.result import Coverage, Finding, Result, SourceHealth, judge
     from harness.compare.runs import RunComparison, compare_runs
     from harness.config.load import LoadedConfig, load_config
     from harness.config.model import ConfigError
-    from harness.errors import BackendUnavailable, EngineFailure
+    from harness.errors import BackendUnavailable, EngineFailure, UsageError
     from harness.gateway import (
         GraphProductBuildRequest,
         GraphProductBuildResult,

@@ -21,6 +21,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Final
 
+from harness.errors import UsageError
+
 REPO_NOT_FOUND: Final = "REPO_NOT_FOUND"
 REPO_NOT_A_DIRECTORY: Final = "REPO_NOT_A_DIRECTORY"
 REPO_HAS_NO_PYTHON: Final = "REPO_HAS_NO_PYTHON"
@@ -59,19 +61,6 @@ _URI = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]+):/")
 # Python file near its top is still accepted rather than scanned in full at the boundary
 # (extraction then reports what it finds).
 _MAX_DIRS_WALKED: Final = 5_000
-
-
-class UsageError(ValueError):
-    """A user-given input is unusable; ``code`` is stable, ``message`` says what to do."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-    def to_dict(self) -> dict[str, str]:
-        """The ``error`` object of a ``--json`` answer."""
-        return {"code": self.code, "message": self.message}
 
 
 def _reject_uri(value: str | Path, what: str) -> None:

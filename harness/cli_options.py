@@ -31,9 +31,8 @@ from rich.progress import (
 )
 from typer.core import TyperCommand
 
-from harness.boundary import UsageError
 from harness.config.model import ConfigError
-from harness.errors import EngineFailure
+from harness.errors import EngineFailure, UsageError
 from harness.exit_codes import EXIT_ENGINE, EXIT_USAGE
 
 if TYPE_CHECKING:

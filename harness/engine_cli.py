@@ -15,7 +15,7 @@ import typer
 from rich.table import Table
 
 from backends.contract.spec import SemanticExecutionSpec, SpecPolicy, decode_spec
-from harness.boundary import UsageError, evidence_dir, out_dir, repo_dir
+from harness.boundary import evidence_dir, out_dir, repo_dir
 from harness.cli_options import (
     ConfigOpt,
     ForceOpt,
@@ -31,7 +31,7 @@ from harness.cli_options import (
     usage_errors,
     usage_exit,
 )
-from harness.errors import BackendUnavailable, EngineFailure
+from harness.errors import BackendUnavailable, EngineFailure, UsageError
 from harness.exit_codes import EXIT_USAGE
 from harness.shadow.cli import CandidateTimeoutOpt, candidate_timeout
 from harness.vocabulary import MODES, BackendName

@@ -72,3 +72,16 @@ class PinnedVersionMissing(EngineFailure):
         self.uri = uri
         self.version = version
         self.latest_version = latest_version
+
+
+class UsageError(ValueError):
+    """A user-given input is unusable; ``code`` is stable, ``message`` says what to do."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+    def to_dict(self) -> dict[str, str]:
+        """The ``error`` object of a ``--json`` answer."""
+        return {"code": self.code, "message": self.message}

@@ -142,8 +142,9 @@ class Parity:
         """Shadow-run both backends on ``repo`` and return the Result (never raises for what
         the backends do: a failed side is a finding). Fails the test for a ``repo`` that is
         not a folder holding Python files, an invalid policy or an unavailable backend."""
-        from harness.boundary import UsageError, repo_dir
+        from harness.boundary import repo_dir
         from harness.config.model import ConfigError
+        from harness.errors import UsageError
         from harness.run.errors import BackendUnavailable
 
         chosen: ParityOptions = {**self._defaults, **options}
@@ -168,8 +169,8 @@ class Parity:
         return result
 
     def _shadow(self, root: Path, options: ParityOptions) -> ShadowOutcome:
-        from harness.boundary import UsageError
         from harness.compare.policy import ParityPolicy, load_policy
+        from harness.errors import UsageError
         from harness.report.assemble import RepoRun
         from harness.run.extract_options import extract_options
         from harness.run.request import BuildRequest, check_candidate_timeout
@@ -254,7 +255,8 @@ def pytest_configure(config: pytest.Config) -> None:
     report = config.getoption("--parity-report")
     policy = config.getoption("--parity-policy")
     if report is not None:
-        from harness.boundary import UsageError, out_dir
+        from harness.boundary import out_dir
+        from harness.errors import UsageError
 
         try:
             report = out_dir(invoked / report, "--parity-report")
@@ -295,8 +297,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     state = session.config.stash.get(_SESSION, None)
     if state is None or state.report_dir is None:
         return
-    from harness.boundary import UsageError
     from harness.config.model import ConfigError
+    from harness.errors import UsageError
     from harness.report.writers import write_reports
 
     try:

@@ -28,10 +28,10 @@ from typing import Annotated
 
 import msgspec
 
-from harness.boundary import UsageError
 from harness.compare.diff import ColumnRule, DiffOptions, check_normalizer
 from harness.compare.tables import TableRules
 from harness.config.load import LoadedConfig
+from harness.errors import UsageError
 
 # A tolerance is a finite number >= 0 (nan compares false with everything, so a nan tolerance
 # would silently accept or refuse every difference); a relative row-count tolerance is at

@@ -17,7 +17,7 @@ from typing import Annotated
 
 import typer
 
-from harness.boundary import INPUT_MISSING, OUT_NOT_A_DIRECTORY, UsageError, out_dir, repo_dirs
+from harness.boundary import INPUT_MISSING, OUT_NOT_A_DIRECTORY, out_dir, repo_dirs
 from harness.cli_options import (
     ConfigOpt,
     JsonOpt,
@@ -28,6 +28,7 @@ from harness.cli_options import (
     usage_errors,
 )
 from harness.config.load import LoadedConfig
+from harness.errors import UsageError
 from harness.exit_codes import EXIT_GATE_FAILED
 
 PROJECT = Path(__file__).resolve().parents[2]

@@ -12,15 +12,13 @@ from __future__ import annotations
 
 import getpass
 import os
-import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, NamedTuple
 
-import msgspec
 import typer
 
-from harness.cli_options import ConfigOpt, JsonOpt, sub_app
+from harness.cli_options import ConfigOpt, JsonOpt, emit_json, sub_app
 from harness.config.discover import find_config
 from harness.config.load import LoadedConfig, load_config
 from harness.config.model import DEFAULT_STATE_DIR, ConfigError
@@ -129,17 +127,6 @@ def _decide(context: _Context, env: Mapping[str, str]) -> KillSwitchDecision:
     )
 
 
-def _emit_json(value: object) -> None:
-    data = msgspec.json.encode(value, enc_hook=_enc_hook)
-    sys.stdout.write(msgspec.json.format(data).decode() + "\n")
-
-
-def _enc_hook(value: object) -> object:
-    if isinstance(value, Path):
-        return str(value)
-    raise NotImplementedError(type(value).__name__)
-
-
 def _operate(
     op: str,
     *,
@@ -171,7 +158,7 @@ def _operate(
     decision = _decide(context, env)
     entry = transition.entry
     if json:
-        _emit_json({"entry": entry, "state_dir": context.state_dir, "effective": decision})
+        emit_json({"entry": entry, "state_dir": context.state_dir, "effective": decision})
     else:
         typer.echo(
             f"{entry.op}: {entry.previous_state} -> {entry.new_state} by {entry.actor} "
@@ -226,7 +213,7 @@ def status(
     decision = _decide(context, os.environ)
     log = read_audit(audit_path(context.state_dir), last=last)
     if json:
-        _emit_json(
+        emit_json(
             {
                 "engaged": decision.engaged,
                 "source": decision.source,

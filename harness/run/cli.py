@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from harness.boundary import UsageError, out_dir, repo_dir
+from harness.boundary import out_dir, repo_dir
 from harness.cli_options import (
     ConfigOpt,
     ForceOpt,
@@ -26,6 +26,7 @@ from harness.cli_options import (
     progress_hook,
     usage_errors,
 )
+from harness.errors import UsageError
 from harness.exit_codes import EXIT_INTERNAL
 from harness.run.lock import hold_out_folder
 

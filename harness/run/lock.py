@@ -29,7 +29,7 @@ from typing import Final
 import msgspec
 
 from backends.extract.repo_scan import RUN_FOLDER_MARKER
-from harness.boundary import UsageError
+from harness.errors import UsageError
 
 LOCK_NAME: Final = ".codeanatomy.lock"
 MARKER_NAME: Final = RUN_FOLDER_MARKER

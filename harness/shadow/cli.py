@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from harness.boundary import UsageError, out_dir, repo_dirs
+from harness.boundary import out_dir, repo_dirs
 from harness.cli_options import (
     ConfigOpt,
     ForceOpt,
@@ -27,6 +27,7 @@ from harness.cli_options import (
     progress_hook,
     usage_errors,
 )
+from harness.errors import UsageError
 from harness.exit_codes import EXIT_GATE_FAILED
 
 if TYPE_CHECKING:
