@@ -51,9 +51,10 @@ class ExtractOptions:
     scip_timeout_s: float = 900.0
     scip_max_old_space_mb: int = 4096
     # scip-python indexers run at once, each on a shard of the files to index (the whole
-    # repository in its mirror): 0 = one per core, with at least 50 files per shard; 1 = one
-    # indexer, as before sharding. The rows do not depend on it (backends/extract/scip/merge.py
-    # says when scip-python's order-dependent output makes a rare row differ).
+    # repository in its mirror): 0 = one per two cores, with at least 50 files per shard
+    # (backends/extract/scip/shard.py says why); 1 = one indexer, as before sharding. The
+    # rows do not depend on it (scip/merge.py says when scip-python's order-dependent output
+    # makes a rare row differ).
     scip_shards: int = 0
     file_order_seed: int | None = None
     progress: Progress | None = None

@@ -2,7 +2,7 @@
 standard library corpus.
 
 Per corpus, full Stage-0 extractions: cold with one scip indexer, cold with one per core
-(``scip_shards`` 0, the default); then, with the cache of the first cold run, a rebuild
+(the default is one per two cores, ``shard.shard_count``); then, with the cache of the first cold run, a rebuild
 after a one-line change to a leaf module (the file the fewest others reach through their
 imports) and to a hub module (the one the most others reach). The
 ratios are computed from the numbers of this one run and written to
@@ -129,12 +129,15 @@ def test_cold_extraction_one_indexer_per_core(
     corpus: str,
     tmp_path: Path,
 ) -> None:
-    """Against ``cold_1_shard`` (the fixture): the same cold extraction, scip sharded."""
+    """Against ``cold_1_shard`` (the fixture): the same cold extraction, one indexer per core."""
     sharded: dict[str, Any] = {}
 
     def cold_sharded() -> None:
         sharded["result"] = _extract(
-            corpora[corpus], tmp_path / "many", cache_dir=tmp_path / "cache", scip_shards=0
+            corpora[corpus],
+            tmp_path / "many",
+            cache_dir=tmp_path / "cache",
+            scip_shards=os.cpu_count() or 1,
         )
 
     benchmark.pedantic(cold_sharded, rounds=1, iterations=1)

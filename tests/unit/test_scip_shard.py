@@ -44,9 +44,10 @@ def test_walk_order_compares_utf16_code_units() -> None:
     ("requested", "files", "cores", "expected"),
     [
         (0, 0, 2, 0),  # nothing to index
-        (0, 10, 2, 1),  # too few files for two shards
-        (0, 100, 2, 2),
-        (0, 1000, 4, 4),
+        (0, 10, 4, 1),  # too few files for two shards
+        (0, 1000, 2, 1),  # one per two cores: the indexers share them with the pool
+        (0, 100, 4, 2),
+        (0, 1000, 8, 4),
         (0, 1000, 1, 1),
         (3, 2, 8, 2),  # never more shards than files
         (3, 100, 1, 3),  # asked for: honoured whatever the cores

@@ -168,7 +168,7 @@ def index_files(
     """Index ``targets`` (None: every file of ``texts``) with scip-python, with every file of
     ``texts`` in the mirror; never raises.
 
-    The targets are split into ``shards`` (0: one per core, see ``shard.shard_count``) runs
+    The targets are split into ``shards`` (0: automatic, see ``shard.shard_count``) runs
     of the walk order that index at once. A shard that fails costs its own targets only:
     they get no part (no rows) and the shard one SCIP_FAILED warning naming it and them.
     """
