@@ -2,9 +2,9 @@
 standard library corpus.
 
 Per corpus, full Stage-0 extractions: cold with one scip indexer, cold with one per core
-(the default is one per two cores, ``shard.shard_count``); then, with the cache of the first cold run, a rebuild
-after a one-line change to a leaf module (the file the fewest others reach through their
-imports) and to a hub module (the one the most others reach). The
+(the default is one per two cores, ``shard.shard_count``); then, with the cache of the first
+cold run, a rebuild after a one-line change to a leaf module (the file the fewest others
+reach through their imports) and to a hub module (the one the most others reach). The
 ratios are computed from the numbers of this one run and written to
 ``reports/bench_scip.json``, with the files scip indexed again. Nothing is asserted on time.
 
