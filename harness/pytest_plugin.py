@@ -144,8 +144,7 @@ class Parity:
         not a folder holding Python files, an invalid policy or an unavailable backend."""
         from harness.boundary import repo_dir
         from harness.config.model import ConfigError
-        from harness.errors import UsageError
-        from harness.run.errors import BackendUnavailable
+        from harness.errors import BackendUnavailable, UsageError
 
         chosen: ParityOptions = {**self._defaults, **options}
         try:

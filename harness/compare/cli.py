@@ -34,7 +34,7 @@ def compare(
     from harness.compare.result import judge
     from harness.compare.runs import compare_runs
     from harness.config.load import load_config
-    from harness.run.errors import EngineFailure
+    from harness.errors import EngineFailure
     from harness.run.manifest import read_manifest
 
     # A folder without run.json would compare as fifteen missing tables (sev1): a user's

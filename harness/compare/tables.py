@@ -5,7 +5,7 @@ A missing table or a schema break is sev1; a row count beyond the tolerance is s
 content difference is sev2; duplicate primary keys (an ID collision) are sev1.
 
 A table pinned to a version it no longer has is not a verdict but an error
-(:class:`~harness.run.errors.PinnedVersionMissing`): comparing another version would pass or
+(:class:`~harness.errors.PinnedVersionMissing`): comparing another version would pass or
 fail on data the run never had.
 """
 
@@ -24,7 +24,7 @@ from harness.adapters import hand_over_the_fingerprint_kernel
 from harness.compare.diff import DiffOptions, keyed_diff, normalize_table
 from harness.compare.model import ParitySeverity, TableSide, TableVerdict, worst
 from harness.compare.schema import schema_differences
-from harness.run.errors import EngineFailure, PinnedVersionMissing
+from harness.errors import EngineFailure, PinnedVersionMissing
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 

@@ -27,7 +27,7 @@ from backends.extract.delta import write_table
 from backends.extract.summary import ExtractSummary
 from harness.compare.model import TableVerdict
 from harness.compare.runs import RunComparison, TableDrift, compare_runs
-from harness.run.errors import EngineFailure, PinnedVersionMissing
+from harness.errors import EngineFailure, PinnedVersionMissing
 from harness.run.manifest import (
     MANIFEST_VERSION,
     RunManifest,

@@ -26,9 +26,8 @@ from backends.contract.spec import SpecPolicy
 from backends.extract.runner import ExtractOptions
 from harness.cli import app
 from harness.config.load import load_text
-from harness.errors import UsageError
+from harness.errors import BackendUnavailable, UsageError
 from harness.exit_codes import EXIT_USAGE
-from harness.run.errors import BackendUnavailable
 from harness.run.lock import LOCK_NAME, MARKER_NAME, OUT_BUSY, OUT_NOT_OURS, hold_out_folder
 from harness.run.manifest import read_manifest
 from harness.run.request import BuildRequest
