@@ -120,6 +120,25 @@ class GatesConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_on
     max_warm_extract_ratio: PositiveFloat = 0.10
 
 
+class MaintenanceConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """``[maintenance]``: the Delta maintenance policy of ``codeanatomy maintain`` (issue 14.5).
+
+    A table is compacted when at least ``min_files_to_compact`` of its files are smaller than
+    ``target_file_size``; vacuum deletes the data files removed more than
+    ``vacuum_retention_hours`` ago (Delta's default is 168) except those a pinned version still
+    reads; a checkpoint is written once ``checkpoint_interval`` commits follow the last one.
+    The parity history is maintained after an append once it holds more than
+    ``history_max_files`` data files.
+    """
+
+    target_file_size: Annotated[int, msgspec.Meta(gt=0, le=1 << 34)] = 100 * 1024 * 1024
+    """Bytes: compaction writes files of about this size (delta-rs's default, 100 MiB)."""
+    min_files_to_compact: Annotated[int, msgspec.Meta(ge=2)] = 4
+    vacuum_retention_hours: Annotated[int, msgspec.Meta(ge=0, le=24 * 3650)] = 168
+    checkpoint_interval: PositiveInt = 10
+    history_max_files: PositiveInt = 32
+
+
 class ExtractConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
     """``[extract]``: Stage-0 extraction (DESIGN §4).
 
@@ -145,6 +164,7 @@ class CodeanatomyConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True,
     parity: ParityConfig = msgspec.field(default_factory=ParityConfig)
     extract: ExtractConfig = msgspec.field(default_factory=ExtractConfig)
     gates: GatesConfig = msgspec.field(default_factory=GatesConfig)
+    maintenance: MaintenanceConfig = msgspec.field(default_factory=MaintenanceConfig)
 
 
 class ConfigProblem(msgspec.Struct, frozen=True, kw_only=True):

@@ -1,0 +1,467 @@
+"""The Delta maintenance policy (issue 14.5): compact small files, vacuum what no pin reads,
+checkpoint, and clean up the log, per table, with a report of what was done.
+
+Incremental builds commit one MERGE per table and build, and the parity history one append per
+run, so tables gather small files, tombstones and log entries. :func:`maintain_table` applies
+one :class:`~harness.config.model.MaintenanceConfig` to one table; :func:`maintain_run` to every
+Delta table of a run folder (evidence, outputs, views, both sides of a shadow folder);
+:func:`maintain_history` to the parity history once it holds too many files.
+
+Pins. A version a ``run.json`` names (an input, an output, a ``version_before``) must stay
+readable, and a cursor of ``codeanatomy changes`` (``cursors/changes.json``) must still read the
+change data feed of every later version. What delta-rs vacuum deletes (deltalake 1.6,
+``crates/core/src/operations/vacuum.rs``): in its default "lite" mode only the data files of
+*tombstones* (``remove`` actions) older than the retention; ``_change_data`` files never carry
+a tombstone, so lite mode never deletes them ("full" mode deletes every untracked file older
+than the retention, ``_change_data`` included, so it is never used here). A tombstoned file is
+kept when it belongs to a version of ``keep_versions``. So the pins go to vacuum as
+``keep_versions``: a run's pinned versions, and for a cursor at ``c`` every version from ``c``
+to the newest, since the feed of version ``v`` reads the files ``v`` added (in snapshot ``v``)
+and, without ``_change_data``, the files it removed (in snapshot ``v - 1``). The retention then
+only bounds what no pin reads; it is the largest the policy allows while every pin stays
+readable, and the tests prove the pins by reading them after a vacuum with retention 0.
+
+Compaction (``optimize.compact``) commits with ``dataChange = false``: the change data feed
+skips it and the table's content fingerprint is unchanged (tests). Log cleanup
+(``cleanup_metadata``) deletes log entries before the newest checkpoint, so it only runs when
+no pin lies before that checkpoint.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Final, Literal
+
+import msgspec
+import pyarrow as pa
+from deltalake import DeltaTable
+from deltalake.exceptions import DeltaError
+
+from harness.config.model import MaintenanceConfig
+from harness.errors import UsageError
+
+NO_DELTA_TABLE: Final = "NO_DELTA_TABLE"
+PINS_UNREADABLE: Final = "PINS_UNREADABLE"
+MAINTAIN_PATH_MISSING: Final = "MAINTAIN_PATH_MISSING"
+
+CURSORS_FILE: Final = Path("cursors") / "changes.json"
+LOG_DIR: Final = "_delta_log"
+
+PinKind = Literal["run", "cursor"]
+
+
+class Pin(msgspec.Struct, frozen=True, kw_only=True, order=True):
+    """A version that must stay readable, and who pins it (``run.json`` or a cursor)."""
+
+    version: int
+    kind: PinKind
+    source: str
+    """The pinning file relative to the maintained folder, and the role: ``run.json outputs``,
+    ``legacy/run.json version_before``, ``cursors/changes.json``."""
+
+
+class Compaction(msgspec.Struct, frozen=True, kw_only=True):
+    """What compaction did: files before and after, the version it committed."""
+
+    files_before: int
+    small_files: int
+    files_after: int | None = None
+    """None on a dry run (compaction not done)."""
+    version: int | None = None
+    skipped: str | None = None
+
+
+class Vacuum(msgspec.Struct, frozen=True, kw_only=True):
+    """What vacuum deleted (on a dry run: would delete), and the versions it kept."""
+
+    files: int = 0
+    bytes: int = 0
+    retention_hours: int = 0
+    kept_versions: tuple[int, ...] = ()
+    skipped: str | None = None
+
+
+class Checkpoint(msgspec.Struct, frozen=True, kw_only=True):
+    """The checkpoint written (or due, on a dry run) and the log cleanup after it."""
+
+    version: int | None = None
+    previous: int | None = None
+    skipped: str | None = None
+    log_files_removed: int = 0
+    cleanup_skipped: str | None = None
+
+
+class TableMaintenance(msgspec.Struct, frozen=True, kw_only=True):
+    """One table's maintenance: what each step did, the pins it honoured, or its failure."""
+
+    path: str
+    """The table relative to the maintained folder (``.`` when the folder is the table)."""
+    version_before: int
+    version_after: int
+    pins: tuple[Pin, ...]
+    compaction: Compaction | None = None
+    vacuum: Vacuum | None = None
+    checkpoint: Checkpoint | None = None
+    error: str | None = None
+
+
+class MaintenanceReport(msgspec.Struct, frozen=True, kw_only=True):
+    """What ``codeanatomy maintain`` did to every Delta table below ``root``."""
+
+    root: str
+    dry_run: bool
+    policy: MaintenanceConfig
+    tables: tuple[TableMaintenance, ...]
+
+    @property
+    def failed(self) -> tuple[TableMaintenance, ...]:
+        """The tables whose maintenance raised a Delta error."""
+        return tuple(t for t in self.tables if t.error is not None)
+
+
+def is_delta_table(path: Path) -> bool:
+    """Whether ``path`` holds a Delta log."""
+    return (path / LOG_DIR).is_dir()
+
+
+def _walk(root: Path) -> Iterator[tuple[Path, list[str]]]:
+    """Folders below ``root`` that are not inside a Delta table (a table's own folder is
+    yielded with no names, so nobody looks into its data), with their file names."""
+    for folder, dirs, files in os.walk(root):
+        here = Path(folder)
+        if is_delta_table(here):
+            dirs.clear()
+            yield here, []
+            continue
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        yield here, files
+
+
+def find_tables(root: Path) -> tuple[Path, ...]:
+    """Every Delta table at or below ``root`` (nested tables are not searched), sorted."""
+    return tuple(sorted(folder for folder, _ in _walk(root) if is_delta_table(folder)))
+
+
+def _rel(path: Path, root: Path) -> str:
+    rel = os.path.relpath(path, root)
+    return Path(rel).as_posix()
+
+
+def _run_pins(run_json: Path, root: Path) -> Iterator[tuple[Path, Pin]]:
+    from harness.run.manifest import Section, locate, read_manifest
+
+    source = _rel(run_json, root)
+    try:
+        manifest = read_manifest(run_json)
+        raw = msgspec.json.decode(run_json.read_bytes())
+    except (OSError, msgspec.DecodeError, msgspec.ValidationError) as exc:
+        raise UsageError(
+            PINS_UNREADABLE,
+            f"{run_json}: cannot read the versions this run pins ({exc}); nothing was "
+            "maintained, since vacuum could delete them",
+        ) from exc
+    run_dir = run_json.parent
+    sections: tuple[Section, ...] = ("inputs", "outputs")
+    for section in sections:
+        raw_entries = raw.get(section) or []
+        for index, entry in enumerate(getattr(manifest, section)):
+            table = locate(run_dir, section, entry).resolve()
+            yield table, Pin(version=entry.delta_version, kind="run", source=f"{source} {section}")
+            # ``version_before``: the version an incremental build started from.
+            extra = raw_entries[index] if index < len(raw_entries) else {}
+            before = extra.get("version_before") if isinstance(extra, dict) else None
+            if isinstance(before, int) and before >= 0:
+                yield table, Pin(version=before, kind="run", source=f"{source} version_before")
+
+
+class _Cursors(msgspec.Struct, kw_only=True):
+    tables: dict[str, int]
+
+
+def _cursor_pins(cursor_file: Path, root: Path) -> Iterator[tuple[Path, Pin]]:
+    """A cursor names a table by its folder name (``cpg_nodes``) or its path relative to the
+    run folder (``outputs/cpg_nodes``); a bare name pins every table of that name below the
+    run folder (the stages of both sides of a shadow folder)."""
+    run_dir = cursor_file.parent.parent
+    source = _rel(cursor_file, root)
+    try:
+        cursors = msgspec.json.decode(cursor_file.read_bytes(), type=_Cursors)
+    except (OSError, msgspec.DecodeError, msgspec.ValidationError) as exc:
+        raise UsageError(
+            PINS_UNREADABLE,
+            f"{cursor_file}: cannot read the cursors ({exc}); nothing was maintained, "
+            "since vacuum could delete the change data feed they read",
+        ) from exc
+    tables = find_tables(run_dir)
+    for name, version in cursors.tables.items():
+        direct = (run_dir / name).resolve()
+        matches = [direct] if is_delta_table(direct) else [t for t in tables if t.name == name]
+        for table in matches:
+            yield table.resolve(), Pin(version=version, kind="cursor", source=source)
+
+
+def collect_pins(root: Path, shown_from: Path | None = None) -> dict[Path, tuple[Pin, ...]]:
+    """Every pin below ``root``: the versions each ``run.json`` names and every cursor of
+    ``cursors/changes.json``, by resolved table path; each pin's source is relative to
+    ``shown_from`` (default ``root``)."""
+    pins: dict[Path, set[Pin]] = {}
+    base = root if shown_from is None else shown_from
+    for folder, files in _walk(root):
+        found: list[tuple[Path, Pin]] = []
+        if "run.json" in files:
+            found.extend(_run_pins(folder / "run.json", base))
+        if (folder / CURSORS_FILE).is_file():
+            found.extend(_cursor_pins(folder / CURSORS_FILE, base))
+        for table, pin in found:
+            pins.setdefault(table, set()).add(pin)
+    return {table: tuple(sorted(p)) for table, p in pins.items()}
+
+
+def keep_versions(pins: Iterable[Pin], latest: int) -> tuple[int, ...]:
+    """The versions vacuum must keep readable: each run pin, and for a cursor at ``c`` every
+    version from ``c`` to ``latest`` (the change data feed after ``c`` reads their files)."""
+    keep: set[int] = set()
+    for pin in pins:
+        if pin.kind == "cursor":
+            keep.update(range(max(pin.version, 0), latest + 1))
+        else:
+            keep.add(pin.version)
+    return tuple(sorted(v for v in keep if v <= latest))
+
+
+def _compact(table: DeltaTable, policy: MaintenanceConfig, dry_run: bool) -> Compaction:
+    sizes = pa.table(table.get_add_actions(flatten=True)).column("size_bytes").to_pylist()
+    small = sum(1 for size in sizes if size < policy.target_file_size)
+    before = len(sizes)
+    if small < policy.min_files_to_compact:
+        reason = f"{small} small file(s), fewer than min_files_to_compact = "
+        return Compaction(
+            files_before=before,
+            small_files=small,
+            skipped=reason + str(policy.min_files_to_compact),
+        )
+    if dry_run:
+        return Compaction(files_before=before, small_files=small, skipped="dry run")
+    table.optimize.compact(target_size=policy.target_file_size)
+    return Compaction(
+        files_before=before,
+        small_files=small,
+        files_after=len(table.file_uris()),
+        version=table.version(),
+    )
+
+
+def _unreadable_pins(uri: str, keep: tuple[int, ...]) -> list[str]:
+    problems = []
+    for version in keep:
+        try:
+            DeltaTable(uri, version=version)
+        except DeltaError as exc:
+            problems.append(f"{version} ({str(exc).splitlines()[0]})")
+    return problems
+
+
+def _vacuum(
+    table: DeltaTable, uri: Path, pins: tuple[Pin, ...], policy: MaintenanceConfig, dry_run: bool
+) -> Vacuum:
+    latest = table.version()
+    retention = policy.vacuum_retention_hours
+    too_new = sorted({p.version for p in pins if p.version > latest})
+    if too_new:
+        return Vacuum(
+            retention_hours=retention,
+            skipped=f"pinned version(s) {too_new} are newer than the table's latest {latest}: "
+            "the table was recreated after the run; not vacuumed",
+        )
+    keep = keep_versions(pins, latest)
+    unreadable = _unreadable_pins(str(uri), keep)
+    if unreadable:
+        return Vacuum(
+            retention_hours=retention,
+            kept_versions=keep,
+            skipped=f"pinned version(s) cannot be loaded: {', '.join(unreadable)}; not vacuumed",
+        )
+
+    def run(dry: bool) -> list[str]:
+        return table.vacuum(
+            retention_hours=retention,
+            dry_run=dry,
+            # The policy's retention may be below the table's 168 h: the pins are kept by
+            # version, not by age.
+            enforce_retention_duration=False,
+            keep_versions=list(keep) or None,
+        )
+
+    listed = run(True)
+    sizes = {name: _size(uri / name) for name in listed}
+    deleted = listed if dry_run else run(False)
+    return Vacuum(
+        files=len(deleted),
+        bytes=sum(sizes.get(name, 0) for name in deleted),
+        retention_hours=retention,
+        kept_versions=keep,
+    )
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+class _LastCheckpoint(msgspec.Struct):
+    version: int
+
+
+def last_checkpoint(uri: Path) -> int | None:
+    """The version of the newest checkpoint (``_delta_log/_last_checkpoint``), if any."""
+    try:
+        return msgspec.json.decode(
+            (uri / LOG_DIR / "_last_checkpoint").read_bytes(), type=_LastCheckpoint
+        ).version
+    except (OSError, msgspec.DecodeError, msgspec.ValidationError):
+        return None
+
+
+def _log_files(uri: Path) -> int:
+    return sum(1 for _ in (uri / LOG_DIR).iterdir())
+
+
+def _checkpoint(
+    table: DeltaTable, uri: Path, pins: tuple[Pin, ...], policy: MaintenanceConfig, dry_run: bool
+) -> Checkpoint:
+    latest = table.version()
+    previous = last_checkpoint(uri)
+    since = latest - (previous if previous is not None else -1)
+    if previous == latest or since < policy.checkpoint_interval:
+        return Checkpoint(
+            previous=previous,
+            skipped=f"{since} commit(s) since the last checkpoint, fewer than "
+            f"checkpoint_interval = {policy.checkpoint_interval}",
+            cleanup_skipped="no new checkpoint",
+        )
+    if dry_run:
+        return Checkpoint(previous=previous, skipped="dry run", cleanup_skipped="dry run")
+    table.create_checkpoint()
+    # Log cleanup deletes expired entries before the newest checkpoint: a version pinned before
+    # it could then no longer be loaded.
+    older = sorted({p.version for p in pins if p.version < latest})
+    if older:
+        return Checkpoint(
+            version=latest,
+            previous=previous,
+            cleanup_skipped=f"pinned version(s) {older} precede the checkpoint {latest}: "
+            "their log is kept",
+        )
+    count = _log_files(uri)
+    table.cleanup_metadata()
+    return Checkpoint(version=latest, previous=previous, log_files_removed=count - _log_files(uri))
+
+
+def maintain_table(
+    uri: Path,
+    policy: MaintenanceConfig,
+    pins: tuple[Pin, ...] = (),
+    *,
+    dry_run: bool = False,
+    root: Path | None = None,
+) -> TableMaintenance:
+    """Compact, vacuum (keeping every pinned version readable) and checkpoint one table.
+
+    A Delta error is recorded in the result (``error``), not raised: the other tables of a
+    run folder are still maintained.
+    """
+    path = _rel(uri, root) if root is not None else str(uri)
+    version_before = -1
+    try:
+        table = DeltaTable(str(uri))
+        version_before = table.version()
+        compaction = _compact(table, policy, dry_run)
+        vacuum = _vacuum(table, uri, pins, policy, dry_run)
+        checkpoint = _checkpoint(table, uri, pins, policy, dry_run)
+        return TableMaintenance(
+            path=path,
+            version_before=version_before,
+            version_after=DeltaTable(str(uri)).version(),
+            pins=pins,
+            compaction=compaction,
+            vacuum=vacuum,
+            checkpoint=checkpoint,
+        )
+    except (DeltaError, OSError) as exc:
+        return TableMaintenance(
+            path=path,
+            version_before=version_before,
+            version_after=version_before,
+            pins=pins,
+            error=f"{type(exc).__name__}: {exc}",
+        )
+
+
+def pin_root(path: Path) -> Path:
+    """The folder whose runs and cursors may pin the tables at or below ``path``: the
+    outermost of ``path`` and the folders above it up to a shadow root (a table, its stage
+    folder, its run folder, the shadow root holding the run) that holds a run."""
+    uri = path.resolve()
+    chain = [uri, *uri.parents][: 4 if is_delta_table(uri) else 3]
+    holders = [folder for folder in chain if _holds_runs(folder)]
+    return holders[-1] if holders else uri
+
+
+def _holds_runs(folder: Path) -> bool:
+    """A run folder (run.json, cursors) or a shadow root (a run folder per side)."""
+    return (
+        (folder / "run.json").is_file()
+        or (folder / CURSORS_FILE).is_file()
+        or any(folder.glob("*/run.json"))
+    )
+
+
+def maintain_run(
+    run_dir: Path, policy: MaintenanceConfig, *, dry_run: bool = False
+) -> MaintenanceReport:
+    """Maintain every Delta table at or below ``run_dir`` (a run folder, a shadow folder, a
+    stage folder, one table), honouring every pin of the runs that hold them (:func:`pin_root`).
+
+    UsageError ``NO_DELTA_TABLE`` when there is none (a vacuous maintenance never passes);
+    ``PINS_UNREADABLE`` when a run.json or the cursor file cannot be read.
+    """
+    root = run_dir.resolve()
+    tables = find_tables(root)
+    if not tables:
+        raise UsageError(NO_DELTA_TABLE, f"{run_dir}: no Delta table at or below this folder")
+    pins = collect_pins(pin_root(root), shown_from=root)
+    results = tuple(
+        maintain_table(t, policy, pins.get(t.resolve(), ()), dry_run=dry_run, root=root)
+        for t in tables
+    )
+    return MaintenanceReport(root=str(root), dry_run=dry_run, policy=policy, tables=results)
+
+
+def maintain_path(
+    path: Path, policy: MaintenanceConfig, *, dry_run: bool = False
+) -> MaintenanceReport:
+    """``codeanatomy maintain PATH``: a run folder, a shadow folder, or one Delta table.
+
+    A table or a folder inside a run folder (``RUN/outputs/cpg_nodes``, a side of a shadow
+    folder) keeps the pins of the runs above it, so maintaining it alone never deletes what
+    they pin.
+    """
+    if not path.exists():
+        raise UsageError(MAINTAIN_PATH_MISSING, f"{path} does not exist")
+    if not path.is_dir():
+        raise UsageError(NO_DELTA_TABLE, f"{path} is a file, not a run folder or a Delta table")
+    return maintain_run(path, policy, dry_run=dry_run)
+
+
+def maintain_history(history: Path, policy: MaintenanceConfig) -> TableMaintenance | None:
+    """Maintain the parity history once it holds more than ``history_max_files`` data files
+    (call it after :func:`harness.gates.history.append_history`); None when not due."""
+    if not is_delta_table(history):
+        return None
+    if len(DeltaTable(str(history)).file_uris()) <= policy.history_max_files:
+        return None
+    return maintain_table(history.resolve(), policy, root=history.resolve())
