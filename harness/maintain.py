@@ -181,9 +181,9 @@ class _Cursors(msgspec.Struct, kw_only=True):
 
 
 def _cursor_pins(cursor_file: Path, root: Path) -> Iterator[tuple[Path, Pin]]:
-    """A cursor names a table by its folder name (``cpg_nodes``) or its path relative to the
-    run folder (``outputs/cpg_nodes``); a bare name pins every table of that name below the
-    run folder (the stages of both sides of a shadow folder)."""
+    """A cursor names an output table (``cpg_nodes``: ``RUN/outputs/cpg_nodes``, as
+    ``harness/run/cursor.py`` defines it) or a path relative to the run folder; a name found
+    in neither place pins every table of that name below the run folder."""
     run_dir = cursor_file.parent.parent
     source = _rel(cursor_file, root)
     try:
@@ -196,8 +196,8 @@ def _cursor_pins(cursor_file: Path, root: Path) -> Iterator[tuple[Path, Pin]]:
         ) from exc
     tables = find_tables(run_dir)
     for name, version in cursors.tables.items():
-        direct = (run_dir / name).resolve()
-        matches = [direct] if is_delta_table(direct) else [t for t in tables if t.name == name]
+        exact = [p for p in (run_dir / "outputs" / name, run_dir / name) if is_delta_table(p)]
+        matches = exact[:1] or [t for t in tables if t.name == name]
         for table in matches:
             yield table.resolve(), Pin(version=version, kind="cursor", source=source)
 
