@@ -359,6 +359,19 @@ def test_dry_run_changes_nothing(tmp_path: Path) -> None:
     assert result.checkpoint is not None and result.checkpoint.skipped == "dry run"
 
 
+def test_nothing_due_commits_no_version(tmp_path: Path) -> None:
+    """A fresh table under the default policy: no compaction, no vacuum, no checkpoint, and no
+    new Delta version (a maintained fresh build keeps version 0)."""
+    uri = tmp_path / "outputs" / "cpg_nodes"
+    _write(uri, _rows(range(10), "fresh"))
+    files = _files(tmp_path)
+    (result,) = maintain_run(tmp_path, MaintenanceConfig()).tables
+    assert result.version_before == result.version_after == 0
+    assert result.vacuum is not None and result.vacuum.files == 0
+    assert result.checkpoint is not None and result.checkpoint.version is None
+    assert _files(tmp_path) == files
+
+
 def test_a_folder_without_delta_tables_is_an_error(tmp_path: Path) -> None:
     (tmp_path / "outputs").mkdir()
     (tmp_path / "outputs" / "notes.txt").write_text("no table here")
