@@ -253,9 +253,9 @@ def _compact(table: DeltaTable, policy: MaintenanceConfig, dry_run: bool) -> Com
     )
 
 
-def _unreadable_pins(uri: str, keep: tuple[int, ...]) -> list[str]:
+def _unreadable_pins(uri: str, versions: Iterable[int]) -> list[str]:
     problems = []
-    for version in keep:
+    for version in versions:
         try:
             DeltaTable(uri, version=version)
         except DeltaError as exc:
@@ -276,7 +276,8 @@ def _vacuum(
             "the table was recreated after the run; not vacuumed",
         )
     keep = keep_versions(pins, latest)
-    unreadable = _unreadable_pins(str(uri), keep)
+    # The pins themselves, not every version of a cursor's range: the log is contiguous.
+    unreadable = _unreadable_pins(str(uri), sorted({max(p.version, 0) for p in pins}))
     if unreadable:
         return Vacuum(
             retention_hours=retention,

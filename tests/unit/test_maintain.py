@@ -275,6 +275,18 @@ def test_a_pin_newer_than_the_table_skips_vacuum(tmp_path: Path) -> None:
     assert "newer than the table's latest" in result.vacuum.skipped
 
 
+def test_a_pin_whose_log_is_gone_skips_vacuum(tmp_path: Path) -> None:
+    uri = tmp_path / "t"
+    _small_files_table(uri, appends=3)
+    DeltaTable(str(uri)).create_checkpoint()  # at version 3: the log before it can go
+    for version in range(3):
+        (uri / "_delta_log" / f"{version:020d}.json").unlink()
+    result = maintain_table(uri, EAGER, (Pin(version=1, kind="run", source="run.json"),))
+    assert result.vacuum is not None and result.vacuum.skipped is not None
+    assert "cannot be loaded: 1 (" in result.vacuum.skipped
+    assert result.vacuum.files == 0
+
+
 def test_a_table_given_alone_keeps_its_run_pins(tmp_path: Path) -> None:
     _, uri = _pinned_run(tmp_path)
     report = maintain_path(uri, EAGER)
