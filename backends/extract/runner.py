@@ -24,7 +24,7 @@ from backends.contract.codes import WARNING_CODES
 from backends.contract.schemas import EVIDENCE_TABLES, EXTRACTORS
 from backends.extract import external, imports, repo_scan
 from backends.extract.cache import CachedResult, ResultCache, cache_key
-from backends.extract.delta import write_table
+from backends.extract.delta import merge_table
 from backends.extract.pool import run_tasks
 from backends.extract.registry import PER_FILE, per_file_extractor
 from backends.extract.result import FileWarning
@@ -278,7 +278,8 @@ def write_stage(run: ExtractRun) -> ExtractSummary:
         table = run.syntax.get(name)
         if table is None:
             table = _table(name, run.coll.batches.get(name, []), explicit_rows.get(name))
-        run.versions[name] = write_table(evidence_dir / name, table)
+        key = EVIDENCE_TABLES[name].primary_key
+        run.versions[name] = merge_table(evidence_dir / name, table, key).version_after
         rows_by_table[name] = table.num_rows
     if progress:
         progress("write evidence tables", len(EVIDENCE_TABLES), len(EVIDENCE_TABLES))

@@ -15,14 +15,15 @@ from types import ModuleType
 from typing import Any
 
 import pyarrow as pa
-from deltalake import DeltaTable, write_deltalake
 from hamilton import driver  # type: ignore[import-untyped]
 from hamilton.lifecycle import api  # type: ignore[import-untyped]
 
 from backends.contract.fingerprint import schema_hash, schema_string
 from backends.contract.result import OperatorMetric, OutputInfo, RunResult, RunWarning
+from backends.contract.schemas import OUTPUT_TABLES
 from backends.contract.spec import SemanticExecutionSpec, spec_hash
 from backends.contract.views import VIEW_CATALOG
+from backends.extract.delta import DeltaWriteError, merge_table
 from backends.legacy import cpg, diagnose, normalize, relate, relate_types
 from backends.legacy.errors import LegacyError
 from backends.legacy.evidence import read_inputs
@@ -87,11 +88,17 @@ def _execute(sched: Schedule, inputs: dict[str, Any], timer: _NodeTimer) -> dict
     return computed
 
 
-def _write(uri: Path, table: pa.Table, what: str) -> int:
+def _write(uri: Path, table: pa.Table, what: str, key: tuple[str, ...]) -> int:
+    """Commit ``table`` at ``uri`` (created, merged on ``key``, or left alone when unchanged:
+    CONTRACT "Incremental writes"); the table's version after the write."""
     try:
-        uri.parent.mkdir(parents=True, exist_ok=True)
-        write_deltalake(str(uri), table, mode="overwrite")
-        return int(DeltaTable(str(uri)).version())
+        return merge_table(uri, table, key).version_after
+    except DeltaWriteError as exc:
+        raise LegacyError(
+            "COMMIT_FAILED",
+            f"writing {what} failed: {exc.message}",
+            {**exc.context, "table": what, "uri": str(uri), "reason": exc.reason},
+        ) from exc
     except Exception as exc:
         raise LegacyError(
             "COMMIT_FAILED", f"writing {what} failed: {exc}", {"table": what, "uri": str(uri)}
@@ -143,12 +150,13 @@ def _run(spec: SemanticExecutionSpec, outputs_dir: Path, views_dir: Path | None)
     t2 = time.perf_counter()
     if views_dir is not None:
         for name in sched.kept_views:
-            _write(views_dir / name, computed[name], name)
+            _write(views_dir / name, computed[name], name, VIEW_CATALOG[name].primary_key)
     outputs = []
     for out in spec.outputs:
         table = computed[out.view]
         uri = outputs_dir / out.table
-        committed = _write(uri, table, out.table)
+        contract = OUTPUT_TABLES.get(out.table) or VIEW_CATALOG[out.view]
+        committed = _write(uri, table, out.table, contract.primary_key)
         outputs.append(
             OutputInfo(
                 table=out.table,
