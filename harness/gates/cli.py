@@ -30,6 +30,7 @@ from harness.cli_options import (
 from harness.config.load import LoadedConfig
 from harness.errors import UsageError
 from harness.exit_codes import EXIT_GATE_FAILED
+from harness.vocabulary import BACKENDS
 
 PROJECT = Path(__file__).resolve().parents[2]
 EVIDENCE_MARKER = ".codeanatomy-gate-evidence"
@@ -139,7 +140,8 @@ def gate(
         str,
         typer.Argument(
             metavar="GATE",
-            help="parity, determinism, perf, observability, rollback, deletion, cutover or all",
+            help="parity, determinism, perf, observability, rollback, deletion, cutover, "
+            "incremental or all",
         ),
     ],
     repos: Annotated[
@@ -150,6 +152,14 @@ def gate(
         str | None,
         typer.Option(
             "--out", metavar="DIR", help="Verdict and evidence folder (default [gates].out)."
+        ),
+    ] = None,
+    backend: Annotated[
+        str | None,
+        typer.Option(
+            "--backend",
+            metavar="legacy|rust",
+            help="Engine of the incremental gate (default: the configured primary).",
         ),
     ] = None,
     config: ConfigOpt = None,
@@ -164,6 +174,15 @@ def gate(
         if any(n not in GATES for n in names):
             raise UsageError(
                 "UNKNOWN_GATE", f"unknown gate {name!r}; known: {', '.join(GATES)}, all"
+            )
+        if backend is not None and backend not in BACKENDS:
+            raise UsageError(
+                "UNKNOWN_BACKEND", f"unknown backend {backend!r}; known: {', '.join(BACKENDS)}"
+            )
+        if backend is not None and "incremental" not in names:
+            raise UsageError(
+                "OPTION_NOT_APPLICABLE",
+                f"--backend applies to the incremental gate only, not to {name!r}",
             )
         loaded = configured(config, json)
         folder = (
@@ -193,6 +212,7 @@ def gate(
                     work=work,
                     project=PROJECT,
                     progress=progress_hook(bar),
+                    backend=backend,
                 )
                 verdict = run_gate(gate_name, ctx)
         write_verdict(folder, verdict)

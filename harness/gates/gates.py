@@ -31,6 +31,9 @@ class GateContext:
     project: Path
     progress: Callable[[str, int, int], None] | None = None
     """Hears of each build's extraction and of the repositories a parity run has done."""
+    backend: str | None = None
+    """The engine of the gates that build with one engine chosen by the user (incremental);
+    None: the configured primary."""
 
 
 def _name(repo: Path) -> str:
@@ -329,6 +332,30 @@ def gate_cutover(ctx: GateContext) -> GateVerdict:
     )
 
 
+def gate_incremental(ctx: GateContext) -> GateVerdict:
+    """Per repo, a scripted edit sequence: after each edit, an incremental build (same run
+    folder, warm cache) must equal a build from scratch (no cache), stage by stage
+    (:mod:`harness.gates.incremental`)."""
+    from harness.gates.incremental import Build, run_incremental
+    from harness.run.build import run_build
+    from harness.run.extract_options import extract_options
+    from harness.run.request import BuildRequest
+
+    backend = ctx.backend or ctx.config.config.engine.primary
+
+    def build_for(cache: Path) -> Build:
+        def build(repo: Path, out: Path, cached: bool) -> RunManifest:
+            options = extract_options(
+                ctx.config, cache_dir=cache, no_cache=not cached, progress=ctx.progress
+            )
+            request = BuildRequest(repo=repo, out=out, extract=options, views=True)
+            return run_build(backend, request).manifest
+
+        return build
+
+    return run_incremental(ctx.repos, ctx.work, build_for, backend)
+
+
 GATES: dict[str, Callable[[GateContext], GateVerdict]] = {
     "parity": gate_parity,
     "determinism": gate_determinism,
@@ -337,6 +364,7 @@ GATES: dict[str, Callable[[GateContext], GateVerdict]] = {
     "rollback": gate_rollback,
     "deletion": gate_deletion,
     "cutover": gate_cutover,
+    "incremental": gate_incremental,
 }
 
 
