@@ -6,9 +6,9 @@ folder ``inc/`` with a private, warm extraction cache, then apply a scripted edi
 After each edit the copy is built again into ``inc/`` (an incremental build: same folder,
 caches warm) and from scratch into ``fresh/<step>/`` (no cache), and the two runs are
 compared stage by stage (evidence, views, outputs) with the harness's table comparison and
-judged by the parity Result (strict default policy: both sides run the same engine, so no
-tolerance and no allow-list applies). Any difference fails the step, naming the table and
-its first differing keys; a comparison over nothing fails.
+judged by the parity Result (:data:`INCREMENTAL_POLICY`: strict, as both sides run the same
+engine). Any difference fails the step, naming the table and its first differing keys; a
+comparison over nothing fails.
 
 The edit sequence is derived from the repository's own text (``ast`` parse only, sorted
 paths, no randomness):
@@ -40,7 +40,7 @@ import msgspec
 
 from backends.extract.imports import absolute_module
 from backends.extract.repo_scan import SKIP_DIRS, module_name, source_roots
-from harness.compare.policy import ParityPolicy
+from harness.compare.policy import ColumnPolicy, ParityPolicy, TablePolicy
 from harness.compare.result import Result, judge
 from harness.compare.runs import STAGES, compare_runs
 from harness.errors import BackendUnavailable, EngineFailure
@@ -60,6 +60,14 @@ ACCEPTED_CODES: frozenset[str] = frozenset({"MANIFEST_DIFFERS"})
 """Findings that do not fail a step: ``run.json`` of an incremental build differs from a fresh
 one by construction (Delta versions before/after, timings, cache counters). Every other
 finding, of any severity, is a difference between the two builds (warnings, drift, tables)."""
+INCREMENTAL_POLICY = ParityPolicy(
+    tables={"evidence_summary": TablePolicy(columns={"delta_version": ColumnPolicy(ignore=True)})}
+)
+"""The comparison policy of a step: strict (no tolerance, no allow-list: both sides run the
+same engine), except ``evidence_summary.delta_version``, the Delta version of each evidence
+table the semantic stage read. It names a version, not content: a fresh build reads version 0,
+an incremental one a later version of the same table, by construction (measured: the only
+column that differs on the golden repo). The rows and counts beside it are compared."""
 MAX_KEYS = 3
 """Differing keys named per table in a step's detail."""
 
@@ -264,8 +272,11 @@ def _plan_resolution(repo: RepoText) -> Edit | Skipped:
                     renames.append((b_rel, node.lineno, a_rel, alias.name))
                 elif alias.name in bound:
                     shadows.append((b_rel, node.lineno, a_rel, alias.name))
+    # A B that other files import first: the leaves stay free for rename_leaf.
+    renames.sort(key=lambda c: (not repo.imported(c[0]), c))
+    shadows.sort(key=lambda c: (not repo.imported(c[0]), c))
     if renames:
-        b_rel, _, a_rel, name = min(renames)
+        b_rel, _, a_rel, name = renames[0]
         return Edit(
             "import_resolution",
             f"{b_rel} does `from ... import {name}`: {name} renamed in {a_rel}",
@@ -274,7 +285,7 @@ def _plan_resolution(repo: RepoText) -> Edit | Skipped:
             name=name,
         )
     if shadows:
-        b_rel, _, a_rel, name = min(shadows)
+        b_rel, _, a_rel, name = shadows[0]
         return Edit(
             "import_resolution",
             f"{b_rel} imports {name} that {a_rel} re-exports: {a_rel} defines its own {name}",
@@ -520,9 +531,9 @@ def compare_step(
     inc: Path, fresh: Path, subject: str
 ) -> tuple[Result, dict[str, int], list[TableDifference]]:
     """Compare the incremental run ``inc`` with the fresh run ``fresh`` (the reference, as the
-    primary) and judge them with the strict default policy; returns the Result, the tables
+    primary) and judge them with :data:`INCREMENTAL_POLICY`; returns the Result, the tables
     compared per stage and the differences that fail the step."""
-    comparison = compare_runs(fresh, inc)
+    comparison = compare_runs(fresh, inc, INCREMENTAL_POLICY.rules())
     manifests = [
         read_manifest(run / "run.json") if (run / "run.json").is_file() else None
         for run in (fresh, inc)
@@ -532,7 +543,7 @@ def compare_step(
         comparison=comparison,
         primary=manifests[0],
         candidate=manifests[1],
-        policy=ParityPolicy(),
+        policy=INCREMENTAL_POLICY,
     )
     keys = {
         (v.stage, v.table): v.diff.samples[:MAX_KEYS]
