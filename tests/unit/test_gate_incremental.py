@@ -12,12 +12,14 @@ import pyarrow as pa
 from deltalake import write_deltalake
 from typer.testing import CliRunner
 
-from backends.contract.schemas import CPG_EDGES, EVIDENCE_SUMMARY
+from backends.contract.schemas import CPG_EDGES, EVIDENCE_SUMMARY, SCIP
 from harness.cli import app
+from harness.compare.runs import compare_runs
 from harness.errors import EngineFailure
 from harness.exit_codes import EXIT_USAGE
 from harness.gates.incremental import (
     EDIT_KINDS,
+    INCREMENTAL_POLICY,
     MARK,
     Edit,
     Skipped,
@@ -31,6 +33,7 @@ from harness.gates.incremental import (
     read_repo,
     run_incremental,
     run_repo,
+    scip_cache_exception,
 )
 
 REPO = {
@@ -244,7 +247,8 @@ def _table_differences(differences: list[TableDifference]) -> list[TableDifferen
 
 def test_equal_tables_show_no_table_difference(tmp_path: Path) -> None:
     fresh, inc = _run(tmp_path / "fresh", _edges()), _run(tmp_path / "inc", _edges())
-    _, compared, differences = compare_step(inc, fresh, "r:1-x")
+    _, compared, differences, exception = compare_step(inc, fresh, "r:1-x")
+    assert exception is None
     assert compared["outputs"] == 1
     assert not _table_differences(differences)
 
@@ -253,7 +257,8 @@ def test_a_planted_stale_row_fails_naming_table_and_key(tmp_path: Path) -> None:
     fresh = _run(tmp_path / "fresh", _edges())
     stale = pa.concat_tables([_edges(), _edges(30).slice(25, 1)])  # a row left behind
     inc = _run(tmp_path / "inc", stale)
-    result, _, differences = compare_step(inc, fresh, "r:4-delete_file")
+    result, _, differences, exception = compare_step(inc, fresh, "r:4-delete_file")
+    assert exception is None  # no contract exception covers a stale CPG edge
     assert result.blocks
     found = _table_differences(differences)
     assert [(d.stage, d.table) for d in found] == [("outputs", "cpg_edges")]
@@ -273,7 +278,10 @@ def test_a_planted_stale_row_fails_naming_table_and_key(tmp_path: Path) -> None:
 def test_a_comparison_over_nothing_is_a_difference(tmp_path: Path) -> None:
     (tmp_path / "fresh").mkdir()
     (tmp_path / "inc").mkdir()
-    _, compared, differences = compare_step(tmp_path / "inc", tmp_path / "fresh", "r:1-x")
+    _, compared, differences, exception = compare_step(
+        tmp_path / "inc", tmp_path / "fresh", "r:1-x"
+    )
+    assert exception is None
     assert sum(compared.values()) == 0
     assert "COVERAGE_NOTHING_COMPARED" in {d.code for d in differences}
 
@@ -314,8 +322,89 @@ def test_only_the_input_version_of_the_summary_may_differ(tmp_path: Path) -> Non
 
     fresh = run("fresh", _summary(0))
     # An incremental build reads a later version of each evidence table: not a difference.
-    _, _, differences = compare_step(run("inc", _summary(3)), fresh, "r:1-x")
+    _, _, differences, _ = compare_step(run("inc", _summary(3)), fresh, "r:1-x")
     assert not _table_differences(differences)
     # Its counts are compared.
-    _, _, differences = compare_step(run("inc2", _summary(3, rows=11)), fresh, "r:1-x")
+    _, _, differences, exception = compare_step(run("inc2", _summary(3, rows=11)), fresh, "r:1-x")
+    assert exception is None
     assert [d.table for d in _table_differences(differences)] == ["evidence_summary"]
+
+
+def _scip(extra: list[dict[str, object]]) -> pa.Table:
+    rows: list[dict[str, object]] = [
+        {"kind": "occurrence", "path": "a.py", "ordinal": i, "symbol": f"s{i}", "roles": 8}
+        for i in range(5)
+    ]
+    external: list[dict[str, object]] = [
+        {"kind": "symbol", "path": None, "symbol": "scip-python python builtins/len()."},
+        *extra,
+        {"kind": "symbol", "path": None, "symbol": "scip-python python builtins/str#"},
+    ]
+    rows += [{**r, "ordinal": i} for i, r in enumerate(external)]
+    return pa.Table.from_pylist(rows, schema=SCIP)
+
+
+def _scip_run(root: Path, extra: list[dict[str, object]]) -> Path:
+    scip = _scip(extra)
+    write_deltalake(str(root / "evidence" / "scip"), scip)
+    summary = pa.Table.from_pylist(
+        [
+            {"source": s, "files": 1, "rows": n, "files_with_warnings": 0, "warnings": 0}
+            for s, n in (("scip", scip.num_rows), ("ast", 7))
+        ],
+        schema=EVIDENCE_SUMMARY,
+    )
+    write_deltalake(str(root / "outputs" / "evidence_summary"), summary)
+    return root
+
+
+def _exception(inc: Path, fresh: Path) -> tuple[str | None, list[TableDifference]]:
+    """The exception over the table differences alone (the runs here have no run.json, so
+    the Result also reports their evidence sources missing)."""
+    comparison = compare_runs(fresh, inc, INCREMENTAL_POLICY.rules())
+    differences = [
+        TableDifference(code="TABLE_DIFFERS", stage=v.stage, table=v.table, message="")
+        for v in comparison.tables
+        if v.severity != "ok"
+    ]
+    return scip_cache_exception(comparison, differences), differences
+
+
+LOCAL: dict[str, object] = {
+    "kind": "symbol",
+    "path": None,
+    "symbol": "local 17",
+    "documentation": "def len()",
+}
+
+
+def test_an_external_local_scip_row_is_the_contracts_cache_exception(tmp_path: Path) -> None:
+    fresh = _scip_run(tmp_path / "fresh", [LOCAL])
+    inc = _scip_run(tmp_path / "inc", [])
+    exception, differences = _exception(inc, fresh)
+    assert {(d.stage, d.table) for d in differences} == {
+        ("evidence", "scip"),
+        ("outputs", "evidence_summary"),
+    }
+    assert exception is not None and "local N" in exception
+    assert "1 in the fresh build only, 0 in the incremental one" in exception
+
+
+def test_any_other_scip_difference_is_no_exception(tmp_path: Path) -> None:
+    fresh = _scip_run(tmp_path / "fresh", [LOCAL])
+    for name, extra in (
+        ("global", [{**LOCAL, "symbol": "scip-python python builtins/len()."}]),
+        ("in_a_file", [{**LOCAL, "path": "a.py"}]),
+        ("occurrence", [{**LOCAL, "kind": "occurrence"}]),
+    ):
+        inc = _scip_run(tmp_path / name, [])
+        other = _scip_run(tmp_path / f"fresh_{name}", extra)
+        exception, differences = _exception(inc, other)
+        assert differences and exception is None, name
+    # Nothing differing is no exception either (the step is identical).
+    exception, differences = _exception(fresh, fresh)
+    assert not differences and exception is None
+    # Nor is a table difference beside a coverage finding (no run.json here: sources missing).
+    _, _, differences, exception = compare_step(inc, fresh, "r:x")
+    assert "COVERAGE_SOURCE_FAILED" in {d.code for d in differences}
+    assert exception is None
