@@ -3,8 +3,9 @@
 What one backend records about a run (spec hash, repo fingerprint, contract and library
 versions, every input and output table's Delta version, rows, schema hash and fingerprint,
 warnings, view row counts) must match what the other records. Which backend served, when,
-how long it took, its per-operator metrics and where its files are (URIs) differ by nature and
-are excluded. Inputs and outputs are compared by table name, not by list position.
+how long it took, its per-operator metrics, where its files are (URIs) and what its folder held
+before the build (``version_before``) differ by nature and are excluded. Inputs and outputs are
+compared by table name, not by list position.
 """
 
 from __future__ import annotations
@@ -23,6 +24,10 @@ VOLATILE_PATHS: tuple[str, ...] = (
     # Where a table sits relative to its run: a shadow side reads ../evidence, a lone run
     # evidence/ (not repo.path, which names the analysed repository).
     r"^root\['(inputs|outputs)'\]\['[^']+'\]\['path'\]$",
+    # What the run folder held before the build: null in a fresh folder, the previous version
+    # in an updated one, absent from an older run.json. An incremental build and a fresh one
+    # of the same repository differ there by nature; their content is what must match.
+    r"^root\['(inputs|outputs)'\]\['[^']+'\]\['version_before'\]$",
 )
 
 

@@ -5,20 +5,39 @@ shared with another run, as in shadow mode) and the semantic stage — and times
 :func:`record` writes the manifest; :func:`run_build` does both for one named backend. The
 gateway, the gates and both sides of a shadow run all build through here, so every
 ``run.json`` carries the same timings, measured and rounded the same way.
+
+Before any stage writes, the current Delta version of every contract table the build may write
+in the run folder is read (:func:`versions_before`, None where no table is yet): ``run.json``
+records it beside each table's version after the build, so that a build into a folder that
+already holds one says which versions it added (DESIGN §3).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import time
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
 
+import msgspec
+
+from backends.contract.schemas import EVIDENCE_TABLES, OUTPUT_TABLES
 from backends.contract.spec import SemanticExecutionSpec, spec_hash
 from backends.extract.runner import extract
 from backends.extract.summary import ExtractSummary
 from harness.adapters import adapter
 from harness.adapters.common import workload_spec
-from harness.run.manifest import RunManifest, ServedBy, build_manifest, write_manifest
+from harness.run.manifest import (
+    RunManifest,
+    ServedBy,
+    build_manifest,
+    current_version,
+    locate,
+    read_manifest,
+    table_key,
+    write_manifest,
+)
 from harness.run.request import BackendBuild, BuildRequest
 from harness.telemetry import (
     SPAN_BUILD,
@@ -43,6 +62,17 @@ class SharedEvidence:
     summary: ExtractSummary
     spec: SemanticExecutionSpec
     extract_s: float
+    versions_before: Mapping[str, int | None] | None = None
+    """The evidence tables' versions before Stage 0 (:func:`versions_before`); None when not
+    known (a side rebuilt from a plan that does not carry them)."""
+
+
+@dataclass(frozen=True)
+class TimedBuild(BackendBuild):
+    """A build run by :func:`execute`: what the backend returned, and the versions of the run
+    folder's tables before it wrote anything (for :func:`record`)."""
+
+    versions_before: Mapping[str, int | None] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -62,12 +92,49 @@ def stage_timings(extract_s: float, semantic_s: float) -> dict[str, float]:
 def extract_once(request: BuildRequest) -> SharedEvidence:
     """Stage 0 of ``request`` by the shared extraction runner, for several builds to share
     (the two sides of a shadow run): timed, with the workload spec pinned to it."""
+    before = versions_before(request.out / "evidence", EVIDENCE_TABLES)
     started = time.perf_counter()
     with span(SPAN_EXTRACT, backend="shared"):
         summary = extract(request.repo, request.out, request.extract)
     extract_s = time.perf_counter() - started
     spec = workload_spec(request.out / "evidence", request.policy)
-    return SharedEvidence(summary=summary, spec=spec, extract_s=extract_s)
+    return SharedEvidence(summary=summary, spec=spec, extract_s=extract_s, versions_before=before)
+
+
+def versions_before(folder: Path, tables: Mapping[str, object]) -> dict[str, int | None]:
+    """The current Delta version of each of ``tables`` under ``folder``, by :func:`table_key`
+    (None: no table there yet)."""
+    return {table_key(folder / name): current_version(folder / name) for name in tables}
+
+
+def _recorded_inputs(run_dir: Path, evidence_dir: Path) -> dict[str, int | None]:
+    """The evidence versions before a build, as the previous ``run.json`` of ``run_dir`` recorded
+    them: how a shadow side rebuilt from a plan that does not carry them knows them (the shared
+    Stage 0 has written since). No previous manifest: the side never built here, None for each
+    table; a manifest that cannot be read or does not name a table: not recorded."""
+    manifest_path = run_dir / "run.json"
+    if not manifest_path.is_file():
+        return {table_key(evidence_dir / name): None for name in EVIDENCE_TABLES}
+    try:
+        previous = read_manifest(manifest_path)
+    except (OSError, msgspec.DecodeError, msgspec.ValidationError):
+        return {}
+    return {
+        table_key(locate(run_dir, "inputs", entry)): entry.delta_version
+        for entry in previous.inputs
+    }
+
+
+def _before(request: BuildRequest, shared: SharedEvidence | None) -> dict[str, int | None]:
+    """The versions of every table ``request`` may write, before it writes any."""
+    before = versions_before(request.outputs_dir, OUTPUT_TABLES)
+    if shared is None:
+        before.update(versions_before(request.evidence_dir, EVIDENCE_TABLES))
+    elif shared.versions_before is not None:
+        before.update(shared.versions_before)
+    else:
+        before.update(_recorded_inputs(request.out, request.evidence_dir))
+    return before
 
 
 def execute(
@@ -77,10 +144,14 @@ def execute(
     semantic stage over the pinned workload spec; timed. Raises the adapter's EngineFailure,
     or BackendUnavailable.
 
+    The versions of the run folder's tables are read first, before anything is written, and
+    returned with the build (:class:`TimedBuild`).
+
     ``extract_s`` is Stage 0; ``semantic_s`` is everything after it (pinning the evidence
     versions and the semantic run); ``total_s`` is their sum.
     """
     engine = adapter(backend)
+    before = _before(request, shared)
     if shared is None:
         started = time.perf_counter()
         with span(SPAN_EXTRACT, backend=backend):
@@ -93,11 +164,12 @@ def execute(
     with span(SPAN_SEMANTIC, backend=backend, spec_hash=spec_hash(spec)):
         result = engine.run_semantics(spec, request.outputs_dir, request.views_dir)
     semantic_s = time.perf_counter() - started
-    return BackendBuild(
+    return TimedBuild(
         backend=backend,
         summary=summary,
         result=result,
         timings=stage_timings(extract_s, semantic_s),
+        versions_before=before,
     )
 
 
@@ -107,8 +179,12 @@ def record(
     started_at: dt.datetime,
     served_by: ServedBy | None = None,
 ) -> RunManifest:
-    """Describe a finished build and write it to ``OUT/run.json`` (the one manifest writer)."""
-    manifest = build_manifest(request, built, started_at, served_by)
+    """Describe a finished build and write it to ``OUT/run.json`` (the one manifest writer).
+
+    A build run by :func:`execute` records each table's version before it; any other leaves
+    ``version_before`` unset."""
+    before = built.versions_before if isinstance(built, TimedBuild) else None
+    manifest = build_manifest(request, built, started_at, served_by, before)
     write_manifest(request.out / "run.json", manifest)
     return manifest
 

@@ -5,6 +5,11 @@ fingerprint of the input repository, every evidence input and output with its De
 rows, schema hash and content fingerprint (CONTRACT §14), the warnings by code, and timings in
 seconds (``extract_s``, ``semantic_s``, ``total_s`` at least).
 
+Each table also records ``version_before``, its version in the run folder before the build
+(null in a fresh folder): a build into a folder that already holds one updates its tables, and
+the Delta versions ``version_before + 1 .. delta_version`` hold exactly what it changed (read by
+``codeanatomy changes``; equal versions: the build changed nothing in that table).
+
 A run directory is relocatable (DESIGN §3): each table is named by ``path``, a POSIX path
 relative to the run directory, and read where the run is now (:func:`locate`). ``uri`` keeps the
 absolute location at build time, as provenance only. In shadow mode a side's inputs live in the
@@ -19,6 +24,7 @@ import hashlib
 import os
 import posixpath
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 from typing import Literal
 from urllib.parse import urlsplit
@@ -34,7 +40,11 @@ from harness.run.request import BackendBuild, BuildRequest
 from harness.versions import versions
 
 MANIFEST_VERSION = 2
-"""2: tables carry ``path`` relative to the run directory. 1: absolute ``uri`` only (still read)."""
+"""2: tables carry ``path`` relative to the run directory. 1: absolute ``uri`` only (still read).
+
+``version_before`` was added within version 2 without a bump: it is optional and additive
+(msgspec ignores it in a harness that does not know it, and an older manifest decodes with it
+unset), and it changes how no table is located or read."""
 
 #: The run-directory folder of each manifest list (DESIGN §3 layout); the v1 fallback location.
 STAGE_DIRS: dict[str, str] = {"inputs": "evidence", "outputs": "outputs"}
@@ -67,9 +77,14 @@ class TableEntry(msgspec.Struct, frozen=True, kw_only=True):
     uri: str
     """Absolute location when the run was written: provenance, read only without ``path``."""
     delta_version: int
+    """The version the run read (inputs) or left (outputs): the version *after* the build."""
     rows: int
     schema_hash: str
     fingerprint: str
+    version_before: int | msgspec.UnsetType | None = msgspec.UNSET
+    """The table's version in the run folder just before the build: null when the table did not
+    exist yet (a fresh folder), equal to ``delta_version`` when the build left it unchanged;
+    unset (absent from run.json) in a manifest written before it was recorded."""
 
     def __post_init__(self) -> None:
         # Raised here, a bad path is a msgspec.ValidationError of read_manifest, like any
@@ -160,7 +175,13 @@ def _provenance(uri: Path | str) -> str:
     return text if "://" in text else str(Path(text).resolve())
 
 
-def table_entry(name: str, uri: Path, version: int, run_dir: Path | None = None) -> TableEntry:
+def table_entry(
+    name: str,
+    uri: Path,
+    version: int,
+    run_dir: Path | None = None,
+    version_before: int | msgspec.UnsetType | None = msgspec.UNSET,
+) -> TableEntry:
     """Read one Delta table at ``version`` and describe it (rows, schema hash, fingerprint).
 
     With ``run_dir``, the entry also records where the table is relative to the run.
@@ -174,7 +195,26 @@ def table_entry(name: str, uri: Path, version: int, run_dir: Path | None = None)
         rows=table.num_rows,
         schema_hash=schema_hash(table.schema),
         fingerprint=fingerprint(table),
+        version_before=version_before,
     )
+
+
+def table_key(uri: Path | str) -> str:
+    """The key of a table in a ``versions_before`` mapping: its absolute location."""
+    return _provenance(uri)
+
+
+def current_version(uri: Path) -> int | None:
+    """The latest Delta version of the table at ``uri``; None when there is no table there."""
+    from deltalake import DeltaTable
+    from deltalake.exceptions import TableNotFoundError
+
+    if not (uri / "_delta_log").is_dir():
+        return None
+    try:
+        return int(DeltaTable(str(uri)).version())
+    except TableNotFoundError:  # an empty _delta_log: no commit yet
+        return None
 
 
 def _warnings_by_code(diagnostics: TableEntry | None) -> dict[str, int]:
@@ -192,8 +232,20 @@ def build_manifest(
     build: BackendBuild,
     started_at: dt.datetime,
     served_by: ServedBy | None = None,
+    versions_before: Mapping[str, int | None] | None = None,
 ) -> RunManifest:
-    """Describe a finished build; reads back every evidence and output table it names."""
+    """Describe a finished build; reads back every evidence and output table it names.
+
+    ``versions_before`` maps a table's :func:`table_key` to its version before the build (None:
+    no table yet); a table it does not name, or no mapping at all, leaves ``version_before``
+    unset (not recorded).
+    """
+
+    def before(uri: Path) -> int | msgspec.UnsetType | None:
+        if versions_before is None:
+            return msgspec.UNSET
+        return versions_before.get(table_key(uri), msgspec.UNSET)
+
     inputs = []
     for name in EVIDENCE_TABLES:
         stats = build.summary.extractors.get(name)
@@ -201,9 +253,9 @@ def build_manifest(
         if not uri.exists():
             continue
         version = stats.delta_version if stats is not None else _latest_version(uri)
-        inputs.append(table_entry(name, uri, version, request.out))
+        inputs.append(table_entry(name, uri, version, request.out, before(uri)))
     outputs = tuple(
-        table_entry(o.table, Path(o.uri), o.delta_version, request.out)
+        table_entry(o.table, Path(o.uri), o.delta_version, request.out, before(Path(o.uri)))
         for o in build.result.outputs
     )
     scan = read_table(request.evidence_dir / "repo_scan")
@@ -242,9 +294,14 @@ def _latest_version(uri: Path) -> int:
 def write_manifest(path: Path, manifest: RunManifest) -> None:
     """Write ``run.json`` (indented, keys in struct order) atomically: a run killed while
     writing leaves the previous ``run.json`` whole, never a truncated one."""
+    write_atomic(path, msgspec.json.format(msgspec.json.encode(manifest)) + b"\n")
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a synced temporary file renamed over it: a reader
+    sees the previous content or the new one, never a part (``run.json``, the cursors)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    data = msgspec.json.format(msgspec.json.encode(manifest)) + b"\n"
-    fd, tmp = tempfile.mkstemp(prefix=".run.json-", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as out:
             out.write(data)

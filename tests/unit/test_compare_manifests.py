@@ -8,7 +8,7 @@ from typing import Any
 import msgspec
 
 from harness.compare.manifests import manifest_differences
-from harness.run.manifest import RunManifest
+from harness.run.manifest import RunManifest, TableEntry
 
 
 def _manifest(backend: str, **changes: Any) -> RunManifest:
@@ -66,4 +66,35 @@ def test_real_differences_are_reported_by_path() -> None:
         ("root['view_rows']['syntax']", "10", "9"),
         ("root['outputs']['cpg_edges']['fingerprint']", '"e1"', '"e2"'),
         ("root['warnings_by_code']['EXTRACT_SYNTAX_ERROR']", "1", None),
+    }
+
+
+def _before(manifest: RunManifest, version: int | None) -> RunManifest:
+    def entries(section: tuple[TableEntry, ...]) -> tuple[TableEntry, ...]:
+        return tuple(msgspec.structs.replace(e, version_before=version) for e in section)
+
+    return msgspec.structs.replace(
+        manifest, inputs=entries(manifest.inputs), outputs=entries(manifest.outputs)
+    )
+
+
+def test_version_before_never_differs() -> None:
+    """A run built into a folder that held one (version_before 0), a fresh run (null) and a
+    run.json written before the field existed (absent) record the same run."""
+    updated, fresh = _before(_manifest("legacy"), 0), _before(_manifest("rust"), None)
+    old = _manifest("rust")
+    assert manifest_differences(updated, fresh) == ()
+    assert manifest_differences(updated, old) == ()
+    assert manifest_differences(old, fresh) == ()
+
+
+def test_the_version_after_still_differs_beside_version_before() -> None:
+    a = _before(_manifest("legacy"), 0)
+    b = _before(_manifest("rust"), 0)
+    outputs = tuple(msgspec.structs.replace(e, delta_version=1) for e in b.outputs)
+    b = msgspec.structs.replace(b, outputs=outputs)
+    found = {d.path for d in manifest_differences(a, b)}
+    assert found == {
+        "root['outputs']['cpg_nodes']['delta_version']",
+        "root['outputs']['cpg_edges']['delta_version']",
     }
