@@ -4,9 +4,9 @@ code (DESIGN §10).
 
 Each command lives next to the code it drives and is thin (parse, call one function, print,
 map the result to an exit code): ``engine_cli`` (build, plan), ``run/cli`` (extract),
-``shadow/cli``, ``compare/cli``, ``gates/cli``, ``status_cli`` (status, release),
-``golden/cli``, ``config/cli``, ``killswitch/cli``, ``preflight/cli``; what they share is in
-``cli_options``.
+``run/changes_cli`` (changes), ``shadow/cli``, ``compare/cli``, ``gates/cli``, ``status_cli``
+(status, release), ``golden/cli``, ``config/cli``, ``killswitch/cli``, ``preflight/cli``; what
+they share is in ``cli_options``.
 
 Exit codes: 0 ok, 1 gate failed, 2 usage or config error, 3 engine error, 4 internal error.
 """
@@ -30,6 +30,7 @@ from harness.gates.cli import gate
 from harness.golden.cli import app as golden_app
 from harness.killswitch.cli import app as killswitch_app
 from harness.preflight.cli import preflight
+from harness.run.changes_cli import changes
 from harness.run.cli import extract
 from harness.shadow.cli import shadow
 from harness.status_cli import release_app, status
@@ -44,6 +45,7 @@ app = typer.Typer(
 )
 app.command("preflight", cls=Command)(preflight)
 app.command("build", cls=Command)(build)
+app.command("changes", cls=Command)(changes)
 app.command("plan")(plan)
 app.command("compare", cls=Command)(compare)
 app.command("shadow", cls=Command)(shadow)
