@@ -151,7 +151,8 @@ def _print(found: ChangeSet, limit: int) -> None:
         out.print(f"reading {where}", markup=False)
     for w in found.tables:
         if w.changes == 0:
-            out.print(f"{w.table}: no changes since version {w.since}", markup=False)
+            since = "its creation" if w.since < 0 else f"version {w.since}"
+            out.print(f"{w.table}: no changes since {since}", markup=False)
         else:
             versions = f"{w.since + 1}..{w.latest}" if w.since + 1 < w.latest else f"{w.latest}"
             out.print(

@@ -296,6 +296,8 @@ def test_nothing_changed_says_since_which_version(tmp_path: Path) -> None:
     assert result.exit_code == EXIT_OK, result.output
     assert "cpg_nodes: no changes since version 0" in result.stdout
     assert "cursor moved" in result.stdout
+    fresh = make_run(tmp_path / "fresh", [])
+    assert "cpg_edges: no changes since its creation" in changes(fresh).stdout
 
 
 def test_the_terminal_table_names_kind_name_path_and_id(tmp_path: Path) -> None:
