@@ -403,21 +403,35 @@ def maintain_table(
 
 
 def pin_root(path: Path) -> Path:
-    """The folder whose runs and cursors may pin the tables at or below ``path``: the
-    outermost of ``path`` and the folders above it up to a shadow root (a table, its stage
-    folder, its run folder, the shadow root holding the run) that holds a run."""
+    """The folder whose runs and cursors may pin the tables at or below ``path``: the nearest
+    run folder holding ``path`` (a table, its stage folder, the run folder itself), or the
+    shadow root around it when its run reads the shared ``../evidence``; ``path`` itself
+    when no run holds it. Never a folder above these: a plain run's parent is not searched."""
     uri = path.resolve()
-    chain = [uri, *uri.parents][: 4 if is_delta_table(uri) else 3]
-    holders = [folder for folder in chain if _holds_runs(folder)]
-    return holders[-1] if holders else uri
+    for folder in [uri, *uri.parents][: 4 if is_delta_table(uri) else 3]:
+        if (folder / "run.json").is_file() or (folder / CURSORS_FILE).is_file():
+            return folder.parent if _reads_parent(folder / "run.json") else folder
+        if _is_shadow_root(folder):
+            return folder
+    return uri
 
 
-def _holds_runs(folder: Path) -> bool:
-    """A run folder (run.json, cursors) or a shadow root (a run folder per side)."""
+def _reads_parent(run_json: Path) -> bool:
+    """Whether the run names a table outside its folder (a shadow side's ``../evidence``)."""
+    try:
+        raw = msgspec.json.decode(run_json.read_bytes())
+    except (OSError, msgspec.DecodeError):
+        return False
+    entries = [*(raw.get("inputs") or []), *(raw.get("outputs") or [])]
+    return any(isinstance(e, dict) and str(e.get("path") or "").startswith("../") for e in entries)
+
+
+def _is_shadow_root(folder: Path) -> bool:
+    """A shadow folder: the shared ``evidence/`` beside a run folder per side, no run.json."""
     return (
-        (folder / "run.json").is_file()
-        or (folder / CURSORS_FILE).is_file()
-        or any(folder.glob("*/run.json"))
+        (folder / "evidence").is_dir()
+        and not (folder / "run.json").is_file()
+        and any(_reads_parent(side) for side in folder.glob("*/run.json"))
     )
 
 

@@ -320,6 +320,24 @@ def test_shadow_folder_pins_the_shared_evidence_of_both_sides(tmp_path: Path) ->
     pins = collect_pins(out.resolve())
     assert sorted(p.version for p in pins[evidence.resolve()]) == [1, 2]
     assert find_tables(out) == (evidence,)
+    # Given alone, the shared table keeps the pins of both sides.
+    (alone,) = maintain_path(evidence, EAGER).tables
+    assert [(p.version, p.source) for p in alone.pins] == [
+        (1, "../../legacy/run.json inputs"),
+        (2, "../../rust/run.json inputs"),
+    ]
+    assert _read(evidence, 1).num_rows == 20
+
+
+def test_the_folder_around_a_plain_run_is_not_searched(tmp_path: Path) -> None:
+    run, uri = _pinned_run(tmp_path / "runs")
+    other = tmp_path / "runs" / "other"
+    _write(other / "outputs" / "cpg_nodes", _rows(range(3), "other"))
+    (other / "cursors").mkdir()
+    (other / "cursors" / "changes.json").write_text("not a cursor")
+    (result,) = maintain_path(run, EAGER).tables
+    assert [p.source for p in result.pins] == ["run.json version_before", "run.json outputs"]
+    assert _read(uri, 1).num_rows == 20
 
 
 def test_unreadable_run_json_refuses_to_maintain(tmp_path: Path) -> None:
