@@ -154,10 +154,13 @@ def _print(found: ChangeSet, limit: int) -> None:
             since = "its creation" if w.since < 0 else f"version {w.since}"
             out.print(f"{w.table}: no changes since {since}", markup=False)
         else:
-            versions = f"{w.since + 1}..{w.latest}" if w.since + 1 < w.latest else f"{w.latest}"
+            versions = (
+                f"versions {w.since + 1}..{w.latest}"
+                if w.since + 1 < w.latest
+                else f"version {w.latest}"
+            )
             out.print(
-                f"{w.table}: version {versions}: {w.added} added, {w.removed} removed, "
-                f"{w.changed} changed",
+                f"{w.table}: {versions}: {w.added} added, {w.removed} removed, {w.changed} changed",
                 markup=False,
             )
     if found.cursor is not None:
