@@ -33,7 +33,7 @@ def maintain(
     config: ConfigOpt = None,
     json: JsonOpt = False,
 ) -> None:
-    """Compact small files, vacuum what no run or cursor pins, checkpoint ([maintenance])."""
+    """Compact small files, vacuum what no run or cursor pins, checkpoint (config: maintenance)."""
     from harness.maintain import maintain_path
 
     loaded = configured(config, json)
