@@ -41,12 +41,13 @@ from deltalake.exceptions import DeltaError
 
 from harness.config.model import MaintenanceConfig
 from harness.errors import UsageError
+from harness.run.cursor import CURSOR_PATH, ChangesCursor
 
 NO_DELTA_TABLE: Final = "NO_DELTA_TABLE"
 PINS_UNREADABLE: Final = "PINS_UNREADABLE"
 MAINTAIN_PATH_MISSING: Final = "MAINTAIN_PATH_MISSING"
 
-CURSORS_FILE: Final = Path("cursors") / "changes.json"
+CURSORS_FILE: Final = Path(CURSOR_PATH)
 LOG_DIR: Final = "_delta_log"
 
 PinKind = Literal["run", "cursor"]
@@ -176,10 +177,6 @@ def _run_pins(run_json: Path, root: Path) -> Iterator[tuple[Path, Pin]]:
                 yield table, Pin(version=before, kind="run", source=f"{source} version_before")
 
 
-class _Cursors(msgspec.Struct, kw_only=True):
-    tables: dict[str, int]
-
-
 def _cursor_pins(cursor_file: Path, root: Path) -> Iterator[tuple[Path, Pin]]:
     """A cursor names an output table (``cpg_nodes``: ``RUN/outputs/cpg_nodes``, as
     ``harness/run/cursor.py`` defines it) or a path relative to the run folder; a name found
@@ -187,7 +184,7 @@ def _cursor_pins(cursor_file: Path, root: Path) -> Iterator[tuple[Path, Pin]]:
     run_dir = cursor_file.parent.parent
     source = _rel(cursor_file, root)
     try:
-        cursors = msgspec.json.decode(cursor_file.read_bytes(), type=_Cursors)
+        cursors = msgspec.json.decode(cursor_file.read_bytes(), type=ChangesCursor)
     except (OSError, msgspec.DecodeError, msgspec.ValidationError) as exc:
         raise UsageError(
             PINS_UNREADABLE,
