@@ -21,11 +21,6 @@ from harness.exit_codes import EXIT_OK, EXIT_USAGE
 from harness.gates.history import HISTORY_SCHEMA, recent_runs
 from harness.maintain import (
     NO_DELTA_TABLE,
-    PINS_UNREADABLE,
-    Pin,
-    collect_pins,
-    find_tables,
-    keep_versions,
     last_checkpoint,
     maintain_history,
     maintain_path,
@@ -33,6 +28,7 @@ from harness.maintain import (
     maintain_table,
 )
 from harness.maintain_cli import maintain
+from harness.pins import PINS_UNREADABLE, Pin, collect_pins, find_tables, keep_versions
 from harness.run.manifest import (
     MANIFEST_VERSION,
     RepoEntry,
