@@ -55,7 +55,7 @@ def _run_locked(
 ) -> MaintenanceReport:
     """Hold a run folder of ours as its one writer while maintaining it (a build into it at
     the same time would conflict with compaction); a dry run and a lone table need no lock."""
-    from harness.maintain import is_delta_table
+    from harness.pins import is_delta_table
     from harness.run.lock import hold_out_folder, is_ours
 
     if dry_run or not path.is_dir() or is_delta_table(path) or not is_ours(path):
