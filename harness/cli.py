@@ -4,9 +4,9 @@ code (DESIGN §10).
 
 Each command lives next to the code it drives and is thin (parse, call one function, print,
 map the result to an exit code): ``engine_cli`` (build, plan), ``run/cli`` (extract),
-``run/changes_cli`` (changes), ``shadow/cli``, ``compare/cli``, ``gates/cli``, ``status_cli``
-(status, release), ``golden/cli``, ``config/cli``, ``killswitch/cli``, ``preflight/cli``; what
-they share is in ``cli_options``.
+``run/changes_cli`` (changes), ``maintain_cli`` (maintain), ``shadow/cli``, ``compare/cli``,
+``gates/cli``, ``status_cli`` (status, release), ``golden/cli``, ``config/cli``,
+``killswitch/cli``, ``preflight/cli``; what they share is in ``cli_options``.
 
 Exit codes: 0 ok, 1 gate failed, 2 usage or config error, 3 engine error, 4 internal error.
 """
@@ -29,6 +29,7 @@ from harness.exit_codes import EXIT_INTERNAL
 from harness.gates.cli import gate
 from harness.golden.cli import app as golden_app
 from harness.killswitch.cli import app as killswitch_app
+from harness.maintain_cli import maintain
 from harness.preflight.cli import preflight
 from harness.run.changes_cli import changes
 from harness.run.cli import extract
@@ -46,6 +47,7 @@ app = typer.Typer(
 app.command("preflight", cls=Command)(preflight)
 app.command("build", cls=Command)(build)
 app.command("changes", cls=Command)(changes)
+app.command("maintain", cls=Command)(maintain)
 app.command("plan")(plan)
 app.command("compare", cls=Command)(compare)
 app.command("shadow", cls=Command)(shadow)

@@ -55,6 +55,17 @@ RepoArg = Annotated[
 WorkersOpt = Annotated[
     int, typer.Option(min=0, metavar="N", help="Worker processes (0: one per core).")
 ]
+ScipShardsOpt = Annotated[
+    int,
+    typer.Option(
+        "--scip-shards",
+        min=0,
+        max=256,
+        metavar="N",
+        help="scip-python indexers side by side, one per shard of the files "
+        "(0: [extract] scip_shards, whose default is one per two cores).",
+    ),
+]
 ForceOpt = Annotated[
     bool,
     typer.Option("--force", help="Write into an --out folder that holds files of others."),

@@ -21,6 +21,7 @@ from harness.cli_options import (
     ForceOpt,
     JsonOpt,
     RepoArg,
+    ScipShardsOpt,
     configured,
     console,
     emit_json,
@@ -87,6 +88,7 @@ def build(
     no_cache: Annotated[
         bool, typer.Option("--no-cache", help="Do not use the extraction cache.")
     ] = False,
+    scip_shards: ScipShardsOpt = 0,
     no_scip: Annotated[
         bool, typer.Option("--no-scip", help="Resolve without SCIP evidence.")
     ] = False,
@@ -134,6 +136,7 @@ def build(
         workers,
         no_cache,
         json,
+        scip_shards,
     )
     _print_build(result, repo, json)
 
@@ -144,13 +147,18 @@ def _build(
     workers: int,
     no_cache: bool,
     json: bool,
+    scip_shards: int = 0,
 ) -> GraphProductBuildResult:
     from harness.gateway import build_graph_product
     from harness.run.extract_options import extract_options
 
     with progress_bar(not json) as bar:
         extract = extract_options(
-            loaded, workers=workers, no_cache=no_cache, progress=progress_hook(bar)
+            loaded,
+            workers=workers,
+            no_cache=no_cache,
+            progress=progress_hook(bar),
+            scip_shards=scip_shards,
         )
         try:
             return build_graph_product(dataclasses.replace(request, extract=extract))

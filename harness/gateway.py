@@ -14,6 +14,7 @@ from pathlib import Path
 from backends.contract.spec import SpecPolicy
 from backends.extract.runner import ExtractOptions
 from harness.config.load import LoadedConfig, load_config
+from harness.maintain import MaintenanceReport, maintain_run
 from harness.route import Mode, Route, decide_route
 from harness.run.build import run_build
 from harness.run.lock import hold_out_folder
@@ -50,6 +51,11 @@ class GraphProductBuildResult:
     run_dir: Path
     manifest: RunManifest
     shadow: ShadowOutcome | None = None
+    maintenance: MaintenanceReport | None = None
+    """Delta maintenance after an incremental build (a folder that held one); None when the
+    folder was fresh (DESIGN §3: every table at version 0, nothing to maintain)."""
+    maintenance_error: str | None = None
+    """Why that maintenance failed: the build stands, the tables are only left unmaintained."""
 
 
 def _write_report(
@@ -79,7 +85,28 @@ def build_graph_product(request: GraphProductBuildRequest) -> GraphProductBuildR
     ``OUT_NOT_OURS`` when it holds others' files (unless ``request.force``)."""
     request.out.mkdir(parents=True, exist_ok=True)
     with hold_out_folder(request.out, "build_graph_product", force=request.force):
-        return _build_graph_product(request)
+        result = _build_graph_product(request)
+        return _maintain(request, result)
+
+
+def _incremental(manifest: RunManifest) -> bool:
+    """Whether the build updated tables an earlier build wrote (some ``version_before``)."""
+    return any(isinstance(t.version_before, int) for t in (*manifest.inputs, *manifest.outputs))
+
+
+def _maintain(
+    request: GraphProductBuildRequest, result: GraphProductBuildResult
+) -> GraphProductBuildResult:
+    """Apply the maintenance policy (``[maintenance]``) after an incremental build, while the
+    folder is still held; it never changes the build's result, only reports."""
+    if not _incremental(result.manifest):
+        return result
+    config = request.config if request.config is not None else load_config(env=request.env)
+    try:
+        report = maintain_run(request.out, config.config.maintenance)
+    except Exception as exc:  # the build stands; maintenance is retried by the next one
+        return replace(result, maintenance_error=f"{type(exc).__name__}: {exc}")
+    return replace(result, maintenance=report)
 
 
 def _build_graph_product(request: GraphProductBuildRequest) -> GraphProductBuildResult:

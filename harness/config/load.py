@@ -31,6 +31,7 @@ _SECTION_TYPES: dict[str, type[msgspec.Struct]] = {
     "parity": m.ParityConfig,
     "extract": m.ExtractConfig,
     "gates": m.GatesConfig,
+    "maintenance": m.MaintenanceConfig,
 }
 _Path = tuple[str, ...]
 
@@ -210,8 +211,8 @@ class _Load:
                 self.warning(m.CONFIG_UNKNOWN_SECTION, message, (name,))
             else:
                 message = (
-                    "unknown top-level key; settings belong in [engine], [parity], [extract] "
-                    "or [gates]"
+                    "unknown top-level key; settings belong in [engine], [parity], [extract], "
+                    "[gates] or [maintenance]"
                 )
                 key = f"[{'.'.join(self.prefix)}].{name}" if self.prefix else name
                 self.problems.append((m.CONFIG_INVALID, (name,), key, message))

@@ -32,7 +32,7 @@ MAX_CANDIDATE_TIMEOUT_S: Final = 7 * 24 * 3600.0
 CandidateTimeout = Annotated[float, msgspec.Meta(gt=0, le=MAX_CANDIDATE_TIMEOUT_S)]
 """Seconds, positive and finite (``nan`` fails ``gt``, ``inf`` fails ``le``)."""
 
-KNOWN_SECTIONS: Final = ("engine", "parity", "extract")
+KNOWN_SECTIONS: Final = ("engine", "parity", "extract", "gates", "maintenance")
 LEGACY_SECTION: Final = "hamilton"
 CONFIG_FILENAME: Final = "codeanatomy.toml"
 PYPROJECT_FILENAME: Final = "pyproject.toml"
@@ -146,6 +146,8 @@ class ExtractConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_
     ``cache``: ``true`` uses the default per-user cache folder, ``false`` disables caching, a
     string names the folder. ``workers``: 0 means one process per core. ``file_timeout_s``: per
     file and extractor. ``max_file_bytes``: larger files are not read (SCAN_FILE_TOO_LARGE).
+    ``scip_shards``: scip-python indexers run side by side, each on a shard of the files with the
+    whole repo visible (CONTRACT §5.7); 0 means one per two cores.
     Every command that extracts applies them (harness/run/extract_options.py).
     """
 
@@ -155,6 +157,7 @@ class ExtractConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_
     # Finite and bounded: nan, inf and absurd limits are refused with the key named.
     file_timeout_s: Annotated[float, msgspec.Meta(gt=0, le=86_400)] = 60.0
     max_file_bytes: Annotated[int, msgspec.Meta(gt=0, le=1 << 31)] = 5 * 1024 * 1024
+    scip_shards: Annotated[int, msgspec.Meta(ge=0, le=256)] = 0
 
 
 class CodeanatomyConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):

@@ -62,6 +62,8 @@ workers = 0
 file_timeout_s = 60.0
 # Files larger than this many bytes are not read (SCAN_FILE_TOO_LARGE).
 max_file_bytes = 5242880
+# scip-python indexers run side by side, each on a shard of the files; 0: one per two cores.
+scip_shards = 0
 
 [gates]
 # Where `codeanatomy gate` writes its verdicts.
@@ -73,6 +75,17 @@ max_evidence_age_h = 168.0
 bench_json = "reports/bench.json"
 min_semantic_speedup = 10.0
 max_warm_extract_ratio = 0.1
+
+[maintenance]
+# codeanatomy maintain (and builds into a folder that already holds one): compact a table when
+# this many of its files are below target_file_size (bytes); vacuum files removed more than
+# vacuum_retention_hours ago that no run.json or changes cursor still reads; checkpoint every
+# checkpoint_interval commits; the parity history once it holds more than history_max_files.
+target_file_size = 104857600
+min_files_to_compact = 4
+vacuum_retention_hours = 168
+checkpoint_interval = 10
+history_max_files = 32
 """
 
 

@@ -17,6 +17,7 @@ from rich.console import Console
 from harness.compare.policy import ParityPolicy, configured_thresholds
 from harness.config.load import LoadedConfig
 from harness.gates.history import append_history
+from harness.maintain import maintain_history
 from harness.report.assemble import RepoRun, assemble
 from harness.report.history import read_history
 from harness.report.model import ParityReport
@@ -68,4 +69,6 @@ def run_suite(
     # The report draws the recorded runs and this one, which is recorded after it.
     paths = write_reports(report, out / "report", history=read_history(history))
     append_history(history, report)
+    # Appends accumulate small files: compacted (and vacuumed) once past [maintenance].
+    maintain_history(history, config.config.maintenance)
     return report, paths

@@ -18,6 +18,7 @@ from harness.cli_options import (
     ForceOpt,
     JsonOpt,
     RepoArg,
+    ScipShardsOpt,
     WorkersOpt,
     configured,
     console,
@@ -41,6 +42,7 @@ def extract(
         typer.Option("--out", metavar="DIR", help="Run directory; evidence goes to OUT/evidence/"),
     ],
     workers: WorkersOpt = 0,
+    scip_shards: ScipShardsOpt = 0,
     cache_dir: Annotated[
         str | None,
         typer.Option("--cache-dir", metavar="DIR", help="Per-file result cache directory."),
@@ -90,6 +92,7 @@ def extract(
                 no_cache=no_cache,
                 extractors=chosen,
                 progress=progress_hook(bar),
+                scip_shards=scip_shards,
             )
             summary = run_extract(root, run, options)
     if json:

@@ -38,6 +38,7 @@ def extract_options(
     extractors: tuple[str, ...] | None = None,
     progress: Callable[[str, int, int], None] | None = None,
     file_order_seed: int | None = None,
+    scip_shards: int = 0,
 ) -> ExtractOptions:
     """Options for one extraction; flags (non-default arguments) win over the file."""
     section = config.config.extract
@@ -50,6 +51,7 @@ def extract_options(
         extractors=chosen,
         file_timeout_s=section.file_timeout_s,
         max_file_bytes=section.max_file_bytes,
+        scip_shards=scip_shards or section.scip_shards,
         progress=progress,
         file_order_seed=file_order_seed,
     )

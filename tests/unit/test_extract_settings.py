@@ -29,13 +29,15 @@ def _config(tmp_path: Path, text: str) -> LoadedConfig:
 def test_every_extract_key_reaches_the_options(tmp_path: Path) -> None:
     config = _config(
         tmp_path,
-        '[extract]\nworkers = 1\ncache = "c"\nfile_timeout_s = 7.5\nmax_file_bytes = 1234\n',
+        '[extract]\nworkers = 1\ncache = "c"\nfile_timeout_s = 7.5\nmax_file_bytes = 1234\n'
+        "scip_shards = 3\n",
     )
     options = extract_options(config)
     assert options.workers == 1
     assert options.cache_dir == tmp_path / "c"
     assert options.file_timeout_s == 7.5
     assert options.max_file_bytes == 1234
+    assert options.scip_shards == 3
     assert options.extractors == EXTRACTORS  # builds always extract every source
 
 
@@ -45,11 +47,15 @@ def test_flags_win_over_the_file(tmp_path: Path) -> None:
     assert extract_options(config, no_cache=True).cache_dir is None
     assert extract_options(config, cache_dir=tmp_path / "d").cache_dir == tmp_path / "d"
     assert extract_options(config, extractors=("ast",)).extractors == ("repo_scan", "ast")
+    shards = _config(tmp_path, "[extract]\nscip_shards = 3\n")
+    assert extract_options(shards, scip_shards=1).scip_shards == 1
+    assert extract_options(shards).scip_shards == 3
 
 
 def test_the_defaults_apply_without_a_file(tmp_path: Path) -> None:
     options = extract_options(_config(tmp_path, ""))
     assert options.workers == 0 and options.file_timeout_s == 60.0
+    assert options.scip_shards == 0  # one indexer per two cores (backends.extract.scip.shard)
     assert options.cache_dir is not None
 
 
@@ -63,6 +69,8 @@ def test_the_defaults_apply_without_a_file(tmp_path: Path) -> None:
         "max_file_bytes = 0",
         "max_file_bytes = -5",
         "workers = -1",
+        "scip_shards = -1",
+        "scip_shards = 100000",
     ],
 )
 def test_nonsensical_numbers_are_refused_with_the_key_named(tmp_path: Path, line: str) -> None:
