@@ -8,6 +8,7 @@ from typing import Any
 
 from backends.contract.result import PlanReport, RunResult
 from backends.contract.spec import SemanticExecutionSpec
+from backends.extract.delta import DeltaWriteError
 from backends.extract.runner import ExtractOptions
 from backends.extract.runner import extract as run_extract
 from backends.extract.summary import ExtractSummary
@@ -50,7 +51,11 @@ class RustAdapter:
     NAME = NAME
 
     def extract(self, repo: Path, out: Path, options: ExtractOptions) -> ExtractSummary:
-        return run_extract(repo, out, options)
+        try:
+            return run_extract(repo, out, options)
+        except DeltaWriteError as exc:  # an evidence table could not be written
+            context = {**exc.context, "reason": exc.reason}
+            raise EngineFailure(NAME, "COMMIT_FAILED", "commit", str(exc), context) from exc
 
     def run_semantics(
         self, spec: SemanticExecutionSpec, outputs_dir: object, views_dir: object = None

@@ -14,6 +14,10 @@ hundred-odd files and are sent SIGKILL at seeded random moments spread over thei
 
 Every fifth kill, and once per command at the end, the command is rerun to completion into
 the same folder: its fingerprints must equal the uninterrupted reference run's.
+
+A build into a folder that holds one commits only what changed (CONTRACT §15): one file of
+the repository alternates between variants from kill to kill, so every run commits merges
+(the kills land between them), and the reference content is restored before each rerun.
 ``pytest -s`` prints the table of kills by phase.
 """
 
@@ -67,7 +71,14 @@ def _make_repo(root: Path) -> Path:
         for name in ("realistic", "oop", "callgraph"):
             shutil.copytree(GOLDEN / name, repo / f"pkg{i}" / name, dirs_exist_ok=True)
         (repo / f"pkg{i}" / "__init__.py").write_text("", encoding="utf-8")
+    _edit(repo, 0)
     return repo
+
+
+def _edit(repo: Path, variant: int) -> None:
+    """The file that differs from run to run (variant 0 is the reference content)."""
+    text = f"def edited_{variant}():\n    return {variant}\n"
+    (repo / "pkg0" / "kill_edit.py").write_text(text, encoding="utf-8")
 
 
 def _env(cache: Path) -> dict[str, str]:
@@ -205,10 +216,10 @@ def test_kill_at_random_moments_loses_and_leaks_nothing(
     repo = _make_repo(tmp_path)
     out = repo / "runs" / "out"  # inside the repo: the scratch copies must not be rescanned
     env = _env(tmp_path / "cache")
-    _run(command, repo, out, env)  # warms nothing but the per-file cache
-    reference_start = time.time()
-    reference_s = _run(command, repo, out, env)
-    commits_per_run = len(_commits(out, reference_start))
+    fresh_start = time.time()
+    _run(command, repo, out, env)  # a fresh folder: every table is created (one commit each)
+    commits_per_run = len(_commits(out, fresh_start))
+    reference_s = _run(command, repo, out, env)  # warm and unchanged: commits nothing
     reference = _fingerprints(out)
     files = _files_scanned(out)
     assert len(reference) >= 15 and len(files) == 1 and commits_per_run >= 15
@@ -218,6 +229,7 @@ def test_kill_at_random_moments_loses_and_leaks_nothing(
         # Alternate a warm cache and a cold one, so kills also land during extraction.
         if i % 2:
             shutil.rmtree(tmp_path / "cache", ignore_errors=True)
+        _edit(repo, 1 + i % 2)  # never the content now committed: the run merges
         # A third of the kills at a random moment (extraction and scip-python take most of
         # a run), the rest right after a random one of the run's Delta commits.
         delay = rng.uniform(0.05, reference_s)
@@ -247,6 +259,7 @@ def test_kill_at_random_moments_loses_and_leaks_nothing(
         assert not leaked, f"kill {i} {when} left processes alive: {leaked}"
         _check_tables(out)
         if i % 5 == 4 or i == KILLS_PER_COMMAND - 1:
+            _edit(repo, 0)
             _run(command, repo, out, env)
             assert _fingerprints(out) == reference, f"rerun after kill {i} differs"
             assert _files_scanned(out) == files
