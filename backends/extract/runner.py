@@ -29,7 +29,7 @@ from backends.extract.pool import run_tasks
 from backends.extract.registry import PER_FILE, per_file_extractor
 from backends.extract.result import FileWarning
 from backends.extract.source import DEFAULT_MAX_FILE_BYTES
-from backends.extract.summary import ExtractorStats, ExtractSummary
+from backends.extract.summary import ExtractorStats, ExtractSummary, ScipStats
 from backends.extract.worker import FileTask
 
 if TYPE_CHECKING:
@@ -150,7 +150,7 @@ class ExtractRun:
     external_rows: list[dict[str, Any]] = field(default_factory=list)
     versions: dict[str, int] = field(default_factory=dict)
     # How the scip step went (files served from its cache, indexed, shards); None: not run.
-    scip: scip_stage.Stats | None = None
+    scip: ScipStats | None = None
 
 
 def scan_stage(repo_root: Path, out_dir: Path, options: ExtractOptions | None = None) -> ExtractRun:
@@ -295,6 +295,7 @@ def write_stage(run: ExtractRun) -> ExtractSummary:
         run.seconds,
         run.crashes,
         run.wanted,
+        run.scip,
     )
 
 
@@ -441,6 +442,7 @@ def _summary(
     seconds: dict[str, float],
     crashes: int,
     wanted: set[str],
+    scip: ScipStats | None = None,
 ) -> ExtractSummary:
     warned: dict[str, set[str]] = defaultdict(set)
     codes: dict[str, int] = defaultdict(int)
@@ -478,4 +480,5 @@ def _summary(
         worker_crashes=crashes,
         seconds={k: round(v, 4) for k, v in seconds.items()},
         tables={k: rows_by_table[k] for k in sorted(rows_by_table)},
+        scip=scip,
     )

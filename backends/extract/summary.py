@@ -17,6 +17,20 @@ class ExtractorStats(msgspec.Struct, frozen=True, kw_only=True):
     unaccounted: list[str]
 
 
+class ScipStats(msgspec.Struct, frozen=True, kw_only=True):
+    """How the scip step went: files it covers, served from the cache, given to the indexer
+    (``late``: of those, served files indexed again after the pool), in failed shards, and
+    the shards of the first indexer run (0: none ran)."""
+
+    files: int = 0
+    cached: int = 0
+    indexed: int = 0
+    late: int = 0
+    failed: int = 0
+    shards: int = 0
+    seconds: float = 0.0
+
+
 class ExtractSummary(msgspec.Struct, frozen=True, kw_only=True):
     """Everything a caller needs to judge a Stage-0 run."""
 
@@ -29,6 +43,9 @@ class ExtractSummary(msgspec.Struct, frozen=True, kw_only=True):
     worker_crashes: int
     seconds: dict[str, float]
     tables: dict[str, int]
+    scip: ScipStats | None = None
+    """How scip-python ran: files served from the per-file cache, indexed, shards (CONTRACT
+    §5.7); None when scip was not run (``--only`` without it)."""
 
     @property
     def all_accounted(self) -> bool:

@@ -122,6 +122,14 @@ def print_summary(summary: ExtractSummary) -> None:
     if summary.warnings_by_code:
         codes = ", ".join(f"{k}={v}" for k, v in summary.warnings_by_code.items())
         out.print(f"warnings: {codes}", markup=False)
+    if summary.scip is not None:
+        scip = summary.scip
+        out.print(
+            f"scip-python: {scip.files} files, {scip.cached} from the cache, {scip.indexed} "
+            f"indexed in {scip.shards} shard(s), {scip.failed} in failed shards, "
+            f"{scip.seconds:.2f} s",
+            markup=False,
+        )
     out.print(
         f"total {summary.seconds.get('total', 0.0):.2f} s -> {summary.out}/evidence", markup=False
     )

@@ -99,6 +99,20 @@ def test_extract_applies_the_configured_extractors_and_size_limit(tmp_path: Path
     summary = json.loads(result.stdout)
     assert set(summary["extractors"]) == {"repo_scan", "ast"}
     assert summary["warnings_by_code"].get("SCAN_FILE_TOO_LARGE") == 1
+    assert summary["scip"] is None  # scip did not run: no scip section, not an empty one
+
+
+def test_extract_json_reports_how_scip_ran(tmp_path: Path) -> None:
+    repo = _repo(tmp_path / "repo")
+    config = tmp_path / "codeanatomy.toml"
+    config.write_text('[extract]\nextractors = ["scip"]\ncache = false\nscip_shards = 1\n')
+    argv = ["extract", str(repo), "--out", str(tmp_path / "out"), "--config", str(config)]
+    result = runner.invoke(app, [*argv, "--json", "--scip-shards", "2"])
+    assert result.exit_code == EXIT_OK, result.output
+    scip = json.loads(result.stdout)["scip"]
+    # Two files: the flag's two shards win over the file's one; nothing cached (cache = false).
+    assert scip["files"] == 2 and scip["indexed"] == 2 and scip["cached"] == 0
+    assert scip["shards"] == 2 and scip["failed"] == 0
 
 
 def test_extract_refuses_an_unknown_configured_extractor(tmp_path: Path) -> None:

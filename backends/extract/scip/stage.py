@@ -38,6 +38,7 @@ from backends.extract.scip import (
 from backends.extract.scip.closure import ImportGraph, ImportRef, file_keys, import_refs
 from backends.extract.scip.indexer import SETTINGS
 from backends.extract.scip.merge import FilePart, SymbolPart, assemble_table, occurrence_table
+from backends.extract.summary import ScipStats as Stats
 
 NAME = "scip"
 # The syntax extractors whose ``import`` rows give a file's imports (python_imports' sources).
@@ -46,20 +47,6 @@ SOURCES = ("ast", "cst", "tree_sitter")
 PART_FORMAT = "2"
 
 _encoder = msgspec.msgpack.Encoder()
-
-
-class Stats(msgspec.Struct, frozen=True, kw_only=True):
-    """How the scip step went: files it covers, served from the cache, given to the indexer
-    (``late``: of those, served files indexed again after the pool), in failed shards, and
-    the shards of the first indexer run (0: none ran)."""
-
-    files: int = 0
-    cached: int = 0
-    indexed: int = 0
-    late: int = 0
-    failed: int = 0
-    shards: int = 0
-    seconds: float = 0.0
 
 
 @dataclass(frozen=True)
