@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,21 +18,22 @@ import pyarrow.compute as pc
 import pytest
 
 from backends.extract import runner as extract_runner
-from backends.extract import scip
 from backends.extract.delta import read_table
+from backends.extract.scip.install import find_binary
 from harness.config.load import load_config
 from harness.gates.gates import GateContext, gate_incremental
 from harness.golden.synthetic import generate
 
 ROOT = Path(__file__).parents[2]
-CLI = ROOT / ".venv" / "bin" / "codeanatomy"
+CLI = Path(sys.executable).parent / "codeanatomy"
 GOLDEN = ROOT / "golden_repos" / "callgraph"
+BACKEND = "rust"
 
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(
-        not scip.DEFAULT_BIN.exists() or shutil.which("node") is None,
-        reason="scip-python not installed: run `npm ci` in tools/scip (needs node on PATH)",
+        find_binary() is None or shutil.which("node") is None,
+        reason="scip-python not installed (needs node on PATH): without scip every step fails",
     ),
 ]
 
@@ -45,7 +47,7 @@ def test_the_whole_edit_sequence_passes_with_the_real_cli(tmp_path: Path) -> Non
     repo = _small_repo(tmp_path / "synthetic")
     out = tmp_path / "gates"
     before = {p: p.read_bytes() for p in sorted(GOLDEN.rglob("*")) if p.is_file()}
-    argv = ["gate", "incremental", str(GOLDEN), str(repo), "--backend", "rust"]
+    argv = ["gate", "incremental", str(GOLDEN), str(repo), "--backend", BACKEND]
     done = subprocess.run(
         [str(CLI), *argv, "--out", str(out), "--json"],
         capture_output=True,
@@ -77,9 +79,10 @@ def _leaky(write: Callable[..., Any]) -> Callable[..., Any]:
     def leaky(uri: Path, table: pa.Table, *args: Any, **kwargs: Any) -> Any:
         if (uri / "_delta_log").is_dir() and "path" in table.column_names:
             old = read_table(uri)
-            if old.schema.equals(table.schema):
-                gone = pc.invert(pc.is_in(old["path"], value_set=table["path"].combine_chunks()))
-                stale = old.filter(pc.and_(gone, pc.is_valid(old["path"])))
+            if set(old.column_names) == set(table.column_names):
+                kept = pc.is_in(old["path"], value_set=table["path"].combine_chunks())
+                stale = old.filter(pc.and_(pc.invert(kept), pc.is_valid(old["path"])))
+                stale = stale.select(table.column_names).cast(table.schema)
                 table = pa.concat_tables([table, stale])
         return write(uri, table, *args, **kwargs)
 
@@ -98,7 +101,7 @@ def test_a_deleted_files_rows_left_behind_fail_the_gate(
         repos=(repo,),
         work=tmp_path / "work",
         project=ROOT,
-        backend="rust",
+        backend=BACKEND,
     )
     verdict = gate_incremental(ctx)
     assert not verdict.passed
