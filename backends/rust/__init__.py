@@ -14,10 +14,17 @@ subclass names the stage: :class:`SpecError` (validate), :class:`CompileError`,
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, Literal
 
 import msgspec
 
-from backends.contract.result import PlanReport, RunResult, decode_plan_report, decode_run_result
+from backends.contract.result import (
+    OutputInfo,
+    PlanReport,
+    RunResult,
+    decode_plan_report,
+    decode_run_result,
+)
 from backends.contract.spec import SemanticExecutionSpec
 from backends.rust import _engine
 from backends.rust._engine import (
@@ -60,6 +67,78 @@ def _spec_json(spec: SemanticExecutionSpec | str) -> str:
     return spec if isinstance(spec, str) else msgspec.json.encode(spec).decode()
 
 
+WriteMode = Literal["create", "merge", "unchanged", "overwrite"]
+
+
+class TableWrite(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """How the engine wrote one Delta table (CONTRACT "Incremental writes").
+
+    ``mode``: ``create`` (the table was absent; version 0, change data feed on), ``merge``
+    (one MERGE keyed on the contract primary key: the new version holds exactly the changed
+    rows), ``unchanged`` (no row differed: nothing committed, ``delta_version`` equals
+    ``version_before``) or ``overwrite`` (another schema, no change data feed, or duplicate
+    keys). ``rows_deleted`` of an overwrite is the replaced version's row count from the Delta
+    file statistics (None when a file has none).
+    """
+
+    name: str
+    kind: Literal["output", "view"]
+    uri: str
+    delta_version: int
+    version_before: int | None
+    mode: WriteMode
+    rows_inserted: int
+    rows_updated: int
+    rows_deleted: int | None
+
+
+# The write fields of an engine result entry; RunResult's OutputInfo does not know them (yet).
+_WRITE_FIELDS = ("version_before", "mode", "rows_inserted", "rows_updated", "rows_deleted")
+
+
+def _split_run_result(text: str) -> tuple[RunResult, tuple[TableWrite, ...]]:
+    raw: dict[str, Any] = msgspec.json.decode(text)
+    known = set(OutputInfo.__struct_fields__)
+    writes: list[TableWrite] = []
+    for entry in raw.get("outputs", []):
+        writes.append(
+            TableWrite(
+                name=entry["table"],
+                kind="output",
+                uri=entry["uri"],
+                delta_version=entry["delta_version"],
+                **{f: entry[f] for f in _WRITE_FIELDS},
+            )
+        )
+        for f in _WRITE_FIELDS:
+            if f not in known:
+                del entry[f]
+    for entry in raw.pop("view_writes", []):
+        writes.append(
+            TableWrite(
+                name=entry["view"],
+                kind="view",
+                uri=entry["uri"],
+                delta_version=entry["delta_version"],
+                **{f: entry[f] for f in _WRITE_FIELDS},
+            )
+        )
+    return decode_run_result(msgspec.json.encode(raw)), tuple(writes)
+
+
+def run_with_writes(
+    spec: SemanticExecutionSpec | str,
+    outputs_dir: Path,
+    views_dir: Path | None = None,
+) -> tuple[RunResult, tuple[TableWrite, ...]]:
+    """:func:`run`, also returning how each Delta table was written: the outputs in spec
+    order, then (with ``views_dir``) the views in schedule order."""
+    text = _engine.run(
+        _spec_json(spec), str(outputs_dir), None if views_dir is None else str(views_dir)
+    )
+    return _split_run_result(text)
+
+
 def run(
     spec: SemanticExecutionSpec | str,
     outputs_dir: Path,
@@ -68,14 +147,13 @@ def run(
     """Compute the spec's outputs and commit each to Delta at ``outputs_dir/<table>``.
 
     With ``views_dir``, every kept view is also written to ``views_dir/<view>``. Nothing is
-    committed unless every output executed (see the engine's atomicity note). A spec given as
-    text is passed through unchanged (used to test the engine's own validation).
-    Raises an :class:`EngineError` subclass on failure.
+    committed unless every output executed (see the engine's atomicity note). Each table is
+    written incrementally (see :class:`TableWrite`; :func:`run_with_writes` returns them): a
+    build into a folder that holds one commits only the changed rows, or nothing.
+    A spec given as text is passed through unchanged (used to test the engine's own
+    validation). Raises an :class:`EngineError` subclass on failure.
     """
-    text = _engine.run(
-        _spec_json(spec), str(outputs_dir), None if views_dir is None else str(views_dir)
-    )
-    return decode_run_result(text)
+    return run_with_writes(spec, outputs_dir, views_dir)[0]
 
 
 def plan(spec: SemanticExecutionSpec | str, tier: int) -> PlanReport:
@@ -121,10 +199,13 @@ __all__ = [
     "PlanError",
     "RegisterError",
     "SpecError",
+    "TableWrite",
+    "WriteMode",
     "engine_version",
     "plan",
     "row_hash_sum",
     "run",
+    "run_with_writes",
     "schema_string_of",
     "spec_hash",
 ]

@@ -7,19 +7,26 @@
 //! table; each commit is atomic (a reader sees the old or the new version, never a partial
 //! one). Should a commit itself fail (e.g. disk full), the tables whose commit succeeded in
 //! this run keep their new version: the COMMIT_FAILED error lists them in `context.committed`.
+//!
+//! Commits are incremental (`delta::commit_batches`, CONTRACT "Incremental writes"): a table
+//! that exists gets one MERGE holding exactly the changed rows, or no commit when nothing
+//! changed; each result entry names the version before, the write mode and the rows
+//! inserted, updated and deleted. A table without the change data feed gets it turned on in
+//! a commit of its own before its overwrite.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::physical_plan::{collect, ExecutionPlan};
 use datafusion::prelude::SessionContext;
 use serde_json::{json, Value};
 use std::sync::Arc;
 
 use crate::contract;
-use crate::delta;
+use crate::delta::{self, WriteOutcome};
 use crate::engine::{self, BuiltViews, RUNTIME};
 use crate::error::{execution_failed, plan_failed, EngineError, EngineResult, ErrorCode};
 use crate::metrics;
@@ -90,6 +97,23 @@ async fn execute_view(
     Ok(Executed { batches, plan })
 }
 
+/// One Delta table to commit: its folder, contract schema and primary key, and its rows.
+struct Job<'a> {
+    dir: PathBuf,
+    schema: SchemaRef,
+    key: Vec<&'static str>,
+    executed: &'a Executed,
+}
+
+/// The incremental-write fields of a result entry (CONTRACT "Incremental writes").
+fn write_fields(entry: &mut Value, w: &WriteOutcome) {
+    entry["version_before"] = json!(w.version_before);
+    entry["mode"] = json!(w.mode.as_str());
+    entry["rows_inserted"] = json!(w.rows_inserted);
+    entry["rows_updated"] = json!(w.rows_updated);
+    entry["rows_deleted"] = json!(w.rows_deleted);
+}
+
 fn secs(since: Instant) -> f64 {
     since.elapsed().as_secs_f64()
 }
@@ -157,30 +181,47 @@ async fn run_workload(
     // Every Delta table is committed concurrently (each commit is atomic by itself). When one
     // fails, the tables whose commit succeeded keep their new version and are listed.
     let t = Instant::now();
-    let mut jobs = Vec::new();
+    let mut jobs: Vec<Job> = Vec::new();
     for o in workload.outputs() {
-        let schema = contract::output_schema(&o.table)
+        let def = contract::CONTRACT
+            .outputs
+            .iter()
+            .find(|d| d.name == o.table)
             .ok_or_else(|| EngineError::new(ErrorCode::InternalError, o.table.clone()))?;
-        jobs.push((outputs_dir.join(&o.table), schema, &executed[&o.view]));
+        jobs.push(Job {
+            dir: outputs_dir.join(&o.table),
+            schema: def.schema.clone(),
+            key: def.primary_key.clone(),
+            executed: &executed[&o.view],
+        });
     }
     if let Some(vdir) = views_dir {
         for name in workload.schedule() {
-            let schema = contract::view_def(name)
-                .map(|d| d.arrow_schema())
+            let def = contract::view_def(name)
                 .ok_or_else(|| EngineError::new(ErrorCode::InternalError, name.clone()))?;
-            jobs.push((vdir.join(name), schema, &executed[name]));
+            jobs.push(Job {
+                dir: vdir.join(name),
+                schema: def.arrow_schema(),
+                key: def.primary_key.clone(),
+                executed: &executed[name],
+            });
         }
     }
     // Each commit is its own task: parquet encoding is CPU work, and futures joined in one
     // task would take turns on one thread.
     let tasks: Vec<_> = jobs
         .iter()
-        .map(|(dir, schema, ex)| {
-            let (dir, schema, batches) = (dir.clone(), schema.clone(), ex.batches.clone());
-            tokio::spawn(async move { delta::commit_batches(&dir, schema, batches).await })
+        .map(|job| {
+            let (dir, schema, key, batches) = (
+                job.dir.clone(),
+                job.schema.clone(),
+                job.key.clone(),
+                job.executed.batches.clone(),
+            );
+            tokio::spawn(async move { delta::commit_batches(&dir, schema, &key, batches).await })
         })
         .collect();
-    let results: Vec<EngineResult<i64>> = futures::future::join_all(tasks)
+    let results: Vec<EngineResult<WriteOutcome>> = futures::future::join_all(tasks)
         .await
         .into_iter()
         .map(|joined| {
@@ -196,24 +237,43 @@ async fn run_workload(
         .iter()
         .zip(&results)
         .filter(|(_, r)| r.is_ok())
-        .map(|((dir, _, _), _)| dir.to_string_lossy().into())
+        .map(|(job, _)| job.dir.to_string_lossy().into())
         .collect();
-    let mut versions = Vec::new();
+    let mut writes = Vec::new();
     for result in results {
-        versions.push(result.map_err(|e| e.with("committed", committed.clone()))?);
+        writes.push(result.map_err(|e| e.with("committed", committed.clone()))?);
     }
+    let n_outputs = workload.outputs().len();
     let outputs: Vec<Value> = jobs
         .iter()
-        .zip(versions)
+        .zip(&writes)
         .zip(workload.outputs())
-        .map(|(((dir, schema, ex), version), o)| {
-            json!({
+        .map(|((job, w), o)| {
+            let mut entry = json!({
                 "table": o.table,
-                "uri": dir.to_string_lossy(),
-                "delta_version": version,
-                "rows": ex.rows(),
-                "schema_hash": contract::schema_hash(schema),
-            })
+                "uri": job.dir.to_string_lossy(),
+                "delta_version": w.version,
+                "rows": job.executed.rows(),
+                "schema_hash": contract::schema_hash(&job.schema),
+            });
+            write_fields(&mut entry, w);
+            entry
+        })
+        .collect();
+    // The views' writes, when views_dir is given (the jobs after the outputs).
+    let view_writes: Vec<Value> = jobs[n_outputs..]
+        .iter()
+        .zip(&writes[n_outputs..])
+        .zip(workload.schedule())
+        .map(|((job, w), name)| {
+            let mut entry = json!({
+                "view": name,
+                "uri": job.dir.to_string_lossy(),
+                "delta_version": w.version,
+                "rows": job.executed.rows(),
+            });
+            write_fields(&mut entry, w);
+            entry
         })
         .collect();
     timings.insert("commit_s", secs(t));
@@ -223,6 +283,7 @@ async fn run_workload(
         "engine_version": crate::version_string(),
         "spec_hash": workload.spec_hash,
         "outputs": outputs,
+        "view_writes": view_writes,
         "warnings": warnings,
         "metrics": metric_rows,
         "view_rows": view_rows,
