@@ -36,13 +36,14 @@ from backends.extract.ast_facts import (
     has_docstring,
     module_all,
 )
+from backends.extract.registry import PER_FILE_VERSIONS
 from backends.extract.result import FileResult, FileWarning
 from backends.extract.source import SourceFile
 from backends.extract.syntax_common import NULL_SPAN, guarded, span_unmapped_warning, utf8_span
 from backends.extract.syntax_scope import ScopeCtx, ScopedRows
 
 NAME: Final = "ast"
-VERSION: Final = "1"
+VERSION: Final = PER_FILE_VERSIONS["ast"]
 
 _CTX_NAMES: Final[dict[type[ast.expr_context], str]] = {
     ast.Load: "load",

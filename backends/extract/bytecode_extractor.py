@@ -13,6 +13,7 @@ import inspect
 from types import CodeType
 from typing import Any, Final
 
+from backends.extract.registry import PER_FILE_VERSIONS
 from backends.extract.result import FileResult, FileWarning
 from backends.extract.source import SourceFile
 from backends.extract.syntax_common import (
@@ -24,7 +25,7 @@ from backends.extract.syntax_common import (
 )
 
 NAME: Final = "bytecode"
-VERSION: Final = "1"
+VERSION: Final = PER_FILE_VERSIONS["bytecode"]
 
 # §5.3: the instructions whose argument is a name. Opnames absent from this interpreter
 # (LOAD_METHOD is gone in 3.12) simply never occur.

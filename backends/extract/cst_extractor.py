@@ -38,6 +38,7 @@ from backends.extract.cst_facts import (
     string_value,
 )
 from backends.extract.cst_positions import NO_SPAN, Offsets, SpanRecorder
+from backends.extract.registry import PER_FILE_VERSIONS
 from backends.extract.result import FileResult, FileWarning
 from backends.extract.source import SourceFile
 from backends.extract.syntax_common import (
@@ -51,7 +52,7 @@ from backends.extract.syntax_common import (
 from backends.extract.syntax_scope import ScopeCtx, ScopedRows, ident
 
 NAME: Final = "cst"
-VERSION: Final = "1"
+VERSION: Final = PER_FILE_VERSIONS["cst"]
 
 # libcst codegen recurses in Python about twice per nesting level (a 1000-term `a + b + ...`
 # already exceeds the default limit of 1000). Pure Python frames do not grow the C stack on

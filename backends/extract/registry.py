@@ -28,6 +28,17 @@ PER_FILE_MODULES: dict[str, str] = {
     "symtable": "backends.extract.symtable_extractor",
 }
 PER_FILE: tuple[str, ...] = tuple(PER_FILE_MODULES)
+# The version of each per-file extractor's rows, part of its cache key: bump it when the rows
+# it gives for the same file change. Kept here, not in the modules (which read it from here),
+# so the parent process keys the cache without importing parsers (libcst, tree-sitter) that a
+# warm run never calls.
+PER_FILE_VERSIONS: dict[str, str] = {
+    "ast": "1",
+    "cst": "1",
+    "tree_sitter": "1",
+    "bytecode": "1",
+    "symtable": "1",
+}
 
 # Staged barriers: each stage starts when the previous one has finished.
 STAGES: tuple[tuple[str, ...], ...] = (
@@ -36,6 +47,11 @@ STAGES: tuple[tuple[str, ...], ...] = (
     ("python_imports",),
     ("python_external",),
 )
+
+
+def extractor_version(name: str) -> str:
+    """The version of a per-file extractor (its cache key part), without importing it."""
+    return PER_FILE_VERSIONS[name]
 
 
 def per_file_extractor(name: str) -> PerFileExtractor:

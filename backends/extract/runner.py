@@ -26,7 +26,7 @@ from backends.extract import external, imports, repo_scan
 from backends.extract.cache import CachedResult, ResultCache, cache_key
 from backends.extract.delta import merge_table
 from backends.extract.pool import run_tasks
-from backends.extract.registry import PER_FILE, per_file_extractor
+from backends.extract.registry import PER_FILE, extractor_version
 from backends.extract.result import FileWarning
 from backends.extract.source import DEFAULT_MAX_FILE_BYTES
 from backends.extract.summary import ExtractorStats, ExtractSummary, ScipStats
@@ -195,7 +195,7 @@ def per_file_stage(run: ExtractRun) -> ExtractRun:
             coll.add(name, task.path, result, from_cache=False)
             key = cache_key(
                 name,
-                per_file_extractor(name).VERSION,
+                extractor_version(name),
                 task.path,
                 task.module,
                 task.is_package,
@@ -327,7 +327,7 @@ def _plan_tasks(
     options: ExtractOptions,
 ) -> list[FileTask]:
     """Serve what the cache has; a task per file for the extractors it lacks."""
-    versions = {name: per_file_extractor(name).VERSION for name in per_file}
+    versions = {name: extractor_version(name) for name in per_file}
     tasks: list[FileTask] = []
     for f in ok_files:
         missing: list[str] = []

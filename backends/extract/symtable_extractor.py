@@ -12,12 +12,13 @@ from __future__ import annotations
 import symtable
 from typing import Any, Final
 
+from backends.extract.registry import PER_FILE_VERSIONS
 from backends.extract.result import FileResult
 from backends.extract.source import SourceFile
 from backends.extract.syntax_common import NULL_SPAN, guarded
 
 NAME: Final = "symtable"
-VERSION: Final = "1"
+VERSION: Final = PER_FILE_VERSIONS["symtable"]
 
 # Comprehension tables are function tables named after the comprehension (3.11). A def may
 # carry the same name, but only a comprehension has the implicit parameter ".0".

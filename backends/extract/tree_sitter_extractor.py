@@ -26,6 +26,7 @@ import tree_sitter_python
 from tree_sitter import Language, Node, Parser
 
 from backends.contract.schemas import SPAN_COLUMNS
+from backends.extract.registry import PER_FILE_VERSIONS
 from backends.extract.result import FileResult, FileWarning
 from backends.extract.source import SourceFile
 from backends.extract.syntax_common import encode_detail
@@ -33,7 +34,7 @@ from backends.extract.syntax_scope import ScopeCtx, ScopedRows, ident
 from backends.extract.tree_sitter_facts import NodeText, def_end, named
 
 NAME: Final = "tree_sitter"
-VERSION: Final = "1"
+VERSION: Final = PER_FILE_VERSIONS["tree_sitter"]
 
 _LANGUAGE: Final = Language(tree_sitter_python.language())
 _PARSER: Final = Parser(_LANGUAGE)

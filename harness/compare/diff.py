@@ -9,13 +9,16 @@ counted separately: they break the contract's primary key (an ID collision).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import datafusion
 import pyarrow as pa
 import pyarrow.compute as pc
 from deltalake import DeltaTable
 
 from harness.compare.model import RowDiff
+
+if TYPE_CHECKING:
+    import datafusion
 
 #: Value normalizers a policy may apply to a column on both sides before comparing.
 NORMALIZERS: dict[str, str] = {
@@ -115,6 +118,10 @@ def keyed_diff(
 ) -> RowDiff:
     """Diff two tables sharing ``schema`` on ``key`` (the contract's primary key): Delta
     tables, or Arrow tables (already normalized by the policy)."""
+    # Imported here: datafusion loads pandas (about a second on a cold disk), and only a keyed
+    # diff (fingerprints that differ) needs it, never a build.
+    import datafusion
+
     options = options or DiffOptions()
     ctx = datafusion.SessionContext()
     for name, table in (("a", primary), ("b", candidate)):

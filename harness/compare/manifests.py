@@ -13,7 +13,6 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-from deepdiff import DeepDiff
 
 from harness.run.manifest import RunManifest
 
@@ -55,6 +54,10 @@ def manifest_differences(
     primary: RunManifest, candidate: RunManifest
 ) -> tuple[ManifestDifference, ...]:
     """Every non-volatile difference between two manifests, sorted by path."""
+    # Imported here: deepdiff loads pandas when it is installed (about a second), which a
+    # build that compares nothing must not pay.
+    from deepdiff import DeepDiff
+
     diff = DeepDiff(
         _plain(primary),
         _plain(candidate),
