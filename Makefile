@@ -10,6 +10,9 @@ export CARGO_TARGET_DIR
 # Use the machine's CPython 3.11; never download an interpreter.
 export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := python3.11
+# Compile the environment's bytecode at install time: otherwise the first command after a
+# fresh install compiles about a thousand modules (3-4 s) before it does anything.
+export UV_COMPILE_BYTECODE := 1
 UV_VERSION := 0.13.8
 UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 RUN := $(UV) run --frozen --no-sync

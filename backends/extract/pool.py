@@ -84,6 +84,8 @@ def run_tasks(
 ) -> int:
     """Run every task; call ``on_result`` once per task. Returns the number of crashes seen."""
     pending: deque[FileTask] = deque(tasks)
+    if not pending:  # a warm run: everything served from the cache, no process started
+        return 0
     suspects: list[FileTask] = []
     # One task per worker: every task in flight is running, so its deadline is measured from
     # its submission (a queued task would be charged for the wait).

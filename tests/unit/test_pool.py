@@ -57,3 +57,14 @@ def test_python_level_timeout_becomes_a_warning() -> None:
     out: dict[str, CachedResult] = {}
     run_tasks([task], lambda t, r: out.update(r), workers=1, hard_timeout_s=60)
     assert [w.code for w in out["ast"].warnings] == ["EXTRACT_TIMEOUT"]
+
+
+def test_no_task_starts_no_process() -> None:
+    """A warm run (every file served from the cache) starts no worker and no fork server."""
+    import multiprocessing
+
+    before = set(multiprocessing.active_children())
+    results: list[str] = []
+    crashes = run_tasks([], lambda task, _: results.append(task.path), workers=2, hard_timeout_s=5)
+    assert crashes == 0 and results == []
+    assert set(multiprocessing.active_children()) == before
