@@ -77,8 +77,9 @@ class TableWrite(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_onl
     (one MERGE keyed on the contract primary key: the new version holds exactly the changed
     rows), ``unchanged`` (no row differed: nothing committed, ``delta_version`` equals
     ``version_before``) or ``overwrite`` (another schema, no change data feed, or duplicate
-    keys). ``rows_deleted`` of an overwrite is the replaced version's row count from the Delta
-    file statistics (None when a file has none).
+    keys in the table; ``reason`` says which, in CONTRACT §15's words). ``rows_deleted`` of an
+    overwrite is the replaced version's row count from the Delta file statistics (None when a
+    file has none).
     """
 
     name: str
@@ -90,10 +91,18 @@ class TableWrite(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_onl
     rows_inserted: int
     rows_updated: int
     rows_deleted: int | None
+    reason: str = ""
 
 
 # The write fields of an engine result entry; RunResult's OutputInfo does not know them (yet).
-_WRITE_FIELDS = ("version_before", "mode", "rows_inserted", "rows_updated", "rows_deleted")
+_WRITE_FIELDS = (
+    "version_before",
+    "mode",
+    "rows_inserted",
+    "rows_updated",
+    "rows_deleted",
+    "reason",
+)
 
 
 def _split_run_result(text: str) -> tuple[RunResult, tuple[TableWrite, ...]]:
@@ -107,12 +116,12 @@ def _split_run_result(text: str) -> tuple[RunResult, tuple[TableWrite, ...]]:
                 kind="output",
                 uri=entry["uri"],
                 delta_version=entry["delta_version"],
-                **{f: entry[f] for f in _WRITE_FIELDS},
+                **{f: entry[f] for f in _WRITE_FIELDS if f in entry},
             )
         )
         for f in _WRITE_FIELDS:
             if f not in known:
-                del entry[f]
+                entry.pop(f, None)
     for entry in raw.pop("view_writes", []):
         writes.append(
             TableWrite(
@@ -120,7 +129,7 @@ def _split_run_result(text: str) -> tuple[RunResult, tuple[TableWrite, ...]]:
                 kind="view",
                 uri=entry["uri"],
                 delta_version=entry["delta_version"],
-                **{f: entry[f] for f in _WRITE_FIELDS},
+                **{f: entry[f] for f in _WRITE_FIELDS if f in entry},
             )
         )
     return decode_run_result(msgspec.json.encode(raw)), tuple(writes)

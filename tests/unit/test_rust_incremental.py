@@ -60,7 +60,7 @@ def test_a_fresh_run_creates_every_table_with_the_change_data_feed(
     assert views, "views_dir was given: every kept view is written"
     for w in writes:
         assert (w.mode, w.version_before, w.delta_version) == ("create", None, 0), w
-        assert (w.rows_updated, w.rows_deleted) == (0, 0)
+        assert (w.rows_updated, w.rows_deleted, w.reason) == (0, 0, "")
         assert _cdf_enabled(Path(w.uri))
     for w, info in zip(outputs, result.outputs, strict=True):
         assert w.rows_inserted == info.rows
@@ -97,6 +97,26 @@ def test_other_rows_are_one_merge_and_the_change_data_feed_lists_them(
     new = set(after.column("node_id").to_pylist())
     assert w.rows_inserted == len(new - old) and w.rows_deleted == len(old - new)
     assert after.num_rows == before.num_rows + w.rows_inserted - (w.rows_deleted or 0)
+
+
+def test_a_table_without_the_change_data_feed_is_overwritten_with_it_on(
+    evidence: Path, tmp_path: Path
+) -> None:
+    from deltalake import write_deltalake
+
+    out = tmp_path / "out"
+    rust.run(_spec(evidence, cpg_nodes="file_nodes"), out)
+    uri = out / "cpg_nodes"
+    rows = DeltaTable(str(uri)).to_pyarrow_table()
+    plain = tmp_path / "plain"
+    write_deltalake(str(plain), rows)  # the same rows, no change data feed
+    uri.rename(tmp_path / "old")
+    plain.rename(uri)
+    _, (w,) = rust.run_with_writes(_spec(evidence, cpg_nodes="file_nodes"), out)
+    assert (w.mode, w.reason, w.version_before) == ("overwrite", "the change data feed was off", 0)
+    assert w.delta_version == 2  # version 1 turns the feed on, version 2 overwrites
+    assert (w.rows_inserted, w.rows_deleted) == (rows.num_rows, rows.num_rows)
+    assert _cdf_enabled(uri)
 
 
 def test_split_keeps_the_run_result_strict() -> None:

@@ -337,6 +337,8 @@ pub struct WriteOutcome {
     /// Rows deleted: the merge metric; for an overwrite the rows of the replaced version
     /// (from the Delta file statistics; `None` when a file has none); 0 for create.
     pub rows_deleted: Option<u64>,
+    /// Why an overwrite was needed (CONTRACT §15 wording); empty for the other modes.
+    pub reason: &'static str,
 }
 
 /// Commit staged batches to the Delta table at `dir`, incrementally (CONTRACT "Incremental
@@ -409,6 +411,7 @@ pub async fn commit_batches(
             rows_inserted: rows,
             rows_updated: 0,
             rows_deleted: Some(0),
+            reason: "",
         });
     };
     let before = before as i64;
@@ -420,7 +423,13 @@ pub async fn commit_batches(
         .is_some_and(|v| v.eq_ignore_ascii_case("true"));
     let same_schema =
         schema_differences(&state.snapshot().arrow_schema(), &schema, true).is_empty();
+    let mut reason = if !cdf_on {
+        "the change data feed was off"
+    } else {
+        "the schema changed"
+    };
     if cdf_on && same_schema {
+        reason = "the table held duplicate keys";
         let merged = merge_batches(table.clone(), before, schema.clone(), key, batches.clone())
             .await
             .map_err(|e| fail("cannot merge into", &e))?;
@@ -460,6 +469,7 @@ pub async fn commit_batches(
         rows_inserted: rows,
         rows_updated: 0,
         rows_deleted: replaced,
+        reason,
     })
 }
 
@@ -670,6 +680,7 @@ async fn merge_batches(
             rows_inserted: 0,
             rows_updated: 0,
             rows_deleted: Some(0),
+            reason: "",
         }));
     }
     let tagged_schema = Arc::new(Schema::new(
@@ -738,6 +749,7 @@ async fn merge_batches(
         rows_inserted: inserted,
         rows_updated: updated,
         rows_deleted: Some(removed),
+        reason: "",
     }))
 }
 
@@ -1274,6 +1286,7 @@ pub(crate) mod tests {
             ),
             (1, Some(0), WriteMode::Overwrite, 3, Some(2))
         );
+        assert_eq!(w.reason, "the schema changed");
         assert_eq!(content(&t).len(), 3);
         assert!(cdf_on(&t));
         // From now on the table merges.
@@ -1301,6 +1314,7 @@ pub(crate) mod tests {
             (w.version, w.version_before, w.mode),
             (2, Some(0), WriteMode::Overwrite)
         );
+        assert_eq!(w.reason, "the change data feed was off");
         assert!(cdf_on(&t));
         assert_eq!(content(&t).len(), 2);
         let again = commit(&t, &schema, &BASE[..1]);
@@ -1371,6 +1385,7 @@ pub(crate) mod tests {
             (w.version, w.mode, w.rows_inserted, w.rows_deleted),
             (1, WriteMode::Overwrite, 3, Some(2))
         );
+        assert_eq!(w.reason, "the table held duplicate keys");
         assert_eq!(content(&t).len(), 3);
     }
 

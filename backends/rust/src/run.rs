@@ -112,6 +112,7 @@ fn write_fields(entry: &mut Value, w: &WriteOutcome) {
     entry["rows_inserted"] = json!(w.rows_inserted);
     entry["rows_updated"] = json!(w.rows_updated);
     entry["rows_deleted"] = json!(w.rows_deleted);
+    entry["reason"] = json!(w.reason);
 }
 
 fn secs(since: Instant) -> f64 {
