@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import posixpath
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -63,15 +64,27 @@ def _module_parts(module: str | None) -> list[str] | None:
     return None if any(p in ("", ".", "..") or "/" in p for p in parts) else parts
 
 
-def _bases(importer: str, level: int) -> list[PurePosixPath]:
+def _bases(importer: str, level: int) -> list[str]:
     """Folders an import is resolved from: for an absolute import the root and every folder
     from the importer's up (pyright tries the importer's folder and its parents when the
-    root does not resolve it); for a relative one the folder ``level - 1`` above it."""
-    folder = PurePosixPath(importer).parent
-    chain = [folder, *folder.parents]  # ends with PurePosixPath(".")
+    root does not resolve it); for a relative one the folder ``level - 1`` above it. The root
+    is ``"."``; paths are plain POSIX strings (this runs for every import of every file)."""
+    chain: list[str] = []
+    folder = posixpath.dirname(importer)
+    while folder:
+        chain.append(folder)
+        folder = posixpath.dirname(folder)
+    chain.append(".")
     if level == 0:
         return chain
     return [chain[level - 1]] if level - 1 < len(chain) else []
+
+
+def _join(base: str, parts: list[str]) -> str:
+    if not parts:
+        return base
+    tail = "/".join(parts)
+    return tail if base == "." else f"{base}/{tail}"
 
 
 def candidates(importer: str, ref: ImportRef) -> tuple[set[str], set[str]]:
@@ -89,20 +102,21 @@ def candidates(importer: str, ref: ImportRef) -> tuple[set[str], set[str]]:
             chains.append([parts[0] + "-stubs", *parts[1:]])
         for chain in chains:
             for i in range(1, len(chain) + 1):
-                stem = base.joinpath(*chain[:i])
+                stem = _join(base, chain[:i])
                 for suffix in _SUFFIXES:
-                    out.add(str(stem.with_name(stem.name + suffix)))
-                    out.add(str(stem / f"__init__{suffix}"))
-            package = base.joinpath(*chain)
+                    out.add(stem + suffix)
+                    out.add(f"{stem}/__init__{suffix}")
+            package = _join(base, chain)
+            inside = "" if package == "." else f"{package}/"
             if not chain:  # `from . import x`: the package folder itself
                 for suffix in _SUFFIXES:
-                    out.add(str(package / f"__init__{suffix}"))
+                    out.add(f"{inside}__init__{suffix}")
             if ref.name == "*":
-                folders.add(str(package))
+                folders.add(package)
             elif ref.name:
                 for suffix in _SUFFIXES:
-                    out.add(str(package / f"{ref.name}{suffix}"))
-                    out.add(str(package / ref.name / f"__init__{suffix}"))
+                    out.add(f"{inside}{ref.name}{suffix}")
+                    out.add(f"{inside}{ref.name}/__init__{suffix}")
     return out, folders
 
 
