@@ -9,7 +9,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import msgspec
 import pytest
 from deltalake import DeltaTable
 
@@ -17,33 +16,12 @@ from backends import rust
 from backends.contract.codes import ERROR_CODES
 from backends.contract.fingerprint import schema_hash, schema_string
 from backends.contract.schemas import CPG_NODES, EVIDENCE_TABLES, OUTPUT_TABLES
-from backends.contract.spec import OutputSpec, SemanticExecutionSpec
-from backends.contract.views import VIEW_CATALOG, default_spec, evidence_bindings
+from backends.contract.spec import SemanticExecutionSpec
+from backends.contract.views import VIEW_CATALOG
+from tests.unit.engine_evidence import workload
 
 ROOT = Path(__file__).parents[2]
 _CLI = str(Path(sys.executable).with_name("codeanatomy"))
-
-
-@pytest.fixture(scope="module")
-def evidence(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Stage-0 evidence of golden_repos/callgraph (extracted once per module)."""
-    out = tmp_path_factory.mktemp("ev")
-    subprocess.run(
-        [_CLI, "extract", "golden_repos/callgraph", "--out", str(out)],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-        timeout=300,
-    )
-    return out / "evidence"
-
-
-def _spec(evidence_dir: Path, **outputs: str) -> SemanticExecutionSpec:
-    spec = default_spec(evidence_bindings(str(evidence_dir), dict.fromkeys(EVIDENCE_TABLES, 0)))
-    if outputs:
-        chosen = tuple(OutputSpec(table=t, view=v) for t, v in outputs.items())
-        spec = msgspec.structs.replace(spec, outputs=chosen)
-    return spec
 
 
 def _copy(evidence_dir: Path, tmp_path: Path) -> Path:
@@ -95,7 +73,7 @@ def test_damaged_input_fails_with_its_code_and_stage(
 ) -> None:
     ev = _copy(evidence, tmp_path)
     damage(ev / "repo_scan")  # type: ignore[operator]
-    err = _failure(_spec(ev, cpg_nodes="file_nodes"), tmp_path / "out")
+    err = _failure(workload(ev, cpg_nodes="file_nodes"), tmp_path / "out")
     assert isinstance(err, exc)
     assert (err.code, err.stage) == (code, ERROR_CODES[code].stage.value)
     assert err.context["table"] == "repo_scan"
@@ -203,7 +181,7 @@ def _generations(spec: SemanticExecutionSpec) -> dict[str, int]:
 
 
 def test_plan_tier2_schedule_follows_the_catalogue(evidence: Path) -> None:
-    spec = _spec(evidence)
+    spec = workload(evidence)
     report = rust.plan(spec, 2)
     gen = _generations(spec)
     expected = [tuple(sorted(n for n in gen if gen[n] == g)) for g in range(max(gen.values()) + 1)]
@@ -220,7 +198,7 @@ def test_plan_tier2_schedule_follows_the_catalogue(evidence: Path) -> None:
 
 
 def test_plan_tier1_prunes_to_the_requested_outputs(evidence: Path) -> None:
-    report = rust.plan(_spec(evidence, cpg_nodes="file_nodes"), 1)
+    report = rust.plan(workload(evidence, cpg_nodes="file_nodes"), 1)
     assert report.outputs == ("cpg_nodes",)
     assert report.graph == {
         "inputs": 1,
@@ -233,7 +211,7 @@ def test_plan_tier1_prunes_to_the_requested_outputs(evidence: Path) -> None:
 
 
 def test_plan_tier3_checks_every_kept_view_in_schedule_order(evidence: Path) -> None:
-    spec = _spec(evidence, cpg_nodes="file_nodes", evidence_summary="evidence_summary")
+    spec = workload(evidence, cpg_nodes="file_nodes", evidence_summary="evidence_summary")
     report = rust.plan(spec, 3)
     assert report.validation is not None and report.schedule is not None
     assert [c.view for c in report.validation] == [v for g in report.schedule for v in g]
@@ -244,7 +222,7 @@ def test_plan_tier3_checks_every_kept_view_in_schedule_order(evidence: Path) -> 
 
 
 def test_run_commits_outputs_with_contract_schema(evidence: Path, tmp_path: Path) -> None:
-    result = rust.run(_spec(evidence, cpg_nodes="file_nodes"), tmp_path / "out")
+    result = rust.run(workload(evidence, cpg_nodes="file_nodes"), tmp_path / "out")
     (info,) = result.outputs
     table = DeltaTable(str(tmp_path / "out" / "cpg_nodes"))
     scan = DeltaTable(str(evidence / "repo_scan")).to_pyarrow_table()
@@ -259,7 +237,7 @@ def test_failed_execution_commits_nothing(evidence: Path, tmp_path: Path) -> Non
     ev = _copy(evidence, tmp_path)
     for data in (ev / "scip").glob("*.parquet"):
         data.unlink()  # the log still lists it: the scan fails while executing
-    spec = _spec(ev, cpg_nodes="file_nodes", evidence_summary="evidence_summary")
+    spec = workload(ev, cpg_nodes="file_nodes", evidence_summary="evidence_summary")
     err = _failure(spec, tmp_path / "out")
     assert (err.code, err.stage) == ("EXECUTION_FAILED", "execute")
     assert not (tmp_path / "out" / "cpg_nodes").exists()

@@ -6,7 +6,6 @@ changed rows, or nothing when no row changed; every table has the change data fe
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 
@@ -16,34 +15,10 @@ import pytest
 from deltalake import DeltaTable
 
 from backends import rust
-from backends.contract.schemas import EVIDENCE_TABLES
-from backends.contract.spec import OutputSpec, SemanticExecutionSpec
-from backends.contract.views import default_spec, evidence_bindings
+from tests.unit.engine_evidence import workload
 
 ROOT = Path(__file__).parents[2]
 _CLI = str(Path(sys.executable).with_name("codeanatomy"))
-
-
-@pytest.fixture(scope="module")
-def evidence(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Stage-0 evidence of golden_repos/callgraph (extracted once per module)."""
-    out = tmp_path_factory.mktemp("ev")
-    subprocess.run(
-        [_CLI, "extract", "golden_repos/callgraph", "--out", str(out)],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-        timeout=300,
-    )
-    return out / "evidence"
-
-
-def _spec(evidence_dir: Path, **outputs: str) -> SemanticExecutionSpec:
-    spec = default_spec(evidence_bindings(str(evidence_dir), dict.fromkeys(EVIDENCE_TABLES, 0)))
-    if outputs:
-        chosen = tuple(OutputSpec(table=t, view=v) for t, v in outputs.items())
-        spec = msgspec.structs.replace(spec, outputs=chosen)
-    return spec
 
 
 def _cdf_enabled(uri: Path) -> bool:
@@ -53,7 +28,7 @@ def _cdf_enabled(uri: Path) -> bool:
 def test_a_fresh_run_creates_every_table_with_the_change_data_feed(
     evidence: Path, tmp_path: Path
 ) -> None:
-    result, writes = rust.run_with_writes(_spec(evidence), tmp_path / "out", tmp_path / "views")
+    result, writes = rust.run_with_writes(workload(evidence), tmp_path / "out", tmp_path / "views")
     outputs = [w for w in writes if w.kind == "output"]
     views = [w for w in writes if w.kind == "view"]
     assert [w.name for w in outputs] == [o.table for o in result.outputs]
@@ -67,7 +42,7 @@ def test_a_fresh_run_creates_every_table_with_the_change_data_feed(
 
 
 def test_the_same_run_again_commits_nothing(evidence: Path, tmp_path: Path) -> None:
-    spec = _spec(evidence)
+    spec = workload(evidence)
     rust.run(spec, tmp_path / "out", tmp_path / "views")
     result, writes = rust.run_with_writes(spec, tmp_path / "out", tmp_path / "views")
     assert writes
@@ -82,9 +57,9 @@ def test_other_rows_are_one_merge_and_the_change_data_feed_lists_them(
     evidence: Path, tmp_path: Path
 ) -> None:
     out = tmp_path / "out"
-    rust.run(_spec(evidence, cpg_nodes="file_nodes"), out)
+    rust.run(workload(evidence, cpg_nodes="file_nodes"), out)
     before = DeltaTable(str(out / "cpg_nodes")).to_pyarrow_table()
-    _, (w,) = rust.run_with_writes(_spec(evidence, cpg_nodes="module_nodes"), out)
+    _, (w,) = rust.run_with_writes(workload(evidence, cpg_nodes="module_nodes"), out)
     after = DeltaTable(str(out / "cpg_nodes")).to_pyarrow_table()
     assert (w.mode, w.version_before, w.delta_version) == ("merge", 0, 1)
     cdf = pa.table(DeltaTable(str(out / "cpg_nodes")).load_cdf(starting_version=1).read_all())
@@ -105,14 +80,14 @@ def test_a_table_without_the_change_data_feed_is_overwritten_with_it_on(
     from deltalake import write_deltalake
 
     out = tmp_path / "out"
-    rust.run(_spec(evidence, cpg_nodes="file_nodes"), out)
+    rust.run(workload(evidence, cpg_nodes="file_nodes"), out)
     uri = out / "cpg_nodes"
     rows = DeltaTable(str(uri)).to_pyarrow_table()
     plain = tmp_path / "plain"
     write_deltalake(str(plain), rows)  # the same rows, no change data feed
     uri.rename(tmp_path / "old")
     plain.rename(uri)
-    _, (w,) = rust.run_with_writes(_spec(evidence, cpg_nodes="file_nodes"), out)
+    _, (w,) = rust.run_with_writes(workload(evidence, cpg_nodes="file_nodes"), out)
     assert (w.mode, w.reason, w.version_before) == ("overwrite", "the change data feed was off", 0)
     assert w.delta_version == 2  # version 1 turns the feed on, version 2 overwrites
     assert (w.rows_inserted, w.rows_deleted) == (rows.num_rows, rows.num_rows)

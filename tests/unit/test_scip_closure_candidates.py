@@ -57,9 +57,7 @@ NAMES = (None, "*", "f", "sub")
 
 def test_every_combination_matches_the_reference() -> None:
     checked = 0
-    for importer, module, name, level in itertools.product(
-        IMPORTERS, MODULES, NAMES, range(0, 7)
-    ):
+    for importer, module, name, level in itertools.product(IMPORTERS, MODULES, NAMES, range(0, 7)):
         ref = ImportRef(module, name, level)
         assert candidates(importer, ref) == _reference(importer, ref), (importer, ref)
         checked += 1
