@@ -71,7 +71,6 @@ def _run_pins(run_json: Path, root: Path) -> Iterator[tuple[Path, Pin]]:
     source = relative_to(run_json, root)
     try:
         manifest = read_manifest(run_json)
-        raw = msgspec.json.decode(run_json.read_bytes())
     except (OSError, msgspec.DecodeError, msgspec.ValidationError) as exc:
         raise UsageError(
             PINS_UNREADABLE,
@@ -81,13 +80,11 @@ def _run_pins(run_json: Path, root: Path) -> Iterator[tuple[Path, Pin]]:
     run_dir = run_json.parent
     sections: tuple[Section, ...] = ("inputs", "outputs")
     for section in sections:
-        raw_entries = raw.get(section) or []
-        for index, entry in enumerate(getattr(manifest, section)):
+        for entry in getattr(manifest, section):
             table = locate(run_dir, section, entry).resolve()
             yield table, Pin(version=entry.delta_version, kind="run", source=f"{source} {section}")
             # ``version_before``: the version an incremental build started from.
-            extra = raw_entries[index] if index < len(raw_entries) else {}
-            before = extra.get("version_before") if isinstance(extra, dict) else None
+            before = entry.version_before
             if isinstance(before, int) and before >= 0:
                 yield table, Pin(version=before, kind="run", source=f"{source} version_before")
 
