@@ -7,9 +7,12 @@ in shadow mode. The caller always gets the primary's outcome: its manifest, or i
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+
+import msgspec
 
 from backends.contract.spec import SpecPolicy
 from backends.extract.runner import ExtractOptions
@@ -18,7 +21,7 @@ from harness.maintain import MaintenanceReport, maintain_run
 from harness.route import Mode, Route, decide_route
 from harness.run.build import run_build
 from harness.run.lock import hold_out_folder
-from harness.run.manifest import RunManifest, ServedBy
+from harness.run.manifest import RunManifest, ServedBy, read_manifest
 from harness.run.request import BuildRequest
 from harness.shadow.observation import HarnessFault
 from harness.shadow.runner import ShadowOptions, ShadowOutcome, run_shadow
@@ -52,8 +55,9 @@ class GraphProductBuildResult:
     manifest: RunManifest
     shadow: ShadowOutcome | None = None
     maintenance: MaintenanceReport | None = None
-    """Delta maintenance after an incremental build (a folder that held one); None when the
-    folder was fresh (DESIGN §3: every table at version 0, nothing to maintain)."""
+    """Delta maintenance after an incremental build that committed a new version of some table;
+    None when the folder was fresh (DESIGN §3: every table at version 0) or the build left every
+    table at its version: nothing new to maintain."""
     maintenance_error: str | None = None
     """Why that maintenance failed: the build stands, the tables are only left unmaintained."""
 
@@ -89,17 +93,43 @@ def build_graph_product(request: GraphProductBuildRequest) -> GraphProductBuildR
         return _maintain(request, result)
 
 
-def _incremental(manifest: RunManifest) -> bool:
-    """Whether the build updated tables an earlier build wrote (some ``version_before``)."""
-    return any(isinstance(t.version_before, int) for t in (*manifest.inputs, *manifest.outputs))
+def _manifests(result: GraphProductBuildResult) -> list[RunManifest]:
+    """The manifests of the build: the primary's, and in shadow mode the candidate's too (its
+    outputs are tables of the same folder); a candidate without a readable ``run.json`` wrote
+    nothing to maintain that its manifest would name."""
+    manifests = [result.manifest]
+    shadow = result.shadow
+    if shadow is not None and shadow.candidate.ok:
+        path = Path(shadow.candidate.run_dir) / "run.json"
+        # Unreadable: the comparison has reported it; the primary's manifest still decides.
+        with suppress(OSError, msgspec.ValidationError, msgspec.DecodeError):
+            manifests.append(read_manifest(path))
+    return manifests
+
+
+def versions_moved(manifests: Iterable[RunManifest]) -> bool:
+    """Whether the build committed a new version of a table an earlier build wrote: some table
+    whose ``version_before`` is a version and differs from its ``delta_version``.
+
+    A fresh folder (every ``version_before`` null: every table at version 0, DESIGN §3) and an
+    unchanged rebuild (every table left at its version) have nothing new to maintain. The views
+    are not in ``run.json``: they are computed from the evidence, so they move only when it does
+    (an input of the manifest). A maintenance that failed is retried by the next build that
+    moves a table, or by ``codeanatomy maintain``."""
+    return any(
+        isinstance(t.version_before, int) and t.version_before != t.delta_version
+        for m in manifests
+        for t in (*m.inputs, *m.outputs)
+    )
 
 
 def _maintain(
     request: GraphProductBuildRequest, result: GraphProductBuildResult
 ) -> GraphProductBuildResult:
-    """Apply the maintenance policy (``[maintenance]``) after an incremental build, while the
-    folder is still held; it never changes the build's result, only reports."""
-    if not _incremental(result.manifest):
+    """Apply the maintenance policy (``[maintenance]``) after an incremental build that moved
+    some table's version (:func:`versions_moved`), while the folder is still held; it never
+    changes the build's result, only reports (``maintenance`` stays None when nothing moved)."""
+    if not versions_moved(_manifests(result)):
         return result
     config = request.config if request.config is not None else load_config(env=request.env)
     try:
