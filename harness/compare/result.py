@@ -292,9 +292,12 @@ def judge(
     faults: Iterable[str] = (),
     noise: RunComparison | None = None,
     today: dt.date | None = None,
+    checks: Iterable[Finding] = (),
 ) -> Result:
     """Decide the verdict on one pair. ``failures``: (side, message) of a side that failed;
-    ``faults``: harness faults; ``noise``: two runs of the primary compared."""
+    ``faults``: harness faults; ``noise``: two runs of the primary compared; ``checks``: the
+    findings of a further check of the pair (``shadow --incremental``), judged like the rest
+    (allow-list, severity, blocking)."""
     today = today or dt.date.today()
     manifests = (primary, candidate)
     findings: list[Finding] = [
@@ -305,6 +308,7 @@ def judge(
         Finding(code="HARNESS_FAULT", severity="sev1", stage="-", table="-", message=fault)
         for fault in faults
     ]
+    findings += checks
     volatile = {(t.stage, t.table) for t in noise.tables if t.severity != "ok"} if noise else set()
     volatile_paths = {m.path for m in noise.manifest} if noise else set()
     coverage = _coverage(comparison, manifests)

@@ -241,6 +241,12 @@ def sev3(repo: RepoParity) -> list[Finding]:
     return [f for f in repo.result.findings if f.severity == "sev3"]
 
 
+def passed_checks(repo: RepoParity) -> list[Finding]:
+    """The findings that record a further check passing (severity ``ok``: ``shadow
+    --incremental``'s identical sides), shown so that a check that ran is never invisible."""
+    return [f for f in repo.result.findings if f.severity == "ok"]
+
+
 def verdict_line(report: ParityReport) -> str:
     """One sentence under the verdict: what was compared and the findings against the
     thresholds."""

@@ -14,6 +14,7 @@ from harness.report.digest import (
     accepted,
     backend_name,
     blocking,
+    passed_checks,
     repo_timings,
     secs,
     sev3,
@@ -69,6 +70,7 @@ def _md_repo(r: RepoParity, samples: int = 5, sev3_details: bool = True) -> str:
     lines = [f"<details{' open' if r.result.blocks else ''}><summary>{head}</summary>", ""]
     main = blocking(r) + accepted(r)
     lines += [_md_finding(f, verdicts, samples) for f in main]
+    lines += [f"- passed `{f.code}`: {f.message}" for f in passed_checks(r)]
     details = sev3(r)
     if details and sev3_details:
         lines += ["", f"<details><summary>{len(details)} sev3 findings</summary>", ""]

@@ -73,6 +73,14 @@ def shadow(
     isolated: Annotated[
         bool, typer.Option("--isolated", help="Each backend extracts on its own; compare evidence.")
     ] = False,
+    incremental: Annotated[
+        bool,
+        typer.Option(
+            "--incremental",
+            help="Also build each side from scratch (OUT/fresh, no cache) and compare it with "
+            "its build from the folder's previous state, as gate incremental does.",
+        ),
+    ] = False,
     policy: Annotated[
         Path | None,
         typer.Option(
@@ -117,6 +125,7 @@ def shadow(
             stack.enter_context(hold_out_folder(folder, "codeanatomy shadow", force=force))
         options = ShadowOptions(
             isolated=isolated,
+            incremental=incremental,
             order=order,  # type: ignore[arg-type]
             seed=seed,
             candidate_timeout_s=limit,

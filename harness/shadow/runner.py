@@ -8,16 +8,19 @@ time limit, and everything it does is only recorded.
 
 from __future__ import annotations
 
+import dataclasses
 import random
+import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import msgspec
 
+from harness.compare.model import ParitySeverity
 from harness.compare.policy import ParityPolicy
-from harness.compare.result import Result, Side, judge
+from harness.compare.result import Finding, Result, Side, judge
 from harness.compare.runs import RunComparison, compare_runs
 from harness.compare.tables import TableRules
 from harness.errors import EngineFailure
@@ -27,6 +30,9 @@ from harness.run.request import BuildRequest
 from harness.shadow.containment import primary_tampering, run_candidate
 from harness.shadow.observation import HarnessFault, Observation
 from harness.shadow.side import SidePlan, execute_side
+
+if TYPE_CHECKING:
+    from harness.compare.incremental import StepRecord
 
 Order = Literal["random", "primary_first", "candidate_first"]
 
@@ -51,6 +57,11 @@ class ShadowOptions:
     noise (sev3), not as a mismatch (DESIGN §7)."""
     policy: ParityPolicy = field(default_factory=ParityPolicy)
     """The parity policy the Result applies (allow-list); ``rules`` are its per-table rules."""
+    incremental: bool = False
+    """Also build each side from scratch (``OUT/fresh``, no cache) and compare it with the
+    side's build, an incremental one from the folder's previous state, as ``gate incremental``
+    does: a difference is a sev1 finding, a side with no previous build a sev2 one (not
+    evaluated, never a pass)."""
 
 
 @dataclass(frozen=True)
@@ -68,6 +79,8 @@ class ShadowOutcome:
     extract_s: float
     result: Result
     noise: RunComparison | None = None
+    incremental: tuple[StepRecord, ...] = ()
+    """``incremental`` option: per side, its incremental build compared with a fresh one."""
 
 
 def side_dirs(primary: str, candidate: str) -> tuple[str, str]:
@@ -123,19 +136,20 @@ def _own_folder(run_dir: Path) -> None:
     run_dir.mkdir(parents=True, exist_ok=True)
 
 
-def run_shadow(
-    request: BuildRequest, primary: str, candidate: str, options: ShadowOptions | None = None
-) -> ShadowOutcome:
-    """Run both sides; return everything observed. Raises only the primary's own failure
-    (after the candidate ran and was recorded), or ShadowError in strict mode."""
-    options = options or ShadowOptions()
-    plan_p, plan_c, extract_s = _plans(request, primary, candidate, options)
-    for plan in (plan_p, plan_c):
-        _own_folder(Path(plan.run_dir))
-    rng = random.Random(options.seed)
-    first = {"primary_first": "primary", "candidate_first": "candidate"}.get(
-        options.order, rng.choice(("primary", "candidate"))
-    )
+@dataclass(frozen=True)
+class _Sides:
+    """What running both sides gave: each side's observation, the primary's manifest or its
+    exception, and the faults (the candidate's breaches of its containment)."""
+
+    observations: dict[str, Observation]
+    manifest: RunManifest | None
+    primary_error: EngineFailure | None
+    faults: tuple[HarnessFault, ...]
+
+
+def _run_sides(plan_p: SidePlan, plan_c: SidePlan, first: str, timeout_s: float) -> _Sides:
+    """Run the primary (in this process) and the candidate (contained, in a child), ``first``
+    first; then check that the candidate left the primary's run alone."""
     observations: dict[str, Observation] = {}
     faults: list[HarnessFault] = []
     manifest: RunManifest | None = None
@@ -149,7 +163,7 @@ def run_shadow(
             except EngineFailure as exc:
                 primary_error, error = exc, exc.to_dict()
             observations[role] = Observation(
-                backend=primary,
+                backend=plan_p.backend,
                 role="primary",
                 ok=error is None,
                 run_dir=plan_p.run_dir,
@@ -160,10 +174,10 @@ def run_shadow(
         else:
             wall = time.perf_counter()
             # Contained: a breach is a recorded fault and a failed candidate, never raised.
-            child, breaches = run_candidate(plan_c, plan_p, options.candidate_timeout_s)
+            child, breaches = run_candidate(plan_c, plan_p, timeout_s)
             faults.extend(breaches)
             observations[role] = Observation(
-                backend=candidate,
+                backend=plan_c.backend,
                 role="candidate",
                 ok=child.manifest is not None,
                 run_dir=plan_c.run_dir,
@@ -181,6 +195,25 @@ def run_shadow(
                 observations["candidate"], ok=False, error=error
             )
         faults.extend(late)
+    return _Sides(observations, manifest, primary_error, tuple(faults))
+
+
+def run_shadow(
+    request: BuildRequest, primary: str, candidate: str, options: ShadowOptions | None = None
+) -> ShadowOutcome:
+    """Run both sides; return everything observed. Raises only the primary's own failure
+    (after the candidate ran and was recorded), or ShadowError in strict mode."""
+    options = options or ShadowOptions()
+    plan_p, plan_c, extract_s = _plans(request, primary, candidate, options)
+    for plan in (plan_p, plan_c):
+        _own_folder(Path(plan.run_dir))
+    rng = random.Random(options.seed)
+    first = {"primary_first": "primary", "candidate_first": "candidate"}.get(
+        options.order, rng.choice(("primary", "candidate"))
+    )
+    sides = _run_sides(plan_p, plan_c, first, options.candidate_timeout_s)
+    observations, manifest, primary_error = sides.observations, sides.manifest, sides.primary_error
+    faults = list(sides.faults)
     comparison = None
     noise = None
     if observations["primary"].ok and options.noise_baseline:
@@ -195,6 +228,10 @@ def run_shadow(
             )
         except Exception as exc:  # a harness fault never reaches the caller (unless strict)
             faults.append(HarnessFault(where="compare", error=f"{type(exc).__name__}: {exc}"))
+    records: tuple[StepRecord, ...] = ()
+    if options.incremental:
+        records, fresh_faults = _incremental(request, (plan_p, plan_c), observations, options)
+        faults.extend(fresh_faults)
     result = judge(
         subject=Path(request.repo).name,
         comparison=comparison,
@@ -204,6 +241,7 @@ def run_shadow(
         failures=_failures(observations),
         faults=[f"{f.where}: {f.error}" for f in faults],
         noise=noise,
+        checks=incremental_findings(records),
     )
     outcome = ShadowOutcome(
         primary=observations["primary"],
@@ -216,10 +254,200 @@ def run_shadow(
         extract_s=round(extract_s, TIMING_DIGITS),
         result=result,
         noise=noise,
+        incremental=records,
     )
     if options.strict:
         _raise_if_unclean(outcome)
     return outcome
+
+
+FRESH_DIR = "fresh"
+"""``OUT/fresh``: the from-scratch build of ``shadow --incremental`` (replaced by each run)."""
+INCREMENTAL_IDENTICAL = "INCREMENTAL_IDENTICAL"
+INCREMENTAL_CACHE_ROWS = "INCREMENTAL_CACHE_ROWS"
+INCREMENTAL_DIFFERS = "INCREMENTAL_DIFFERS"
+INCREMENTAL_FAILED = "INCREMENTAL_FAILED"
+INCREMENTAL_NOT_EVALUATED = "INCREMENTAL_NOT_EVALUATED"
+COVERAGE_PREFIX = "COVERAGE_"
+"""The codes of the parity Result's coverage findings (a source failed, a table left empty)."""
+
+
+def _updated(manifest: RunManifest) -> bool:
+    """Whether the build updated tables an earlier build of the side wrote (some table had a
+    version before it): an incremental build, not one from scratch."""
+    return any(isinstance(t.version_before, int) for t in (*manifest.inputs, *manifest.outputs))
+
+
+def _unevaluated(role: str, plan: SidePlan, detail: str) -> StepRecord:
+    from harness.compare.incremental import StepRecord
+
+    return StepRecord(
+        step=role,
+        kind="shadow",
+        description=f"{role} {plan.backend}: incremental build vs a fresh one",
+        status="not_evaluated",
+        detail=detail,
+        incremental=plan.run_dir,
+    )
+
+
+def _incremental(
+    request: BuildRequest,
+    plans: tuple[SidePlan, SidePlan],
+    observations: dict[str, Observation],
+    options: ShadowOptions,
+) -> tuple[tuple[StepRecord, ...], list[HarnessFault]]:
+    """``shadow --incremental``: each side that built incrementally (its folder held a previous
+    build) is compared with the same side built from scratch into ``OUT/fresh`` (shared or
+    isolated Stage 0 as the run's, no extraction cache), by the comparison of ``gate
+    incremental`` (:func:`harness.compare.incremental.compare_step`). A side that built from
+    scratch, or failed, is not evaluated (a record saying why, never a pass)."""
+    from harness.compare.incremental import StepRecord, compare_step, step_record
+
+    records: dict[str, StepRecord] = {}
+    wanted: list[str] = []
+    for role, plan in zip(("primary", "candidate"), plans, strict=True):
+        manifest = _side_manifest(observations[role])
+        if manifest is None:
+            records[role] = _unevaluated(
+                role, plan, f"the {role} build failed: there is no build to compare"
+            )
+        elif not _updated(manifest):
+            records[role] = _unevaluated(
+                role,
+                plan,
+                f"the run folder held no previous build of the {role} ({plan.run_dir}): it "
+                "was built from scratch, so no incremental build was compared; run the "
+                "same command again after a change",
+            )
+        else:
+            wanted.append(role)
+    faults: list[HarnessFault] = []
+    if wanted:
+        names = {Path(p.run_dir).name for p in plans}
+        fresh_out = request.out / (FRESH_DIR if FRESH_DIR not in names else f"{FRESH_DIR}-run")
+        try:
+            if fresh_out.exists():
+                shutil.rmtree(fresh_out)
+            fresh_request = dataclasses.replace(
+                request,
+                out=fresh_out,
+                extract=dataclasses.replace(request.extract, cache_dir=None),
+                evidence=None,
+            )
+            fresh_p, fresh_c, _ = _plans(fresh_request, plans[0].backend, plans[1].backend, options)
+            for plan in (fresh_p, fresh_c):
+                _own_folder(Path(plan.run_dir))
+            fresh = _run_sides(fresh_p, fresh_c, "primary", options.candidate_timeout_s)
+            faults += [
+                msgspec.structs.replace(f, where=f"incremental fresh build: {f.where}")
+                for f in fresh.faults
+            ]
+            for role in wanted:
+                plan = plans[0] if role == "primary" else plans[1]
+                done = fresh.observations[role]
+                description = f"{role} {plan.backend}: incremental build vs a fresh one"
+                inc_dir, fresh_dir = Path(plan.run_dir), Path(done.run_dir)
+                if not done.ok:
+                    error = done.error or {}
+                    records[role] = StepRecord(
+                        step=role,
+                        kind="shadow",
+                        description=description,
+                        status="error",
+                        detail=f"the incremental build succeeded, the fresh one "
+                        f"{'timed out' if done.timed_out else 'failed'}: "
+                        f"{error.get('code')} {error.get('message', '')}".strip(),
+                        incremental=str(inc_dir),
+                        fresh=str(fresh_dir),
+                    )
+                    continue
+                compared = compare_step(
+                    inc_dir, fresh_dir, f"{Path(request.repo).name}:{role}:incremental"
+                )
+                records[role] = step_record(
+                    role, "shadow", description, (inc_dir, fresh_dir), compared
+                )
+        except Exception as exc:  # a harness fault, recorded (never raised unless strict)
+            why = f"{type(exc).__name__}: {exc}"
+            faults.append(HarnessFault(where="incremental", error=why))
+            for role in wanted:
+                if role not in records:
+                    plan = plans[0] if role == "primary" else plans[1]
+                    records[role] = StepRecord(
+                        step=role,
+                        kind="shadow",
+                        description=f"{role} {plan.backend}: incremental build vs a fresh one",
+                        status="error",
+                        detail=f"the fresh build or the comparison failed: {why}",
+                        incremental=plan.run_dir,
+                    )
+    return tuple(records[r] for r in ("primary", "candidate")), faults
+
+
+def incremental_findings(records: tuple[StepRecord, ...]) -> list[Finding]:
+    """The findings of ``shadow --incremental``, one or more per side: identical (``ok``), or
+    identical but for the scip cache's CONTRACT §5.7 rows (sev3); each difference (sev1); a
+    fresh build or comparison that failed (sev1); not evaluated: no previous build, a failed
+    side, a coverage gap, a comparison over nothing (sev2, never a pass)."""
+    if not records:
+        return []
+    from harness.compare.incremental import describe_differences
+
+    out: list[Finding] = []
+    for r in records:
+        where = f"{r.description}: "
+        if r.status == "pass":
+            code = INCREMENTAL_IDENTICAL if r.exception is None else INCREMENTAL_CACHE_ROWS
+            severity: ParitySeverity = "ok" if r.exception is None else "sev3"
+            out.append(
+                Finding(
+                    code=code, severity=severity, stage="-", table=r.step, message=where + r.detail
+                )
+            )
+        elif r.status == "fail" and r.differences:
+            # A coverage gap of the two builds (a source failed, a table empty on both) is no
+            # agreement, but no difference between them either: not evaluated, as in a parity
+            # Result (sev2).
+            out += [
+                Finding(
+                    code=INCREMENTAL_NOT_EVALUATED,
+                    severity="sev2",
+                    stage=d.stage,
+                    table=d.table,
+                    message=f"{where}not evaluated: {describe_differences([d])}",
+                )
+                if d.code.startswith(COVERAGE_PREFIX)
+                else Finding(
+                    code=INCREMENTAL_DIFFERS,
+                    severity="sev1",
+                    stage=d.stage,
+                    table=d.table,
+                    message=f"{where}differs: {describe_differences([d])}",
+                )
+                for d in r.differences
+            ]
+        elif r.status == "error":
+            out.append(
+                Finding(
+                    code=INCREMENTAL_FAILED,
+                    severity="sev1",
+                    stage="-",
+                    table=r.step,
+                    message=where + r.detail,
+                )
+            )
+        else:
+            out.append(
+                Finding(
+                    code=INCREMENTAL_NOT_EVALUATED,
+                    severity="sev2",
+                    stage="-",
+                    table=r.step,
+                    message=f"{where}not evaluated: {r.detail}",
+                )
+            )
+    return out
 
 
 def _noise_baseline(plan: SidePlan, options: ShadowOptions) -> RunComparison:
