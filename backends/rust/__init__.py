@@ -105,33 +105,26 @@ _WRITE_FIELDS = (
 )
 
 
+def _table_write(entry: dict[str, Any], name: str, kind: Literal["output", "view"]) -> TableWrite:
+    return TableWrite(
+        name=entry[name],
+        kind=kind,
+        uri=entry["uri"],
+        delta_version=entry["delta_version"],
+        **{f: entry[f] for f in _WRITE_FIELDS if f in entry},
+    )
+
+
 def _split_run_result(text: str) -> tuple[RunResult, tuple[TableWrite, ...]]:
     raw: dict[str, Any] = msgspec.json.decode(text)
     known = set(OutputInfo.__struct_fields__)
-    writes: list[TableWrite] = []
+    writes = [_table_write(entry, "table", "output") for entry in raw.get("outputs", [])]
+    # The write fields the contract's OutputInfo does not carry stay in the TableWrite only.
     for entry in raw.get("outputs", []):
-        writes.append(
-            TableWrite(
-                name=entry["table"],
-                kind="output",
-                uri=entry["uri"],
-                delta_version=entry["delta_version"],
-                **{f: entry[f] for f in _WRITE_FIELDS if f in entry},
-            )
-        )
         for f in _WRITE_FIELDS:
             if f not in known:
                 entry.pop(f, None)
-    for entry in raw.pop("view_writes", []):
-        writes.append(
-            TableWrite(
-                name=entry["view"],
-                kind="view",
-                uri=entry["uri"],
-                delta_version=entry["delta_version"],
-                **{f: entry[f] for f in _WRITE_FIELDS if f in entry},
-            )
-        )
+    writes += [_table_write(entry, "view", "view") for entry in raw.pop("view_writes", [])]
     return decode_run_result(msgspec.json.encode(raw)), tuple(writes)
 
 

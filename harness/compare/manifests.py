@@ -3,9 +3,9 @@
 What one backend records about a run (spec hash, repo fingerprint, contract and library
 versions, every input and output table's Delta version, rows, schema hash and fingerprint,
 warnings, view row counts) must match what the other records. Which backend served, when,
-how long it took, its per-operator metrics, where its files are (URIs) and what its folder held
-before the build (``version_before``) differ by nature and are excluded. Inputs and outputs are
-compared by table name, not by list position.
+how long it took and how much memory, its per-operator metrics, where its files are (URIs)
+and what its folder held before the build (``version_before``) differ by nature and are
+excluded. Inputs and outputs are compared by table name, not by list position.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from harness.run.manifest import RunManifest
 
 #: Paths that legitimately differ between two runs of the same inputs (deepdiff regexes).
 VOLATILE_PATHS: tuple[str, ...] = (
-    r"^root\['(backend|engine_version|timings|started_at|finished_at|served_by|metrics)'\]",
+    r"^root\['(backend|engine_version|timings|started_at|finished_at|served_by|metrics|resources)'\]",
     r"\['uri'\]$",
     # Where a table sits relative to its run: a shadow side reads ../evidence, a lone run
     # evidence/ (not repo.path, which names the analysed repository).

@@ -110,6 +110,29 @@ class ServedBy(msgspec.Struct, frozen=True, kw_only=True):
     reason: str
 
 
+class Resources(msgspec.Struct, frozen=True, kw_only=True):
+    """Peak memory of the build (``getrusage``), in MiB: what a bounded-memory build must bound.
+
+    ``peak_rss_mb`` is the process that wrote ``run.json``, from its start to the end of the
+    build (in a suite of several repositories, the earlier ones too); ``children_peak_rss_mb``
+    is the largest peak among its finished child processes (extraction workers, the SCIP
+    indexer, an isolated candidate), 0 when it started none."""
+
+    peak_rss_mb: float
+    children_peak_rss_mb: float
+
+
+def measure_resources() -> Resources:
+    """This process's and its children's peak resident set so far (Linux reports KiB)."""
+    import resource
+
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return Resources(
+        peak_rss_mb=round(own / 1024.0, 1), children_peak_rss_mb=round(children / 1024.0, 1)
+    )
+
+
 class RunManifest(msgspec.Struct, frozen=True, kw_only=True):
     """The content of ``run.json``."""
 
@@ -129,6 +152,8 @@ class RunManifest(msgspec.Struct, frozen=True, kw_only=True):
     served_by: ServedBy | None = None
     metrics: tuple[OperatorMetric, ...] = ()
     view_rows: dict[str, int] = {}
+    resources: Resources | None = None
+    """Peak memory (absent from a run.json written before it was recorded)."""
 
 
 def repo_fingerprint(repo_scan: pa.Table) -> str:
@@ -282,6 +307,7 @@ def build_manifest(
         served_by=served_by,
         metrics=build.result.metrics,
         view_rows=build.result.view_rows,
+        resources=measure_resources(),
     )
 
 
