@@ -1,0 +1,1 @@
+"""Call-graph suite: one subpackage per kind of call."""

@@ -1,0 +1,1 @@
+"""Call-graph suite programs of kind `direct_calls`."""

@@ -1,0 +1,16 @@
+"""A chain of three calls."""
+
+
+def third():
+    return 3
+
+
+def second():
+    return third()
+
+
+def first():
+    return second()
+
+
+first()

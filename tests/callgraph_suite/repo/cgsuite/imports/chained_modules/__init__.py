@@ -1,0 +1,1 @@
+"""Program: calls across three modules."""

@@ -1,0 +1,5 @@
+"""Calls the service, which calls storage."""
+
+from .service import create
+
+create("x")

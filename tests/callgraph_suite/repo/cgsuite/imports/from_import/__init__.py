@@ -1,0 +1,1 @@
+"""Program: a function imported by name."""

@@ -1,0 +1,1 @@
+"""Program: an import inside a function body."""

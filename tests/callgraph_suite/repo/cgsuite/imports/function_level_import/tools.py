@@ -1,0 +1,5 @@
+"""Tools."""
+
+
+def build():
+    return "built"

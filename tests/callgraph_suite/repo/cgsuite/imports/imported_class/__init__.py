@@ -1,0 +1,1 @@
+"""Program: a class imported from a sibling module."""

@@ -1,0 +1,1 @@
+"""Program: a sibling module imported with from-package-import."""

@@ -1,0 +1,5 @@
+"""Core."""
+
+
+def start():
+    return "started"

@@ -1,0 +1,5 @@
+"""Imports the re-exported name from the package and calls it."""
+
+from cgsuite.imports.package_reexport import start
+
+start()

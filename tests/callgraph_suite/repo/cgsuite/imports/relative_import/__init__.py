@@ -1,0 +1,1 @@
+"""Program: relative imports of a module and of a name."""

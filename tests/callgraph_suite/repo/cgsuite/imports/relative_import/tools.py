@@ -1,0 +1,9 @@
+"""Tools."""
+
+
+def build():
+    return "built"
+
+
+def clean():
+    return "clean"

@@ -1,0 +1,1 @@
+"""Program: a star import of a module with __all__."""

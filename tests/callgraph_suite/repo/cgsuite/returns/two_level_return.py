@@ -1,0 +1,16 @@
+"""A function returned through two levels of calls."""
+
+
+def leaf():
+    return "leaf"
+
+
+def middle():
+    return leaf
+
+
+def outer():
+    return middle()
+
+
+outer()()
