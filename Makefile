@@ -45,7 +45,7 @@ uv:
 # Installs the locked Python dependencies and builds the Rust extension (maturin, release)
 # into an editable install; uv rebuilds it when a cache-key file in pyproject.toml changes.
 sync: uv
-	$(UV) sync --frozen --extra legacy
+	$(UV) sync --frozen --extra legacy --extra distributed
 	@# The project's own modules too: with PYTHONDONTWRITEBYTECODE set (as on CI images) every
 	@# process would otherwise compile them again (stale .pyc files are ignored by mtime).
 	$(RUN) python -m compileall -q harness backends tests >/dev/null

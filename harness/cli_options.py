@@ -71,6 +71,25 @@ ForceOpt = Annotated[
     typer.Option("--force", help="Write into an --out folder that holds files of others."),
 ]
 
+ExecutorOpt = Annotated[
+    str,
+    typer.Option(
+        "--executor",
+        metavar="local|ray",
+        help="Where the repositories run: local (here, one after another) or ray (one Ray "
+        "task each; needs codeanatomy[distributed]).",
+    ),
+]
+AddressOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--address",
+        metavar="ADDR",
+        help="With --executor ray: the Ray cluster to use (host:port, or auto); "
+        "default: start a local one for this run.",
+    ),
+]
+
 # Help is plain text: under rich markup a "[hamilton]" in a help text is a style tag and
 # vanishes, and typer labels every option with its Python type ("<bool>", "<list[str]>").
 # Plain click formatting shows the text as written and an option's METAVAR.

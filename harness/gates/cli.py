@@ -19,7 +19,9 @@ import typer
 
 from harness.boundary import INPUT_MISSING, OUT_NOT_A_DIRECTORY, out_dir, repo_dirs
 from harness.cli_options import (
+    AddressOpt,
     ConfigOpt,
+    ExecutorOpt,
     JsonOpt,
     configured,
     emit_json,
@@ -162,10 +164,13 @@ def gate(
             help="Engine of the incremental gate (default: the configured primary).",
         ),
     ] = None,
+    executor: ExecutorOpt = "local",
+    address: AddressOpt = None,
     config: ConfigOpt = None,
     json: JsonOpt = False,
 ) -> None:
     """Run a gate and write its JSON verdict and Markdown summary."""
+    from harness.gates.executor import make_executor
     from harness.gates.gates import GATES, GateContext, run_gate
     from harness.gates.verdict import render_markdown, write_verdict
 
@@ -184,6 +189,12 @@ def gate(
                 "OPTION_NOT_APPLICABLE",
                 f"--backend applies to the incremental gate only, not to {name!r}",
             )
+        if (executor != "local" or address is not None) and "parity" not in names:
+            raise UsageError(
+                "OPTION_NOT_APPLICABLE",
+                f"--executor and --address apply to the parity gate only, not to {name!r}",
+            )
+        runner = make_executor(executor, address)
         loaded = configured(config, json)
         folder = (
             out_dir(out)
@@ -213,6 +224,7 @@ def gate(
                     project=PROJECT,
                     progress=progress_hook(bar),
                     backend=backend,
+                    executor=runner,
                 )
                 verdict = run_gate(gate_name, ctx)
         write_verdict(folder, verdict)

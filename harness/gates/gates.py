@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import msgspec
 
@@ -19,6 +20,9 @@ from harness.gates.verdict import Check, GateVerdict, make_verdict
 from harness.report.model import RepoParity
 from harness.run.manifest import RunManifest
 from harness.vocabulary import BACKENDS
+
+if TYPE_CHECKING:
+    from harness.gates.executor import Executor
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,8 @@ class GateContext:
     backend: str | None = None
     """The engine of the gates that build with one engine chosen by the user (incremental);
     None: the configured primary."""
+    executor: Executor | None = None
+    """Where the parity gate's repositories run (``--executor``); None: here, one by one."""
 
 
 def _name(repo: Path) -> str:
@@ -79,6 +85,7 @@ def gate_parity(ctx: GateContext) -> GateVerdict:
             options,
             quiet=True,
             progress=ctx.progress,
+            executor=ctx.executor,
         )
     except EngineFailure as exc:
         return make_verdict(

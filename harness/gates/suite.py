@@ -16,6 +16,7 @@ from rich.console import Console
 
 from harness.compare.policy import ParityPolicy, configured_thresholds
 from harness.config.load import LoadedConfig
+from harness.gates.executor import Executor, LocalExecutor, RepoTask
 from harness.gates.history import append_history
 from harness.maintain import maintain_history
 from harness.report.assemble import RepoRun, assemble
@@ -25,7 +26,7 @@ from harness.report.writers import write_reports
 from harness.route import decide_route
 from harness.run.extract_options import extract_options
 from harness.run.request import BuildRequest
-from harness.shadow.runner import ShadowOptions, run_shadow
+from harness.shadow.runner import ShadowOptions
 
 
 def run_suite(
@@ -37,31 +38,44 @@ def run_suite(
     *,
     quiet: bool = False,
     progress: Callable[[str, int, int], None] | None = None,
+    executor: Executor | None = None,
 ) -> tuple[ParityReport, dict[str, Path]]:
     """Shadow-run every repo (primary/candidate from the config) and write ``out/report``.
 
-    ``progress(stage, done, total)`` hears of the repos done and of each repo's extraction."""
+    ``progress(stage, done, total)`` hears of the repos done and of each repo's extraction
+    (the latter in this process only). ``executor`` runs the repos (default: here, one after
+    another; :mod:`harness.gates.executor`); the report is assembled here either way."""
     # The Result of every repo applies this policy (allow-list), whatever the options said.
     options = dataclasses.replace(options, policy=policy)
     route = decide_route(config, "shadow")
     primary = route.primary if route.mode == "shadow" else config.config.engine.primary
     candidate = route.candidate or config.config.engine.candidate
+    executor = executor or LocalExecutor()
     console = Console(stderr=True)
     runs = []
     single = len(repos) == 1
-    for i, repo in enumerate(repos):
+    tasks = []
+    for repo in repos:
         name = repo.resolve().name
-        run_out = out if single else out / name
-        if not quiet:
-            console.print(f"== shadow {name}: {primary} (primary) vs {candidate}", markup=False)
-        if progress and not single:
-            progress("repositories", i, len(repos))
-        extract = extract_options(config, progress=progress)
-        request = BuildRequest(repo=repo, out=run_out, extract=extract, views=True)
-        outcome = run_shadow(request, primary, candidate, options)
-        if outcome.primary_error is not None:
-            raise outcome.primary_error
-        runs.append(RepoRun(name=name, repo=str(repo), outcome=outcome))
+        # A task elsewhere cannot call back into this process: no extraction progress there.
+        extract = extract_options(config, progress=progress if executor.in_process else None)
+        request = BuildRequest(
+            repo=repo, out=out if single else out / name, extract=extract, views=True
+        )
+        tasks.append(RepoTask(name, request, primary, candidate, options))
+    with executor.session():
+        pending = executor.submit(tasks)
+        for i, (task, outcome_of) in enumerate(zip(tasks, pending, strict=True)):
+            if not quiet:
+                console.print(
+                    f"== shadow {task.name}: {primary} (primary) vs {candidate}", markup=False
+                )
+            if progress and not single:
+                progress("repositories", i, len(repos))
+            outcome = outcome_of()
+            if outcome.primary_error is not None:
+                raise outcome.primary_error
+            runs.append(RepoRun(name=task.name, repo=str(task.request.repo), outcome=outcome))
     if progress and not single:
         progress("repositories", len(repos), len(repos))
     report = assemble(runs, policy, configured_thresholds(config))

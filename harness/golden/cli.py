@@ -14,6 +14,8 @@ import typer
 
 from harness.boundary import out_dir
 from harness.cli_options import (
+    AddressOpt,
+    ExecutorOpt,
     JsonOpt,
     WorkersOpt,
     configured,
@@ -136,10 +138,13 @@ def golden_shadow(
     with_sdists: Annotated[
         bool, typer.Option("--with-sdists", help="Also fetch and compare the pinned sdists.")
     ] = False,
+    executor: ExecutorOpt = "local",
+    address: AddressOpt = None,
     json: JsonOpt = False,
 ) -> None:
     """The main job: both backends side by side on every golden repo, compared, reported."""
     from harness.compare.policy import configured_policy
+    from harness.gates.executor import make_executor
     from harness.golden.fetch import default_cache_dir as sdist_cache_dir
     from harness.golden.fetch import fetch_sdists
     from harness.golden.manifest import load_manifest
@@ -150,6 +155,7 @@ def golden_shadow(
     with usage_errors(json):
         # A mistake in the output folder, the config or the policy is reported before the
         # sdists download and the builds start.
+        runner = make_executor(executor, address)
         config = configured(None, json)
         policy = configured_policy(config)
         folder = out_dir(out, create=True)
@@ -159,4 +165,5 @@ def golden_shadow(
         repos = [manifest.repo_dir(r) for r in manifest.repo]
         if with_sdists:
             repos += [f.source_root for f in fetch_sdists(manifest, sdist_cache_dir())]
-        run_parity(repos, folder, config, policy, ShadowOptions(rules=policy.rules()), json)
+        options = ShadowOptions(rules=policy.rules())
+        run_parity(repos, folder, config, policy, options, json, runner)

@@ -16,7 +16,9 @@ import typer
 
 from harness.boundary import out_dir, repo_dirs
 from harness.cli_options import (
+    AddressOpt,
     ConfigOpt,
+    ExecutorOpt,
     ForceOpt,
     JsonOpt,
     configured,
@@ -26,6 +28,7 @@ from harness.cli_options import (
     progress_bar,
     progress_hook,
     usage_errors,
+    usage_exit,
 )
 from harness.errors import UsageError
 from harness.exit_codes import EXIT_GATE_FAILED
@@ -33,6 +36,7 @@ from harness.exit_codes import EXIT_GATE_FAILED
 if TYPE_CHECKING:
     from harness.compare.policy import ParityPolicy
     from harness.config.load import LoadedConfig
+    from harness.gates.executor import Executor
     from harness.shadow.runner import ShadowOptions
 
 CandidateTimeoutOpt = Annotated[
@@ -99,6 +103,8 @@ def shadow(
         bool, typer.Option("--noise", help="Run the primary twice; report volatile tables.")
     ] = False,
     force: ForceOpt = False,
+    executor: ExecutorOpt = "local",
+    address: AddressOpt = None,
     config: ConfigOpt = None,
     json: JsonOpt = False,
 ) -> None:
@@ -106,6 +112,7 @@ def shadow(
     from typing import get_args
 
     from harness.compare.policy import configured_policy, load_policy
+    from harness.gates.executor import make_executor
     from harness.run.lock import hold_out_folder
     from harness.shadow.runner import Order, ShadowOptions
 
@@ -115,6 +122,7 @@ def shadow(
                 raise UsageError(
                     "USAGE", f"--order {order!r}: random, primary_first or candidate_first"
                 )
+            runner = make_executor(executor, address)
             roots = repo_dirs(repos)
             # A PolicyError is a UsageError: an invalid policy is refused before any build.
             loaded = configured(config, json)
@@ -133,7 +141,7 @@ def shadow(
             rules=parity_policy.rules(),
             noise_baseline=noise,
         )
-        run_parity(list(roots), folder, loaded, parity_policy, options, json)
+        run_parity(list(roots), folder, loaded, parity_policy, options, json, runner)
 
 
 def run_parity(
@@ -143,24 +151,36 @@ def run_parity(
     policy: ParityPolicy,
     options: ShadowOptions,
     json: bool,
+    executor: Executor | None = None,
 ) -> None:
     """Shadow-run ``repos`` into ``folder`` (the parity suite), print the report (``--json``:
     the report as JSON) and exit 1 unless it passes. The primary's engine error exits 3; a
-    candidate's failure under ``--strict`` exits 1. ``shadow`` and ``golden shadow`` end here."""
+    candidate's failure under ``--strict`` exits 1. ``shadow`` and ``golden shadow`` end here;
+    ``executor`` runs the repositories (default: here, one after another)."""
     from harness.errors import EngineFailure
+    from harness.gates.executor import ExecutorUnreachable
     from harness.gates.suite import run_suite
     from harness.shadow.runner import ShadowError
 
     try:
         with progress_bar(not json) as bar:
             report, paths = run_suite(
-                repos, folder, config, policy, options, quiet=json, progress=progress_hook(bar)
+                repos,
+                folder,
+                config,
+                policy,
+                options,
+                quiet=json,
+                progress=progress_hook(bar),
+                executor=executor,
             )
     except EngineFailure as exc:
         raise engine_exit(exc, json, "primary") from exc
     except ShadowError as exc:
         print_error(f"strict shadow failure: {exc}")
         raise typer.Exit(EXIT_GATE_FAILED) from exc
+    except ExecutorUnreachable as exc:  # the Ray cluster at --address cannot be reached
+        raise usage_exit(exc, json) from exc
     if json:
         emit_json(report)
     else:

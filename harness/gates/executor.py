@@ -1,0 +1,293 @@
+"""Where the repositories of a parity suite run: in this process, one after another
+(``local``, the default), or each as one Ray task on a cluster (``ray``,
+``codeanatomy[distributed]``).
+
+A Ray task is one repository's whole shadow run (extraction, both backends, the comparison:
+:func:`harness.shadow.runner.run_shadow`), writing its run to ``OUT/<name>`` on the store the
+driver and every node share (today a local or shared file system: docs/DISTRIBUTED.md). The
+driver gathers the outcomes in the repositories' order, and
+:func:`harness.gates.suite.run_suite` assembles the one report and appends the one
+parity-history row exactly as for a local run.
+
+A task whose worker or node dies is retried once (``max_retries=1``); if it dies again, or Ray
+cannot run it at all, the repository gets a harness fault (``EXECUTOR_TASK_FAILED``, sev1) in
+its Result, never a pass, and no other repository's Result changes. What a task raises itself
+(the primary's engine error, a strict-mode failure, a bug) reaches the driver as it would have
+locally: the primary's :class:`~harness.errors.EngineFailure` still exits 3.
+
+Ray is imported here only, and only when the Ray executor is chosen.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import logging
+import os
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from harness.compare.result import judge
+from harness.errors import EngineFailure, UsageError
+from harness.run.request import BuildRequest
+from harness.shadow.observation import HarnessFault, Observation
+from harness.shadow.runner import ShadowError, ShadowOptions, ShadowOutcome, run_shadow, side_dirs
+
+EXECUTORS = ("local", "ray")
+INSTALL_HINT = "pip install 'codeanatomy[distributed]' (or uv sync --extra distributed)"
+TASK_FAILED = "EXECUTOR_TASK_FAILED"
+"""The harness-fault code of a repository whose Ray task died twice or could not run."""
+TASK_RETRIES = 1
+"""How often Ray runs a task again whose worker or node died (system failures only; what the
+task raises itself is never retried)."""
+TASK_CPUS = 1.0
+"""Logical CPUs a task reserves: a node with ``--num-cpus=N`` runs N repositories at once (each
+also starts its own extraction workers and the candidate's process, per ``[extract] workers``)."""
+CRASH_ENV = "CODEANATOMY_TEST_RAY_CRASH_REPO"
+"""Test hook: a Ray worker whose environment names a repository in this variable exits at once
+when it starts that repository's task (every attempt), as a worker killed by the kernel would.
+Set only on the worker nodes of the test cluster (tests/e2e/test_ray_executor.py); it is read
+inside Ray tasks only, never by the local executor."""
+
+
+@dataclass(frozen=True)
+class RepoTask:
+    """One repository of a suite: its build request (the run folder ``OUT/<name>``), the two
+    backends and the shadow options."""
+
+    name: str
+    request: BuildRequest
+    primary: str
+    candidate: str
+    options: ShadowOptions
+
+
+Pending = Callable[[], ShadowOutcome]
+"""A repository's outcome, computed (local) or awaited (Ray) when called."""
+
+
+class Executor(Protocol):
+    """Runs the repositories of a suite; :meth:`submit` gives one :data:`Pending` per task, in
+    the tasks' order."""
+
+    name: str
+    in_process: bool
+    """Whether tasks run in this process (progress callbacks reach them)."""
+
+    def session(self) -> AbstractContextManager[None]:
+        """Connected (Ray) for the duration of the suite."""
+        ...
+
+    def submit(self, tasks: Sequence[RepoTask]) -> list[Pending]: ...
+
+
+class LocalExecutor:
+    """Every repository in this process, one after another, each when its turn comes (today's
+    behaviour: a primary's error stops the suite before the next repository starts)."""
+
+    name = "local"
+    in_process = True
+
+    @contextmanager
+    def session(self) -> Iterator[None]:
+        yield
+
+    def submit(self, tasks: Sequence[RepoTask]) -> list[Pending]:
+        return [
+            functools.partial(run_shadow, t.request, t.primary, t.candidate, t.options)
+            for t in tasks
+        ]
+
+
+@dataclass(frozen=True)
+class TaskReturn:
+    """What a Ray task sends back: the outcome without its exception (an
+    :class:`EngineFailure` does not survive pickling: its constructor takes five arguments),
+    the primary's engine error as its JSON shape, and a strict-mode failure's message."""
+
+    outcome: ShadowOutcome | None
+    primary_error: dict[str, Any] | None = None
+    strict_error: str | None = None
+    raised: dict[str, Any] | None = None
+    """An engine error raised before the sides ran (the shared extraction's), as its JSON
+    shape."""
+
+
+def run_task(task: RepoTask) -> TaskReturn:
+    """The body of a Ray task: one repository's shadow run, made picklable."""
+    if os.environ.get(CRASH_ENV) == task.name:
+        os._exit(1)
+    try:
+        outcome = run_shadow(task.request, task.primary, task.candidate, task.options)
+    except ShadowError as exc:
+        return TaskReturn(outcome=None, strict_error=str(exc))
+    except EngineFailure as exc:
+        return TaskReturn(outcome=None, raised=exc.to_dict())
+    error = outcome.primary_error
+    if error is None:
+        return TaskReturn(outcome=outcome)
+    return TaskReturn(
+        outcome=dataclasses.replace(outcome, primary_error=None), primary_error=error.to_dict()
+    )
+
+
+def unpack(value: TaskReturn) -> ShadowOutcome:
+    """The driver's side of :func:`run_task`: the outcome, with the primary's error rebuilt;
+    a strict-mode failure raised again."""
+    if value.strict_error is not None:
+        raise ShadowError(value.strict_error)
+    if value.raised is not None:
+        raise _engine_failure(value.raised)
+    assert value.outcome is not None
+    if value.primary_error is None:
+        return value.outcome
+    failure = _engine_failure(value.primary_error)
+    return dataclasses.replace(value.outcome, primary_error=failure)
+
+
+def _engine_failure(e: dict[str, Any]) -> EngineFailure:
+    return EngineFailure(e["backend"], e["code"], e["stage"], e["message"], e["context"])
+
+
+def task_fault(task: RepoTask, reason: str) -> ShadowOutcome:
+    """The outcome of a repository whose task never finished: nothing was observed of either
+    side (neither is ``ok``), nothing compared, and one harness fault; its Result is sev1 and
+    blocks. It is never taken for the primary's error: the caller's exit is the gate's (1)."""
+    fault = HarnessFault(where="executor", code=TASK_FAILED, error=reason)
+    dirs = side_dirs(task.primary, task.candidate)
+    error = {"code": TASK_FAILED, "message": reason}
+
+    def side(backend: str, role: str, folder: str) -> Observation:
+        return Observation(
+            backend=backend,
+            role=role,  # type: ignore[arg-type]
+            ok=False,
+            run_dir=str(task.request.out / folder),
+            wall_s=0.0,
+            cpu_s=0.0,
+            error=error,
+        )
+
+    result = judge(
+        subject=Path(task.request.repo).name,
+        comparison=None,
+        primary=None,
+        candidate=None,
+        policy=task.options.policy,
+        faults=[f"executor: {reason}"],
+    )
+    return ShadowOutcome(
+        primary=side(task.primary, "primary", dirs[0]),
+        candidate=side(task.candidate, "candidate", dirs[1]),
+        order=("primary", "candidate"),
+        manifest=None,
+        primary_error=None,
+        comparison=None,
+        faults=(fault,),
+        extract_s=0.0,
+        result=result,
+    )
+
+
+class ExecutorUnreachable(UsageError):
+    """The Ray cluster could not be started or reached (exit 2, before any repository ran)."""
+
+
+def import_ray() -> Any:
+    """The ``ray`` module, or a UsageError (exit 2) saying how to install it."""
+    try:
+        import ray
+    except ImportError as exc:
+        raise UsageError(
+            "EXECUTOR_UNAVAILABLE",
+            f"--executor ray needs Ray, which is not installed: {INSTALL_HINT}",
+        ) from exc
+    return ray
+
+
+class RayExecutor:
+    """Each repository as one Ray task; ``address`` is an existing cluster's (``ray start
+    --head`` printed it; ``auto`` finds the one on this machine), None starts a local one for
+    the suite's duration."""
+
+    name = "ray"
+    in_process = False
+
+    def __init__(self, address: str | None = None) -> None:
+        self.address = address
+        self.ray = import_ray()
+
+    @contextmanager
+    def session(self) -> Iterator[None]:
+        ray = self.ray
+        # Workers' prints would reach the driver's stdout (and break --json): kept in the
+        # cluster's logs instead.
+        kwargs: dict[str, Any] = {"log_to_driver": False, "logging_level": logging.WARNING}
+        if self.address is None:
+            kwargs["include_dashboard"] = False
+        try:
+            ray.init(address=self.address, **kwargs)
+        except (ConnectionError, RuntimeError, ValueError) as exc:
+            raise ExecutorUnreachable(
+                "EXECUTOR_UNREACHABLE",
+                f"cannot connect to the Ray cluster at {self.address or '(a new local one)'}: "
+                f"{exc}",
+            ) from exc
+        try:
+            yield
+        finally:
+            ray.shutdown()
+
+    def submit(self, tasks: Sequence[RepoTask]) -> list[Pending]:
+        ray = self.ray
+        remote = ray.remote(num_cpus=TASK_CPUS, max_retries=TASK_RETRIES)(run_task)
+        # A worker's working folder is not the driver's: every path it gets is absolute.
+        refs = [remote.remote(_absolute(t)) for t in tasks]
+        return [functools.partial(self._await, t, ref) for t, ref in zip(tasks, refs, strict=True)]
+
+    def _await(self, task: RepoTask, ref: Any) -> ShadowOutcome:
+        exceptions = self.ray.exceptions
+        try:
+            value = self.ray.get(ref)
+        except exceptions.RayTaskError as exc:
+            # The task raised (not a death): as the local executor would have raised it.
+            cause = getattr(exc, "cause", None)
+            if isinstance(cause, BaseException):
+                raise cause from None
+            raise
+        except exceptions.RayError as exc:
+            # Its worker or node died on every attempt, or the object or the cluster was lost.
+            detail = " ".join(str(exc).split())[:500]
+            return task_fault(
+                task,
+                f"the Ray task of {task.name} did not finish in {TASK_RETRIES + 1} attempts: "
+                f"{type(exc).__name__}: {detail}",
+            )
+        return unpack(value)
+
+
+def _absolute(task: RepoTask) -> RepoTask:
+    request = task.request
+    cache = request.extract.cache_dir
+    extract = dataclasses.replace(
+        request.extract, cache_dir=None if cache is None else cache.absolute()
+    )
+    request = dataclasses.replace(
+        request, repo=request.repo.absolute(), out=request.out.absolute(), extract=extract
+    )
+    return dataclasses.replace(task, request=request)
+
+
+def make_executor(name: str, address: str | None) -> Executor:
+    """The executor ``--executor NAME [--address ADDR]`` asks for; a UsageError (exit 2) for an
+    unknown name, for ``--address`` without Ray, and for Ray not installed."""
+    if name not in EXECUTORS:
+        raise UsageError("UNKNOWN_EXECUTOR", f"--executor {name!r}: one of {', '.join(EXECUTORS)}")
+    if name == "local":
+        if address is not None:
+            raise UsageError("OPTION_NOT_APPLICABLE", "--address applies to --executor ray only")
+        return LocalExecutor()
+    return RayExecutor(address)

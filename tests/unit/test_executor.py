@@ -1,0 +1,246 @@
+"""The executors of a parity suite (harness/gates/executor.py) without a cluster: the options'
+mistakes (exit 2), Ray missing (exit 2 with the install hint), a task's return surviving
+pickling, and a repository whose task never finished reported as a harness fault of that
+repository alone. The real cluster: tests/e2e/test_ray_executor.py."""
+
+from __future__ import annotations
+
+import functools
+import pickle
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from backends.extract.runner import ExtractOptions
+from harness.cli import app
+from harness.compare.policy import ParityPolicy
+from harness.config.load import load_text
+from harness.errors import EngineFailure, UsageError
+from harness.exit_codes import EXIT_USAGE
+from harness.gates.executor import (
+    INSTALL_HINT,
+    TASK_FAILED,
+    LocalExecutor,
+    Pending,
+    RepoTask,
+    TaskReturn,
+    make_executor,
+    run_task,
+    task_fault,
+    unpack,
+)
+from harness.gates.suite import run_suite
+from harness.run.request import BuildRequest
+from harness.shadow.runner import ShadowOptions
+
+FAKES = "tests.unit.shadow_fakes"
+runner = CliRunner()
+
+
+def _repo(root: Path) -> Path:
+    (root / "pkg").mkdir(parents=True)
+    (root / "pkg" / "__init__.py").write_text("")
+    (root / "pkg" / "m.py").write_text("def f():\n    return 1\n")
+    return root
+
+
+def _task(repo: Path, out: Path, primary: str = "ECHO", candidate: str = "ECHO") -> RepoTask:
+    request = BuildRequest(
+        repo=repo, out=out, extract=ExtractOptions(extractors=("repo_scan", "ast"), workers=1)
+    )
+    options = ShadowOptions(order="primary_first", candidate_timeout_s=60)
+    return RepoTask(repo.name, request, f"{FAKES}:{primary}", f"{FAKES}:{candidate}", options)
+
+
+# --- the options -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["shadow", "{repo}", "--out", "{out}"],
+        ["golden", "shadow", "--out", "{out}"],
+        ["gate", "parity", "{repo}", "--out", "{out}"],
+    ],
+)
+def test_an_unknown_executor_is_refused_before_anything_runs(
+    command: list[str], tmp_path: Path
+) -> None:
+    repo, out = _repo(tmp_path / "repo"), tmp_path / "out"
+    args = [a.format(repo=repo, out=out) for a in command] + ["--executor", "bogus"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == EXIT_USAGE, result.output
+    assert "--executor 'bogus': one of local, ray" in result.stderr
+    assert not out.exists()
+
+
+def test_address_without_ray_is_a_usage_error(tmp_path: Path) -> None:
+    repo, out = _repo(tmp_path / "repo"), tmp_path / "out"
+    result = runner.invoke(app, ["shadow", str(repo), "--out", str(out), "--address", "auto"])
+    assert result.exit_code == EXIT_USAGE, result.output
+    assert "--address applies to --executor ray only" in result.stderr
+
+
+def test_the_executor_options_apply_to_the_parity_gate_only(tmp_path: Path) -> None:
+    result = runner.invoke(
+        app, ["gate", "determinism", "--out", str(tmp_path / "v"), "--executor", "ray"]
+    )
+    assert result.exit_code == EXIT_USAGE, result.output
+    assert "apply to the parity gate only" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["shadow", "{repo}", "--out", "{out}"],
+        ["golden", "shadow", "--out", "{out}"],
+        ["gate", "parity", "{repo}", "--out", "{out}"],
+    ],
+)
+def test_without_ray_the_option_says_how_to_install_it(
+    command: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # ``import ray`` raises ImportError, as where the extra is not installed.
+    monkeypatch.setitem(sys.modules, "ray", None)
+    repo, out = _repo(tmp_path / "repo"), tmp_path / "out"
+    args = [a.format(repo=repo, out=out) for a in command] + ["--executor", "ray", "--json"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == EXIT_USAGE, result.output
+    assert INSTALL_HINT in result.stderr
+    assert "pip install 'codeanatomy[distributed]'" in result.stderr
+    assert '"code": "EXECUTOR_UNAVAILABLE"' in result.stdout
+    assert not out.exists()
+
+
+def test_the_local_executor_is_the_default_and_needs_no_ray(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "ray", None)
+    assert isinstance(make_executor("local", None), LocalExecutor)
+    with pytest.raises(UsageError) as info:
+        make_executor("ray", "127.0.0.1:1")
+    assert info.value.code == "EXECUTOR_UNAVAILABLE"
+
+
+# --- what a task sends back ----------------------------------------------------------------
+
+
+def test_a_task_and_its_return_survive_pickling(tmp_path: Path) -> None:
+    task = _task(_repo(tmp_path / "repo"), tmp_path / "out")
+    assert pickle.loads(pickle.dumps(task)) == task
+    value = run_task(task)
+    assert value.outcome is not None and value.outcome.comparison is not None
+    again = pickle.loads(pickle.dumps(value))
+    assert again == value
+    assert unpack(again) == value.outcome
+
+
+def test_the_primary_engine_error_crosses_as_its_fields(tmp_path: Path) -> None:
+    task = _task(_repo(tmp_path / "repo"), tmp_path / "out", primary="RAISING")
+    value = run_task(task)
+    assert value.outcome is not None and value.outcome.primary_error is None
+    assert value.primary_error is not None
+    # The reason: an EngineFailure itself cannot be unpickled (five constructor arguments).
+    with pytest.raises(TypeError):
+        pickle.loads(pickle.dumps(EngineFailure("b", "EXECUTION_FAILED", "execute", "m")))
+    outcome = unpack(pickle.loads(pickle.dumps(value)))
+    error = outcome.primary_error
+    assert isinstance(error, EngineFailure)
+    assert (error.backend, error.code, error.stage, error.message) == (
+        "raising",
+        "EXECUTION_FAILED",
+        "execute",
+        "planned failure",
+    )
+    assert outcome.primary == value.outcome.primary
+    assert outcome.result == value.outcome.result
+
+
+def test_an_engine_error_raised_before_the_sides_is_raised_again() -> None:
+    raised = EngineFailure(
+        "harness", "EXTRACT_WORKER_CRASHED", "extract", "a worker died"
+    ).to_dict()
+    with pytest.raises(EngineFailure) as info:
+        unpack(pickle.loads(pickle.dumps(TaskReturn(outcome=None, raised=raised))))
+    assert info.value.to_dict() == raised
+
+
+def test_a_strict_failure_crosses_as_its_message(tmp_path: Path) -> None:
+    from harness.shadow.runner import ShadowError
+
+    task = _task(_repo(tmp_path / "repo"), tmp_path / "out", candidate="DRIFTING")
+    strict = RepoTask(
+        task.name,
+        task.request,
+        task.primary,
+        task.candidate,
+        ShadowOptions(order="primary_first", candidate_timeout_s=60, strict=True),
+    )
+    value = pickle.loads(pickle.dumps(run_task(strict)))
+    assert value.outcome is None and value.strict_error
+    with pytest.raises(ShadowError, match="parity sev"):
+        unpack(value)
+
+
+# --- a task that never finished ----------------------------------------------------------
+
+
+def test_a_task_fault_is_sev1_and_compares_nothing(tmp_path: Path) -> None:
+    task = _task(_repo(tmp_path / "repo"), tmp_path / "out")
+    outcome = task_fault(task, "worker died twice")
+    assert outcome.result.blocks and outcome.result.severity == "sev1"
+    assert outcome.result.coverage.tables_compared == 0
+    assert [f.code for f in outcome.faults] == [TASK_FAILED]
+    assert any(
+        f.code == "HARNESS_FAULT" and "worker died twice" in f.message
+        for f in outcome.result.findings
+    )
+    assert not outcome.primary.ok and not outcome.candidate.ok
+    assert outcome.primary_error is None  # never taken for the primary's own error
+    assert pickle.loads(pickle.dumps(TaskReturn(outcome=outcome))).outcome == outcome
+
+
+class Dying(LocalExecutor):
+    """The local executor, except that the tasks of the repositories in ``dead`` never
+    finish (what the Ray executor reports after the second death)."""
+
+    def __init__(self, dead: set[str]) -> None:
+        self.dead = dead
+
+    def submit(self, tasks: Sequence[RepoTask]) -> list[Pending]:
+        pending = super().submit(tasks)
+        return [
+            functools.partial(task_fault, t, "killed twice") if t.name in self.dead else p
+            for t, p in zip(tasks, pending, strict=True)
+        ]
+
+
+def _suite(repos: list[Path], out: Path, executor: LocalExecutor) -> dict[str, object]:
+    config = load_text("", file=None, root=out.parent)
+    report, _ = run_suite(
+        repos,
+        out,
+        config,
+        ParityPolicy(),
+        ShadowOptions(order="primary_first", candidate_timeout_s=300),
+        quiet=True,
+        executor=executor,
+    )
+    return {"verdict": report.verdict, **{r.name: r.result for r in report.repos}}
+
+
+def test_a_dead_task_is_a_fault_of_its_repo_alone_never_a_pass(tmp_path: Path) -> None:
+    repos = [_repo(tmp_path / "a"), _repo(tmp_path / "b")]
+    local = _suite(repos, tmp_path / "local" / "out", LocalExecutor())
+    dying = _suite(repos, tmp_path / "dying" / "out", Dying({"b"}))
+    assert dying["a"] == local["a"]  # the other repository's Result is unchanged
+    result_b = dying["b"]
+    assert result_b != local["b"]
+    assert getattr(result_b, "blocks", False)
+    assert dying["verdict"] == "fail"
+    # The vacuous case: every task died, nothing was compared: never a pass.
+    none = _suite(repos, tmp_path / "none" / "out", Dying({"a", "b"}))
+    assert none["verdict"] == "fail"
