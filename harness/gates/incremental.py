@@ -139,9 +139,12 @@ def python_files(root: Path) -> list[str]:
 
 
 def _parse(text: str, rel: str) -> ast.Module | None:
+    """The parse of one file; None when it does not parse, including a file too deep for
+    CPython's ast construction (RecursionError, MemoryError: the hostile golden repo's
+    ``long_chain.py``), as the extractors report it."""
     try:
         return ast.parse(text, filename=rel)
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
 
 
