@@ -24,8 +24,9 @@ import dataclasses
 import functools
 import logging
 import os
+import sys
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -228,18 +229,20 @@ class RayExecutor:
         kwargs: dict[str, Any] = {"log_to_driver": False, "logging_level": logging.WARNING}
         if self.address is None:
             kwargs["include_dashboard"] = False
-        try:
-            ray.init(address=self.address, **kwargs)
-        except (ConnectionError, RuntimeError, ValueError) as exc:
-            raise ExecutorUnreachable(
-                "EXECUTOR_UNREACHABLE",
-                f"cannot connect to the Ray cluster at {self.address or '(a new local one)'}: "
-                f"{exc}",
-            ) from exc
-        try:
-            yield
-        finally:
-            ray.shutdown()
+        # Ray prints the cluster's messages ("(raylet) A worker died ...") on sys.stdout, the
+        # channel of the report (``--json``): for the session they go to stderr instead.
+        with redirect_stdout(sys.stderr):
+            try:
+                ray.init(address=self.address, **kwargs)
+            except (ConnectionError, RuntimeError, ValueError) as exc:
+                where = self.address or "(a new local one)"
+                raise ExecutorUnreachable(
+                    "EXECUTOR_UNREACHABLE", f"cannot connect to the Ray cluster at {where}: {exc}"
+                ) from exc
+            try:
+                yield
+            finally:
+                ray.shutdown()
 
     def submit(self, tasks: Sequence[RepoTask]) -> list[Pending]:
         ray = self.ray

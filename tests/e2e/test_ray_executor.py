@@ -1,0 +1,178 @@
+"""Shadow suites on a real Ray cluster on this machine (issue 16, parts 3 and 4).
+
+One cluster per module (tests/e2e/ray_cluster.py): a head node that runs no task and two
+worker nodes of one CPU each, whose teardown ends exactly the processes it started. The worker
+nodes run with ``CODEANATOMY_TEST_RAY_CRASH_REPO`` naming one repository (``crashing``): its
+task's worker exits at once, on every attempt (harness/gates/executor.py).
+
+- ``shadow --executor ray --address`` over three golden repositories gives the same Result
+  (verdict, every repository's findings, every table's fingerprint in every ``run.json``)
+  as ``--executor local``;
+- a repository whose task dies twice is a harness fault of that repository (never a pass);
+  the other repositories' Results are unchanged;
+- a worker node killed while it runs a task: the suite completes with the same Result (Ray
+  runs the task again on the other node).
+
+The store shared by the driver and the nodes is this machine's disk.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from harness.exit_codes import EXIT_GATE_FAILED, EXIT_OK
+from harness.gates.executor import CRASH_ENV, TASK_FAILED
+from tests.e2e.ray_cluster import Cluster, ray_cluster
+
+pytestmark = pytest.mark.slow
+
+CLI = Path(sys.executable).parent / "codeanatomy"
+GOLDEN = Path(__file__).resolve().parents[2] / "golden_repos"
+REPOS = ("oop", "scopes", "callgraph")
+CRASHING = "crashing"
+RUN_LIMIT_S = 600.0
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    pytest.importorskip("ray", reason="the distributed extra is not installed")
+    env = {**os.environ, CRASH_ENV: CRASHING}
+    with ray_cluster(tmp_path_factory.mktemp("ray"), 2, env) as running:
+        yield running
+
+
+def _copy(name: str, to: Path) -> Path:
+    target = to / name
+    if not target.exists():
+        shutil.copytree(GOLDEN / (name if name in REPOS else REPOS[0]), target)
+    return target
+
+
+def _shadow(
+    repos: list[Path], work: Path, *extra: str, during: Callable[[Path], None] | None = None
+) -> tuple[int, dict[str, object]]:
+    """``codeanatomy shadow`` in its own working folder (its own parity history); the exit code
+    and what the Result is made of."""
+    work.mkdir(parents=True)
+    out = work / "out"
+    args = [str(CLI), "shadow", *map(str, repos), "--out", str(out), "--order", "primary_first"]
+    proc = subprocess.Popen(
+        [*args, "--json", *extra],
+        cwd=work,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={k: v for k, v in os.environ.items() if k != CRASH_ENV},
+    )
+    if during is not None:
+        during(out)
+    stdout, stderr = proc.communicate(timeout=RUN_LIMIT_S)
+    assert proc.returncode in (EXIT_OK, EXIT_GATE_FAILED), stderr.decode()
+    return proc.returncode, _result(json.loads(stdout), out)
+
+
+def _result(report: dict[str, object], out: Path) -> dict[str, object]:
+    """The verdict, each repository's Result, and every table fingerprint of every run."""
+    repos = report["repos"]
+    assert isinstance(repos, list)
+    fingerprints = {}
+    for manifest in sorted(out.glob("*/*/run.json")):
+        outputs = json.loads(manifest.read_text())["outputs"]
+        key = f"{manifest.parent.parent.name}/{manifest.parent.name}"
+        fingerprints[key] = {o["table"]: o["fingerprint"] for o in outputs}
+    return {
+        "verdict": report["verdict"],
+        "counts": report["counts"],
+        "results": {r["name"]: r["result"] for r in repos},
+        "fingerprints": fingerprints,
+    }
+
+
+@pytest.fixture(scope="module")
+def local(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[Path], dict[str, object]]:
+    repos_dir = tmp_path_factory.mktemp("repos")
+    repos = [_copy(name, repos_dir) for name in REPOS]
+    code, result = _shadow(repos, tmp_path_factory.mktemp("local") / "w", "--executor", "local")
+    assert code == (EXIT_OK if result["verdict"] == "pass" else EXIT_GATE_FAILED)
+    # Every repository was compared, both sides of each: the equality below is not vacuous.
+    assert len(result["fingerprints"]) == 2 * len(REPOS)  # type: ignore[arg-type]
+    assert all(result["fingerprints"].values())  # type: ignore[attr-defined]
+    return repos, result
+
+
+def test_a_ray_suite_gives_the_local_result(
+    cluster: Cluster, local: tuple[list[Path], dict[str, object]], tmp_path: Path
+) -> None:
+    repos, expected = local
+    code, result = _shadow(repos, tmp_path / "w", "--executor", "ray", "--address", cluster.address)
+    assert result == expected
+    assert code == (EXIT_OK if expected["verdict"] == "pass" else EXIT_GATE_FAILED)
+
+
+def test_a_task_that_always_dies_is_a_fault_of_its_repo(
+    cluster: Cluster, local: tuple[list[Path], dict[str, object]], tmp_path: Path
+) -> None:
+    repos, expected = local
+    crashing = _copy(CRASHING, tmp_path)
+    suite = [repos[0], crashing, *repos[1:]]
+    code, result = _shadow(suite, tmp_path / "w", "--executor", "ray", "--address", cluster.address)
+    assert code == EXIT_GATE_FAILED
+    assert result["verdict"] == "fail"
+    results = result["results"]
+    assert isinstance(results, dict)
+    fault = results.pop(CRASHING)
+    assert fault["blocks"] and fault["severity"] == "sev1"
+    assert fault["coverage"]["tables_compared"] == 0
+    messages = [f["message"] for f in fault["findings"] if f["code"] == "HARNESS_FAULT"]
+    assert any("did not finish in 2 attempts" in m for m in messages), fault
+    assert results == expected["results"]  # the other repositories' Results are unchanged
+    fingerprints = result["fingerprints"]
+    assert isinstance(fingerprints, dict)
+    assert fingerprints == expected["fingerprints"]  # and nothing of the crashing one
+    report = json.loads((tmp_path / "w" / "out" / "report" / "parity.json").read_text())
+    faulted = next(r for r in report["repos"] if r["name"] == CRASHING)
+    assert [f["code"] for f in faulted["faults"]] == [TASK_FAILED]
+
+
+def test_a_worker_node_killed_mid_suite_changes_nothing(
+    cluster: Cluster, local: tuple[list[Path], dict[str, object]], tmp_path: Path
+) -> None:
+    """Last in the module: it leaves the cluster with one worker node."""
+    repos, expected = local
+    killed: list[int] = []
+
+    def kill_when_both_nodes_work(out: Path) -> None:
+        # The head runs no task: once two runs have started, each worker node runs one.
+        deadline = time.monotonic() + RUN_LIMIT_S
+        while time.monotonic() < deadline:
+            started = [r.name for r in repos if (out / r.name).is_dir()]
+            if len(started) >= 2:
+                finished = list(out.glob("*/*/run.json"))
+                assert len(finished) < 2 * len(REPOS)  # the kill lands mid-suite
+                node = cluster.nodes[1]
+                cluster.kill_node(node)
+                killed.append(node.pid)
+                return
+            time.sleep(0.05)
+        raise AssertionError("the suite never started two repositories")
+
+    code, result = _shadow(
+        repos,
+        tmp_path / "w",
+        "--executor",
+        "ray",
+        "--address",
+        cluster.address,
+        during=kill_when_both_nodes_work,
+    )
+    assert killed, "no worker node was killed"
+    assert result == expected
+    assert code == (EXIT_OK if expected["verdict"] == "pass" else EXIT_GATE_FAILED)
