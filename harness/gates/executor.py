@@ -47,6 +47,9 @@ task raises itself is never retried)."""
 TASK_CPUS = 1.0
 """Logical CPUs a task reserves: a node with ``--num-cpus=N`` runs N repositories at once (each
 also starts its own extraction workers and the candidate's process, per ``[extract] workers``)."""
+UV_RUN_HOOK = "RAY_ENABLE_UV_RUN_RUNTIME_ENV"
+"""Ray's switch (on by default) that makes a driver started by ``uv run`` ship its working
+folder to the workers and start them with ``uv run``: turned off (:func:`import_ray`)."""
 CRASH_ENV = "CODEANATOMY_TEST_RAY_CRASH_REPO"
 """Test hook: a Ray worker whose environment names a repository in this variable exits at once
 when it starts that repository's task (every attempt), as a worker killed by the kernel would.
@@ -199,6 +202,10 @@ class ExecutorUnreachable(UsageError):
 
 def import_ray() -> Any:
     """The ``ray`` module, or a UsageError (exit 2) saying how to install it."""
+    # Under ``uv run`` Ray would by default start the workers with ``uv run`` too, in a copy
+    # of the driver's working folder (which may be the analysed repository: its project would
+    # be installed and built there). The workers run the nodes' own installation instead.
+    os.environ[UV_RUN_HOOK] = "0"
     try:
         import ray
     except ImportError as exc:
@@ -206,6 +213,10 @@ def import_ray() -> Any:
             "EXECUTOR_UNAVAILABLE",
             f"--executor ray needs Ray, which is not installed: {INSTALL_HINT}",
         ) from exc
+    # Read when Ray is first imported; in a process that had imported it already, set here.
+    from ray._private import ray_constants
+
+    setattr(ray_constants, UV_RUN_HOOK, False)
     return ray
 
 

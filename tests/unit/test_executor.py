@@ -6,6 +6,7 @@ repository alone. The real cluster: tests/e2e/test_ray_executor.py."""
 from __future__ import annotations
 
 import functools
+import os
 import pickle
 import sys
 from collections.abc import Sequence
@@ -244,3 +245,14 @@ def test_a_dead_task_is_a_fault_of_its_repo_alone_never_a_pass(tmp_path: Path) -
     # The vacuous case: every task died, nothing was compared: never a pass.
     none = _suite(repos, tmp_path / "none" / "out", Dying({"a", "b"}))
     assert none["verdict"] == "fail"
+
+
+def test_the_workers_never_run_uv_in_the_drivers_folder(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ray's ``uv run`` hook would ship the driver's working folder (perhaps the analysed
+    repository) to the workers and run ``uv run`` there: the Ray executor turns it off."""
+    ray_constants = pytest.importorskip("ray._private.ray_constants")
+    monkeypatch.setattr(ray_constants, "RAY_ENABLE_UV_RUN_RUNTIME_ENV", True)
+    monkeypatch.setenv("RAY_ENABLE_UV_RUN_RUNTIME_ENV", "1")  # undone after the test
+    make_executor("ray", "127.0.0.1:1")  # connects only when a suite runs
+    assert ray_constants.RAY_ENABLE_UV_RUN_RUNTIME_ENV is False
+    assert os.environ["RAY_ENABLE_UV_RUN_RUNTIME_ENV"] == "0"
