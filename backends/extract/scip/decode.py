@@ -193,6 +193,7 @@ def _symbol_part(path: str | None, info: scip_pb2.SymbolInformation) -> SymbolPa
 
 # What scip-python's hover names: "(function) def len(", "(method)\ndef format(",
 # "(variable) release: ...", "(class) Foo", "(module) sys".
+_DESCRIPTOR_NAME = re.compile(r"[\w$]+")
 _HOVER_NAME = re.compile(r"\((?:[\w ]+)\)\s+(?:async def |def |class )?([\w.]+)")
 
 
@@ -211,12 +212,13 @@ class _Emitters:
     occurrence of it (any of them can be the first emitter, and each keeps it when the
     others change), or, when none has one (scip-python also emits the parents of the
     symbols it builds: ``sys/`` for ``sys/argv.``), to every target document with an
-    occurrence of a symbol it is a prefix of. A ``local N`` one (a symbol scip-python
-    numbers per document, listed as external when it stands for, say, a builtin function)
-    goes to its emitter: the first document visited whose ``local N`` covers the name its
-    hover documents, else (the emitter's node has no occurrence) to every target that has
-    ``local N``. A symbol only other runs' documents account for is left to them; one no
-    document accounts for goes to the first target.
+    occurrence of a symbol it is a prefix of (only those of the symbol its hover names, when
+    there are such). The first of them in visit order is taken as its emitter (``own``). A
+    ``local N`` one (a symbol scip-python numbers per document, listed as external when it
+    stands for, say, a builtin function) goes to its emitter: the first document visited
+    whose ``local N`` covers the name its hover documents, else (the emitter's node has no
+    occurrence) to every target that has ``local N``. A symbol only other runs' documents
+    account for is left to them; one no document accounts for goes to the first target.
     """
 
     def __init__(
@@ -268,12 +270,22 @@ class _Emitters:
             return sorted((p for p, _, _ in users if p in self.targets), key=walk_key)
         paths = self.seen.get(symbol)
         if not paths:
+            # A parent: the documents with an occurrence of a symbol below it, and among them
+            # those of the symbol its hover names (``typing/`` documented "(class) Callable"
+            # comes from a document that reaches ``typing/Callable.``, not from one that uses
+            # ``typing/Iterator#``), when there are such.
+            name = _hover_name(info)
             found: set[str] = set()
+            named: set[str] = set()
             i = bisect.bisect_left(self.symbols, symbol)
             while i < len(self.symbols) and self.symbols[i].startswith(symbol):
-                found.update(self.seen[self.symbols[i]])
+                below = self.symbols[i]
+                found.update(self.seen[below])
+                head = _DESCRIPTOR_NAME.match(below, len(symbol))
+                if name is not None and head is not None and head.group(0) == name:
+                    named.update(self.seen[below])
                 i += 1
-            paths = sorted(found, key=walk_key)
+            paths = sorted(named or found, key=walk_key)
         if not paths:
             return self._first()
         return [p for p in paths if p in self.targets]
@@ -325,8 +337,11 @@ def decode_parts(
     externals: dict[str, list[SymbolPart]] = {p: [] for p in wanted}
     emitters = _Emitters(visited, wanted, texts)
     for info in index.external_symbols:
-        for path in emitters(info):
-            externals[path].append(_symbol_part(None, info))
+        # The first candidate in visit order (targets are visited in walk order) is taken as
+        # the emitter: its documentation is its own; the others only carry it.
+        for n, path in enumerate(emitters(info)):
+            part = _symbol_part(None, info)
+            externals[path].append(part if n == 0 else msgspec.structs.replace(part, own=False))
     parts: dict[str, FilePart] = {}
     for path in wanted:
         found = docs.get(path)

@@ -51,6 +51,14 @@ identical rows after every one of 4 random one-file edits on 6 golden repos and 
 generated 300-file repo, and after serving a random half of the cache on a 232-file repo;
 on the 75 standard-library files, 22 to 47 of about 500 external ``local N`` rows, 3
 external rows of global symbols and 4 occurrence symbols (3) differ.
+
+An external symbol row is its first emitter's (2), and a cached part's candidate carries the
+emitter of the run that indexed it: when that emitter is gone or changed (golden ``scopes``,
+``closures.py`` deleted: ``builtins/sum()`` kept closures.py's documentation and ``typing/``
+stayed, which no other file emits), the first candidate left would speak for another file.
+Each candidate therefore says whether it is its run's emitter (``SymbolPart.own``), and a
+rebuild indexes again a cached file that is the first to carry a symbol it did not emit
+(:func:`foreign_externals`, in ``stage.Job.join``): it then emits its own row, or none.
 """
 
 from __future__ import annotations
@@ -75,6 +83,25 @@ class SymbolPart(msgspec.Struct, frozen=True, kw_only=True):
     raw: str
     row: dict[str, Any]
     relationships: list[dict[str, Any]]
+    own: bool = True
+    """An external symbol: whether this file was its first emitter in the run that indexed it,
+    so that the documentation is the file's own; False when an earlier file of that run
+    emitted it (the file is only a candidate, and the row may not be what a run without that
+    earlier file emits: :func:`foreign_externals`)."""
+
+
+def foreign_externals(parts: Iterable[FilePart]) -> set[str]:
+    """The files whose part is the first, in walk order, to carry an external symbol they did
+    not emit themselves (``own`` False): that row's documentation, or its very presence, is
+    another file's, earlier in the run that indexed the part, which may have changed or gone
+    since. Indexed again, such a file emits its own (or nothing)."""
+    first: dict[str, tuple[tuple[tuple[tuple[int, bytes], ...], str], bool]] = {}
+    for part in parts:
+        key = (walk_key(part.path), part.path)
+        for info in part.externals:
+            if info.raw not in first or key < first[info.raw][0]:
+                first[info.raw] = (key, info.own)
+    return {key[1] for key, own in first.values() if not own}
 
 
 class FilePart(msgspec.Struct, frozen=True, kw_only=True):

@@ -37,14 +37,25 @@ from backends.extract.scip import (
 )
 from backends.extract.scip.closure import ImportGraph, ImportRef, file_keys, import_refs
 from backends.extract.scip.indexer import SETTINGS
-from backends.extract.scip.merge import FilePart, SymbolPart, assemble_table, occurrence_table
+from backends.extract.scip.merge import (
+    FilePart,
+    SymbolPart,
+    assemble_table,
+    foreign_externals,
+    occurrence_table,
+)
 from backends.extract.summary import ScipStats as Stats
 
 NAME = "scip"
 # The syntax extractors whose ``import`` rows give a file's imports (python_imports' sources).
 SOURCES = ("ast", "cst", "tree_sitter")
-# Bumped when the stored part changes shape.
-PART_FORMAT = "2"
+# Bumped when the stored part changes shape (3: external symbols say whether the file emitted
+# them, ``SymbolPart.own``).
+PART_FORMAT = "3"
+# Rounds of re-indexing the cached files that carry an external symbol another file emitted
+# (each round asks the next candidate in walk order); one suffices unless the next candidate
+# does not emit the symbol either.
+MAX_EXTERNAL_ROUNDS = 8
 
 _encoder = msgspec.msgpack.Encoder()
 
@@ -229,6 +240,22 @@ class Job:
                 fresh.update(again.parts)
                 warnings.extend(again.warnings)
                 failed.extend(again.failed)
+        # A cached part first to carry an external symbol it did not emit (its emitter, earlier
+        # in the run that indexed it, has changed or gone): indexed again, until every external
+        # row comes from its emitter or none is left to ask (merge.foreign_externals).
+        for _ in range(MAX_EXTERNAL_ROUNDS):
+            current = {**parts, **fresh}
+            foreign = {p for p in foreign_externals(current.values()) if p not in fresh}
+            foreign -= set(failed)
+            if not foreign:
+                break
+            late += len(foreign)
+            for path in foreign:
+                parts.pop(path, None)
+            again = self._index(foreign)
+            fresh.update(again.parts)
+            warnings.extend(again.warnings)
+            failed.extend(again.failed)
         tables = dict(self.cached_tables)
         tables.update((path, occurrence_table(part)) for path, part in fresh.items())
         for path, part in fresh.items():
