@@ -31,6 +31,7 @@ from harness.report.digest import (
     blocking,
     repo_timings,
     secs,
+    passed_checks,
     sev3,
     short_hashes,
     signed,
@@ -332,14 +333,25 @@ def _findings(repo: RepoParity) -> str:
     )
     details = sev3(repo)
     if not found and not details:
-        return '<h3>Findings</h3><p class="none">No finding: no sev1, sev2 or sev3.</p>'
+        return '<h3>Findings</h3><p class="none">No finding: no sev1, sev2 or sev3.</p>' + _passed(
+            repo
+        )
     sev3_body = (
         _findings_table(details, "sev3") if details else '<p class="none">No sev3 finding.</p>'
     )
     return (
         f"<h3>Findings (sev1, sev2)</h3>{body}"
-        f'<h3 id="sev3-{_e(repo.name)}">sev3 details</h3>{sev3_body}'
+        f'<h3 id="sev3-{_e(repo.name)}">sev3 details</h3>{sev3_body}' + _passed(repo)
     )
+
+
+def _passed(repo: RepoParity) -> str:
+    """The further checks that ran and passed (``shadow --incremental``), so that a check that
+    ran is never invisible; nothing when none ran."""
+    checks = passed_checks(repo)
+    if not checks:
+        return ""
+    return "<h3>Further checks passed</h3>" + _findings_table(checks, "passed")
 
 
 def _warnings(repo: RepoParity) -> str:

@@ -11,7 +11,7 @@ import pytest
 
 from harness.compare.model import RowDiff, TableSide, TableVerdict
 from harness.compare.policy import ParityPolicy
-from harness.compare.result import judge
+from harness.compare.result import Finding, judge
 from harness.compare.runs import RunComparison
 from harness.report.model import (
     REPORT_VERSION,
@@ -221,3 +221,26 @@ def test_a_coverage_finding_is_a_failing_junit_case(tmp_path: Path) -> None:
         "COVERAGE_SOURCE_FAILED"
     ]
     assert "scip failed (primary), scip failed (candidate)" in paths["markdown"].read_text()
+
+
+def test_html_lists_the_further_checks_that_passed(report: ParityReport, tmp_path: Path) -> None:
+    """``shadow --incremental``'s identical sides are ``ok`` findings: the HTML names each
+    check that ran, beside "no finding"; a report without such a check has no such section."""
+    clean = report.repos[0]
+    check = Finding(
+        code="INCREMENTAL_IDENTICAL",
+        severity="ok",
+        stage="-",
+        table="candidate",
+        message="candidate rust: incremental build vs a fresh one: identical: 38 tables",
+    )
+    with_check = msgspec.structs.replace(
+        clean,
+        result=msgspec.structs.replace(clean.result, findings=(*clean.result.findings, check)),
+    )
+    html = write_reports(_report_of(with_check), tmp_path / "a")["html"].read_text()
+    assert "Further checks passed" in html
+    assert 'data-code="INCREMENTAL_IDENTICAL"' in html
+    assert "No finding: no sev1, sev2 or sev3." in html
+    plain = write_reports(_report_of(clean), tmp_path / "b")["html"].read_text()
+    assert "Further checks passed" not in plain
