@@ -111,25 +111,40 @@ class ServedBy(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class Resources(msgspec.Struct, frozen=True, kw_only=True):
-    """Peak memory of the build (``getrusage``), in MiB: what a bounded-memory build must bound.
+    """Peak memory of the build, in MiB: what a bounded-memory build must bound.
 
     ``peak_rss_mb`` is the process that wrote ``run.json``, from its start to the end of the
-    build (in a suite of several repositories, the earlier ones too); ``children_peak_rss_mb``
-    is the largest peak among its finished child processes (extraction workers, the SCIP
-    indexer, an isolated candidate), 0 when it started none."""
+    build (in a suite of several repositories, the earlier ones too): Linux's ``VmHWM``, which
+    starts afresh at ``exec`` (``getrusage`` elsewhere, which on Linux would carry over the
+    resident set of the parent that started us). ``children_peak_rss_mb`` is the largest
+    ``getrusage`` peak among its finished child processes (extraction workers, the SCIP
+    indexer, an isolated candidate), 0 when it started none; a child started by ``fork`` and
+    ``exec`` counts from at least this process's resident set at that moment."""
 
     peak_rss_mb: float
     children_peak_rss_mb: float
+
+
+def _own_peak_kib() -> int:
+    import resource
+
+    try:
+        for line in Path("/proc/self/status").read_text(encoding="ascii").splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 
 
 def measure_resources() -> Resources:
     """This process's and its children's peak resident set so far (Linux reports KiB)."""
     import resource
 
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     return Resources(
-        peak_rss_mb=round(own / 1024.0, 1), children_peak_rss_mb=round(children / 1024.0, 1)
+        peak_rss_mb=round(_own_peak_kib() / 1024.0, 1),
+        children_peak_rss_mb=round(children / 1024.0, 1),
     )
 
 

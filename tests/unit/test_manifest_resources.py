@@ -29,7 +29,8 @@ def test_a_build_records_its_peak_memory(tmp_path: Path) -> None:
 
 
 def test_the_children_peak_is_the_largest_finished_child() -> None:
-    """A child that held ~500 MiB shows in ``children_peak_rss_mb``, not in the process's own."""
+    """A child that held ~500 MiB shows in ``children_peak_rss_mb``, not in the process's own
+    (which starts afresh at ``exec``: a large parent, such as a pytest worker, does not count)."""
     script = (
         "import subprocess, sys\n"
         "from harness.run.manifest import measure_resources\n"
@@ -39,8 +40,16 @@ def test_the_children_peak_is_the_largest_finished_child() -> None:
         "after = measure_resources()\n"
         "print(before.children_peak_rss_mb, after.children_peak_rss_mb, after.peak_rss_mb)\n"
     )
+    # Started by a parent holding ~600 MiB: on Linux, getrusage's own peak would carry that
+    # over exec; the recorded one must not.
+    parent = (
+        "import subprocess, sys\n"
+        "held = bytearray(600 * 2**20); held[::4096] = bytes(len(held[::4096]))\n"
+        "sys.stdout.write(subprocess.run([sys.executable, '-c', sys.argv[1]], check=True,"
+        " capture_output=True, text=True).stdout)\n"
+    )
     out = subprocess.run(
-        [sys.executable, "-c", script], check=True, capture_output=True, text=True
+        [sys.executable, "-c", parent, script], check=True, capture_output=True, text=True
     ).stdout.split()
     before, after, own = (float(x) for x in out)
     assert before == 0.0
