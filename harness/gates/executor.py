@@ -200,6 +200,34 @@ class ExecutorUnreachable(UsageError):
     """The Ray cluster could not be started or reached (exit 2, before any repository ran)."""
 
 
+#: Seconds to wait for a TCP connection to ``--address`` before calling it unreachable.
+PROBE_TIMEOUT_S = 5.0
+
+
+def probe_address(address: str, timeout_s: float = PROBE_TIMEOUT_S) -> None:
+    """ExecutorUnreachable unless something accepts a TCP connection at ``address``
+    (``host:port`` or ``ray://host:port``): ``ray.init`` itself retries an address where
+    nothing listens for minutes before it gives up. ``auto`` and any other form are left to
+    Ray."""
+    import socket
+
+    hostport = address.removeprefix("ray://")
+    host, sep, port_text = hostport.rpartition(":")
+    if not sep or not host or not port_text.isdigit():
+        return
+    host = host.strip("[]")  # an IPv6 literal
+    try:
+        with socket.create_connection((host, int(port_text)), timeout=timeout_s):
+            pass
+    except OSError as exc:
+        raise ExecutorUnreachable(
+            "EXECUTOR_UNREACHABLE",
+            f"cannot connect to the Ray cluster at {address}: nothing accepted a connection "
+            f"within {timeout_s:g} s ({exc.strerror or exc}); start it with `ray start --head` "
+            "and pass the address it prints",
+        ) from exc
+
+
 def import_ray() -> Any:
     """The ``ray`` module, or a UsageError (exit 2) saying how to install it."""
     # Under ``uv run`` Ray would by default start the workers with ``uv run`` too, in a copy
@@ -242,6 +270,8 @@ class RayExecutor:
             kwargs["include_dashboard"] = False
         # Ray prints the cluster's messages ("(raylet) A worker died ...") on sys.stdout, the
         # channel of the report (``--json``): for the session they go to stderr instead.
+        if self.address is not None:
+            probe_address(self.address)
         with redirect_stdout(sys.stderr):
             try:
                 ray.init(address=self.address, **kwargs)

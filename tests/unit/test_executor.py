@@ -24,11 +24,13 @@ from harness.exit_codes import EXIT_USAGE
 from harness.gates.executor import (
     INSTALL_HINT,
     TASK_FAILED,
+    ExecutorUnreachable,
     LocalExecutor,
     Pending,
     RepoTask,
     TaskReturn,
     make_executor,
+    probe_address,
     run_task,
     task_fault,
     unpack,
@@ -256,3 +258,39 @@ def test_the_workers_never_run_uv_in_the_drivers_folder(monkeypatch: pytest.Monk
     make_executor("ray", "127.0.0.1:1")  # connects only when a suite runs
     assert ray_constants.RAY_ENABLE_UV_RUN_RUNTIME_ENV is False
     assert os.environ["RAY_ENABLE_UV_RUN_RUNTIME_ENV"] == "0"
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_an_address_where_nothing_listens_is_refused_at_once(tmp_path: Path) -> None:
+    """ray.init would retry such an address for minutes; the probe refuses it (exit 2) first,
+    before any repository runs, with the address in the message."""
+    port = _free_port()
+    with pytest.raises(ExecutorUnreachable, match=f"127.0.0.1:{port}: nothing accepted"):
+        probe_address(f"127.0.0.1:{port}", timeout_s=2)
+    with pytest.raises(ExecutorUnreachable):
+        probe_address(f"ray://127.0.0.1:{port}", timeout_s=2)
+    repo, out = _repo(tmp_path / "repo"), tmp_path / "out"
+    args = ["shadow", str(repo), "--out", str(out), "--executor", "ray"]
+    result = runner.invoke(app, [*args, "--address", f"127.0.0.1:{port}"])
+    assert result.exit_code == EXIT_USAGE, result.output
+    assert "nothing accepted a connection" in result.stderr
+    assert not (out / "report").exists()
+
+
+def test_an_address_that_listens_passes_the_probe() -> None:
+    import socket
+
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        probe_address(f"127.0.0.1:{server.getsockname()[1]}", timeout_s=2)
+    # Forms the probe cannot read are left to Ray (auto finds the cluster on this machine).
+    probe_address("auto")
+    probe_address("not-an-address")
