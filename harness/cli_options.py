@@ -71,6 +71,17 @@ ForceOpt = Annotated[
     typer.Option("--force", help="Write into an --out folder that holds files of others."),
 ]
 
+IncrementalOpt = Annotated[
+    bool,
+    typer.Option(
+        "--incremental",
+        help="Also build each side from scratch (OUT/fresh, no cache) and compare it with "
+        "its build from the folder's previous state, as gate incremental does.",
+    ),
+]
+"""``shadow``, ``golden shadow`` and ``build --backend shadow``: one option, one meaning
+(:attr:`harness.shadow.runner.ShadowOptions.incremental`)."""
+
 ExecutorOpt = Annotated[
     str,
     typer.Option(

@@ -19,6 +19,7 @@ from harness.boundary import evidence_dir, out_dir, repo_dir
 from harness.cli_options import (
     ConfigOpt,
     ForceOpt,
+    IncrementalOpt,
     JsonOpt,
     RepoArg,
     ScipShardsOpt,
@@ -46,6 +47,10 @@ BackendOpt = Annotated[
     typer.Option("--backend", metavar="legacy|rust", help="Which engine computes the CPG."),
 ]
 err = console(stderr=True, markup=True)
+OPTION_NOT_APPLICABLE = "OPTION_NOT_APPLICABLE"
+"""An option given with a choice it does not apply to (``--incremental`` with one backend)."""
+INCREMENTAL_PREFIX = "INCREMENTAL_"
+"""The codes of ``--incremental``'s findings in a shadow build's Result."""
 SPEC_INVALID = "SPEC_INVALID"
 """A ``--spec`` file that cannot be read or decoded (the engine uses the same code)."""
 
@@ -106,17 +111,27 @@ def build(
         bool, typer.Option("--views", help="Also write every intermediate view to OUT/views/.")
     ] = False,
     candidate_timeout_s: CandidateTimeoutOpt = None,
+    incremental: IncrementalOpt = False,
     force: ForceOpt = False,
     config: ConfigOpt = None,
     json: JsonOpt = False,
 ) -> None:
-    """Build the CPG of REPO: evidence, outputs and run.json under OUT (routed by the gateway)."""
+    """Build the CPG of REPO: evidence, outputs and run.json under OUT (routed by the gateway).
+
+    In shadow mode the parity Result (``--incremental``: with each side's incremental build
+    compared with a fresh one) is summarised here and written to ``OUT/report``."""
     from harness.gateway import GraphProductBuildRequest
     from harness.shadow.runner import ShadowOptions
 
     with usage_errors(json):
         if backend is not None and backend not in MODES:
             raise UsageError("USAGE", f"--backend {backend!r}: legacy, rust or shadow")
+        if incremental and backend is not None and backend != "shadow":
+            # One backend has no second side and no comparison to hold the check's findings.
+            raise UsageError(
+                OPTION_NOT_APPLICABLE,
+                f"--incremental applies to shadow builds only, not to --backend {backend}",
+            )
         root = repo_dir(repo)
         loaded = configured(config, json)
         limit = candidate_timeout(candidate_timeout_s, loaded)
@@ -128,7 +143,7 @@ def build(
             backend=backend,
             policy=SpecPolicy(use_scip=not no_scip, min_confidence_bp=min_confidence_bp),
             views=views,
-            shadow=ShadowOptions(candidate_timeout_s=limit),
+            shadow=ShadowOptions(candidate_timeout_s=limit, incremental=incremental),
             config=loaded,
             force=force,  # the library holds the folder: one writer per run folder
         ),
@@ -138,6 +153,13 @@ def build(
         json,
         scip_shards,
     )
+    if incremental and result.shadow is None:
+        # The route chose one backend (the kill switch, the configuration): nothing compared.
+        route = result.route
+        print_error(
+            f"note: --incremental compared nothing: the build was served by {result.backend} "
+            f"alone, not in shadow mode ({route.source}: {route.reason})"
+        )
     _print_build(result, repo, json)
 
 
@@ -196,6 +218,9 @@ def _print_build(result: GraphProductBuildResult, repo: Path, json: bool) -> Non
             f"{r.first_divergent_stage}; {cov.tables_compared} tables compared, "
             f"{len(cov.failed_sources())} evidence sources failed"
         )
+        for f in r.findings:
+            if f.code.startswith(INCREMENTAL_PREFIX):
+                typer.echo(f"  {f.severity} {f.code}: {f.message}")
 
 
 def _plan_spec(

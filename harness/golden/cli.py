@@ -16,6 +16,7 @@ from harness.boundary import out_dir
 from harness.cli_options import (
     AddressOpt,
     ExecutorOpt,
+    IncrementalOpt,
     JsonOpt,
     WorkersOpt,
     configured,
@@ -138,6 +139,7 @@ def golden_shadow(
     with_sdists: Annotated[
         bool, typer.Option("--with-sdists", help="Also fetch and compare the pinned sdists.")
     ] = False,
+    incremental: IncrementalOpt = False,
     executor: ExecutorOpt = "local",
     address: AddressOpt = None,
     json: JsonOpt = False,
@@ -165,5 +167,5 @@ def golden_shadow(
         repos = [manifest.repo_dir(r) for r in manifest.repo]
         if with_sdists:
             repos += [f.source_root for f in fetch_sdists(manifest, sdist_cache_dir())]
-        options = ShadowOptions(rules=policy.rules())
+        options = ShadowOptions(rules=policy.rules(), incremental=incremental)
         run_parity(repos, folder, config, policy, options, json, runner)

@@ -20,6 +20,7 @@ from harness.cli_options import (
     ConfigOpt,
     ExecutorOpt,
     ForceOpt,
+    IncrementalOpt,
     JsonOpt,
     configured,
     emit_json,
@@ -77,14 +78,7 @@ def shadow(
     isolated: Annotated[
         bool, typer.Option("--isolated", help="Each backend extracts on its own; compare evidence.")
     ] = False,
-    incremental: Annotated[
-        bool,
-        typer.Option(
-            "--incremental",
-            help="Also build each side from scratch (OUT/fresh, no cache) and compare it with "
-            "its build from the folder's previous state, as gate incremental does.",
-        ),
-    ] = False,
+    incremental: IncrementalOpt = False,
     policy: Annotated[
         Path | None,
         typer.Option(
