@@ -172,7 +172,7 @@ def _idna_symbols(root: Path, work: Path, targets: set[str] | None) -> list[tupl
     indexed = scip.index_files(root, texts, work, targets=targets, shards=1)
     assert not indexed.failed, indexed.warnings
     part = indexed.parts["encodings/idna.py"]
-    return sorted((o["bstart"], o["symbol"]) for o in part.occurrences)
+    return sorted((o["bstart"], o["symbol"]) for o in part.occurrences.to_pylist())
 
 
 @pytest.mark.xfail(

@@ -4,6 +4,7 @@ otherwise that file is indexed again by the rebuild."""
 
 from __future__ import annotations
 
+from backends.contract import schemas
 from backends.extract.scip.merge import FilePart, SymbolPart, foreign_externals
 
 SUM = "scip-python python python-stdlib 3.11 builtins/sum()."
@@ -13,7 +14,7 @@ TYPING = "scip-python python python-stdlib 3.11 typing/"
 def _part(path: str, *externals: tuple[str, bool]) -> FilePart:
     return FilePart(
         path=path,
-        occurrences=[],
+        occurrences=schemas.SCIP.empty_table(),
         symbols=[],
         externals=[
             SymbolPart(raw=raw, row={"symbol": raw}, relationships=[], own=own)

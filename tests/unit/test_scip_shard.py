@@ -221,7 +221,7 @@ def test_only_the_targets_get_parts_and_other_documents_are_left_out_silently() 
 def test_a_target_without_a_document_gets_an_empty_part() -> None:
     texts = {**TEXTS, "e.py": ""}
     parts = decode_parts(_index().SerializeToString(), texts, {"e.py"}).parts
-    assert parts["e.py"].occurrences == [] and parts["e.py"].symbols == []
+    assert parts["e.py"].occurrences.num_rows == 0 and parts["e.py"].symbols == []
 
 
 def test_a_document_outside_the_scanned_files_is_skipped_with_a_warning() -> None:

@@ -24,6 +24,7 @@ from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 import msgspec
+import pyarrow as pa
 from google.protobuf.message import DecodeError
 
 from backends.contract import schemas
@@ -119,16 +120,20 @@ def byte_range(lines: LineIndex | _Columns, rng: Iterable[int]) -> tuple[int, in
     return (bstart, bend) if bstart <= bend else None
 
 
-def _occurrence_rows(
+_SPAN = ("bstart", "bend", "line", "col", "end_line", "end_col")
+
+
+def _occurrence_table(
     path: str, doc: scip_pb2.Document, lines: LineIndex
-) -> tuple[list[dict[str, Any]], list[FileWarning]]:
-    keyed: list[tuple[tuple[int, int, int, str, int], dict[str, Any]]] = []
+) -> tuple[pa.Table, list[FileWarning]]:
+    """The occurrence rows of one document as an Arrow table of the contract schema, built
+    column by column (no Python row per occurrence: a repository has hundreds of thousands)."""
+    keyed: list[tuple[tuple[int, int, int, str, int], str, int, tuple[int, ...] | None]] = []
     warnings: list[FileWarning] = []
     columns = _Columns(lines)
     for occ in doc.occurrences:
         symbol = _normalize(occ.symbol)
         roles = int(occ.symbol_roles)
-        span: dict[str, Any] = {}
         rng = byte_range(columns, occ.range)
         if rng is None:
             warnings.append(
@@ -138,25 +143,29 @@ def _occurrence_rows(
                     detail=_detail({"range": list(occ.range), "symbol": symbol}),
                 )
             )
-            key = (1, 0, 0, symbol, roles)  # unmapped occurrences sort last
+            keyed.append(((1, 0, 0, symbol, roles), symbol, roles, None))  # unmapped: last
         else:
-            span = lines.span(*rng)
-            key = (0, rng[0], rng[1], symbol, roles)
-        row = _row(
-            "occurrence",
-            path=path,
-            symbol=symbol,
-            roles=roles,
-            is_definition=bool(roles & _DEFINITION),
-            **span,
-        )
-        keyed.append((key, row))
-    keyed.sort(key=lambda kv: kv[0])
-    rows = []
-    for ordinal, (_, row) in enumerate(keyed):
-        row["ordinal"] = ordinal
-        rows.append(row)
-    return rows, warnings
+            line, col = lines.position(rng[0])
+            end_line, end_col = lines.position(rng[1])
+            span = (rng[0], rng[1], line, col, end_line, end_col)
+            keyed.append(((0, rng[0], rng[1], symbol, roles), symbol, roles, span))
+    keyed.sort(key=lambda k: k[0])
+    n = len(keyed)
+    values: dict[str, list[Any]] = {
+        "kind": ["occurrence"] * n,
+        "path": [path] * n,
+        "ordinal": list(range(n)),
+        "symbol": [k[1] for k in keyed],
+        "roles": [k[2] for k in keyed],
+        "is_definition": [bool(k[2] & _DEFINITION) for k in keyed],
+    }
+    for i, name in enumerate(_SPAN):
+        values[name] = [None if k[3] is None else k[3][i] for k in keyed]
+    arrays = [
+        pa.array(values[f.name], f.type) if f.name in values else pa.nulls(n, f.type)
+        for f in schemas.SCIP
+    ]
+    return pa.Table.from_arrays(arrays, schema=schemas.SCIP), warnings
 
 
 def _symbol_row(path: str | None, info: scip_pb2.SymbolInformation) -> dict[str, Any]:
@@ -347,10 +356,14 @@ def decode_parts(
         found = docs.get(path)
         if found is None:
             parts[path] = FilePart(
-                path=path, occurrences=[], symbols=[], externals=externals[path], warnings=[]
+                path=path,
+                occurrences=schemas.SCIP.empty_table(),
+                symbols=[],
+                externals=externals[path],
+                warnings=[],
             )
             continue
-        occurrences, occ_warnings = _occurrence_rows(path, found, LineIndex(texts[path]))
+        occurrences, occ_warnings = _occurrence_table(path, found, LineIndex(texts[path]))
         parts[path] = FilePart(
             path=path,
             occurrences=occurrences,

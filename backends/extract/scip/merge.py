@@ -108,7 +108,7 @@ class FilePart(msgspec.Struct, frozen=True, kw_only=True):
     """What one document of an index contributes to the ``scip`` table."""
 
     path: str
-    occurrences: list[dict[str, Any]]  # numbered within the file
+    occurrences: pa.Table  # of the contract schema, numbered within the file
     symbols: list[SymbolPart]  # the document's SymbolInformation (path = this file)
     externals: list[SymbolPart]  # global external symbols it is a candidate emitter of
     warnings: list[FileWarning]  # EXTRACT_SPAN_UNMAPPED of this file
@@ -182,14 +182,14 @@ def assemble(
     """
     ordered = _walk_sorted(parts)
     others, warnings = _symbol_rows(ordered)
-    rows = [*(dict(r) for p in ordered for r in p.occurrences), *others]
+    rows = [*(r for p in ordered for r in p.occurrences.to_pylist()), *others]
     rows.sort(key=lambda r: (r["kind"], r["path"] or "", r["path"] is not None, r["ordinal"]))
     return rows, warnings
 
 
 def occurrence_table(part: FilePart) -> pa.Table:
     """The occurrence rows of a part as an Arrow table of the contract schema."""
-    return pa.Table.from_pylist(part.occurrences, schema=schemas.SCIP)
+    return part.occurrences
 
 
 def assemble_table(

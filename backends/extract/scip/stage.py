@@ -146,7 +146,7 @@ def _stored(part: FilePart, occurrences: pa.Table) -> bytes:
 
 
 def _get(cache: ResultCache, key: str) -> tuple[FilePart, pa.Table] | None:
-    """A cached part (its occurrence rows left out) and its occurrence rows."""
+    """A cached part and its occurrence rows (the same table, as the part holds it)."""
     data = cache.get_bytes(NAME, key)
     if data is None:
         return None
@@ -157,7 +157,7 @@ def _get(cache: ResultCache, key: str) -> tuple[FilePart, pa.Table] | None:
         return None  # a torn or stale entry is a miss, never an error
     part = FilePart(
         path=stored.path,
-        occurrences=[],
+        occurrences=occurrences,
         symbols=stored.symbols,
         externals=stored.externals,
         warnings=stored.warnings,
