@@ -30,7 +30,7 @@ from harness.run.extract_options import extract_options
 from harness.run.request import BuildRequest
 from harness.shadow.runner import ShadowOptions
 from tests.bench.reports import report_path
-from tests.e2e.ray_cluster import Cluster, ray_cluster
+from tests.e2e.ray_cluster import CLIENT_ENV, Cluster, ray_cluster
 
 pytest.importorskip("ray", reason="the distributed extra is not installed")
 
@@ -41,8 +41,18 @@ OPTIONS = ShadowOptions(order="primary_first", candidate_timeout_s=600)
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    with ray_cluster(tmp_path_factory.mktemp("ray"), WORKERS, dict(os.environ)) as running:
-        yield running
+    # The in-process driver (RayExecutor) is a client of the cluster: the same opt-out.
+    saved = {k: os.environ.get(k) for k in CLIENT_ENV}
+    os.environ.update(CLIENT_ENV)
+    try:
+        with ray_cluster(tmp_path_factory.mktemp("ray"), WORKERS, dict(os.environ)) as running:
+            yield running
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -18,6 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 RAY = Path(sys.executable).parent / "ray"
+
+#: What a client of the test cluster (a driver such as ``codeanatomy shadow --executor ray``)
+#: needs in its environment: token authentication off, as on the cluster (see ray_cluster).
+CLIENT_ENV = {"RAY_AUTH_MODE": "disabled"}
 START_LIMIT_S = 90.0
 STOP_GRACE_S = 5.0
 OBJECT_STORE_BYTES = 100 * 1024 * 1024  # /dev/shm may be small: Ray falls back to /tmp
@@ -127,7 +131,10 @@ def _wait_for_cpus(address: str, cpus: int, env: dict[str, str]) -> None:
 def ray_cluster(temp: Path, workers: int, env: dict[str, str]) -> Iterator[Cluster]:
     """A head node and ``workers`` worker nodes of one CPU each, under ``temp`` (short: Ray's
     socket paths under it must fit in 107 bytes); stopped, and every process gone, on exit."""
-    env = {**env, "RAY_USAGE_STATS_ENABLED": "0"}
+    # Ray 2.60 turns token authentication on once a token exists (~/.ray/auth_token, written
+    # by an earlier cluster); a client of this loopback-only test cluster then failed to
+    # connect ("Failed to connect to Ray cluster"), so the test cluster and its clients opt out.
+    env = {**env, "RAY_USAGE_STATS_ENABLED": "0", **CLIENT_ENV}
     port = _free_port()
     address = f"127.0.0.1:{port}"
     common = ["--node-ip-address=127.0.0.1", f"--object-store-memory={OBJECT_STORE_BYTES}"]

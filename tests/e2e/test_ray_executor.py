@@ -31,7 +31,7 @@ import pytest
 
 from harness.exit_codes import EXIT_GATE_FAILED, EXIT_OK
 from harness.gates.executor import CRASH_ENV, TASK_FAILED
-from tests.e2e.ray_cluster import Cluster, ray_cluster
+from tests.e2e.ray_cluster import CLIENT_ENV, Cluster, ray_cluster
 
 pytestmark = pytest.mark.slow
 
@@ -70,7 +70,7 @@ def _shadow(
         cwd=work,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        env={k: v for k, v in os.environ.items() if k != CRASH_ENV},
+        env={**{k: v for k, v in os.environ.items() if k != CRASH_ENV}, **CLIENT_ENV},
     )
     if during is not None:
         during(out)
