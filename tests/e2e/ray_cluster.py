@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -129,8 +131,11 @@ def _wait_for_cpus(address: str, cpus: int, env: dict[str, str]) -> None:
 
 @contextlib.contextmanager
 def ray_cluster(temp: Path, workers: int, env: dict[str, str]) -> Iterator[Cluster]:
-    """A head node and ``workers`` worker nodes of one CPU each, under ``temp`` (short: Ray's
-    socket paths under it must fit in 107 bytes); stopped, and every process gone, on exit."""
+    """A head node and ``workers`` worker nodes of one CPU each, logging into ``temp``; Ray's
+    own temp folder is a new short one under the system's (Ray's socket paths under it must fit
+    in 107 bytes, which a pytest-xdist worker's tmp path does not); stopped, every process
+    gone and that folder removed on exit."""
+    logs, temp = temp, Path(tempfile.mkdtemp(prefix="ca-ray-"))
     # Ray 2.60 turns token authentication on once a token exists (~/.ray/auth_token, written
     # by an earlier cluster); a client of this loopback-only test cluster then failed to
     # connect ("Failed to connect to Ray cluster"), so the test cluster and its clients opt out.
@@ -148,7 +153,7 @@ def ray_cluster(temp: Path, workers: int, env: dict[str, str]) -> Iterator[Clust
             *common,
         ],
         env,
-        temp.parent / "head.log",
+        logs / "head.log",
     )
     running = Cluster(address=address, temp=temp, nodes=[head])
     try:
@@ -160,7 +165,7 @@ def ray_cluster(temp: Path, workers: int, env: dict[str, str]) -> Iterator[Clust
                 _start(
                     [f"--address={address}", "--num-cpus=1", *common],
                     env,
-                    temp.parent / f"worker{i}.log",
+                    logs / f"worker{i}.log",
                 )
             )
             _wait_for_cpus(address, i, env)
@@ -169,3 +174,4 @@ def ray_cluster(temp: Path, workers: int, env: dict[str, str]) -> Iterator[Clust
         running.stop()
         left = _processes_under(temp) + [p for n in running.nodes for p in _session(n.pid)]
         assert left == [], f"processes of the cluster still running: {left}"
+        shutil.rmtree(temp, ignore_errors=True)
