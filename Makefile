@@ -24,8 +24,15 @@ CARGO_FLAGS := --release --manifest-path backends/rust/Cargo.toml
 # actionlint validates .github/workflows; built from Go's module proxy into the shared cache.
 ACTIONLINT_VERSION := v1.7.7
 ACTIONLINT := $(HOME)/.cache/codeanatomy/bin/actionlint
+# SeaweedFS (Apache-2.0): the S3-compatible server the tests store Delta tables on (tests/s3_server.py).
+# Its go.mod has replace directives, which `go install pkg@version` refuses, so the module is
+# downloaded from Go's module proxy, copied out of the read-only module cache and built there.
+# The binary's name carries the version (a new pin builds anew); `weed` links to it.
+SEAWEEDFS_VERSION := v0.0.0-20261109003541-7506e5f91cd6
+WEED := $(HOME)/.cache/codeanatomy/bin/weed
+WEED_BUILT := $(WEED)-$(SEAWEEDFS_VERSION)
 
-.PHONY: help setup uv sync scip actionlint lint fmt test test-fast test-rust test-py golden bench wheel clean-cache
+.PHONY: help setup uv sync scip actionlint s3server lint fmt test test-fast test-rust test-py golden bench wheel clean-cache
 
 help:
 	@echo "make golden  - set up everything, then shadow-run both backends on every golden repo"
@@ -63,6 +70,18 @@ $(ACTIONLINT):
 actionlint: $(ACTIONLINT)
 	$(ACTIONLINT) -shellcheck= .github/workflows/*.yml
 
+$(WEED_BUILT):
+	@src=$$(cd /tmp && go mod download -json github.com/seaweedfs/seaweedfs@$(SEAWEEDFS_VERSION) \
+	  | python3 -c 'import json, sys; print(json.load(sys.stdin)["Dir"])'); \
+	work=$$(mktemp -d); trap 'chmod -R u+w "$$work"; rm -rf "$$work"' EXIT; \
+	echo "building SeaweedFS $(SEAWEEDFS_VERSION) into $@"; mkdir -p "$(dir $@)"; \
+	cp -R "$$src/." "$$work/" && chmod -R u+w "$$work"; \
+	cd "$$work" && go build -trimpath -buildvcs=false -ldflags="-s -w" -o "$@.tmp" ./weed && mv "$@.tmp" "$@"
+
+# The S3 server for the tests: built once, then a no-op.
+s3server: $(WEED_BUILT)
+	@ln -sfn "$(notdir $(WEED_BUILT))" "$(WEED)"
+
 lint: sync actionlint
 	$(RUN) ruff format --check .
 	$(RUN) ruff check .
@@ -79,14 +98,14 @@ fmt: sync
 test-rust:
 	cargo test $(CARGO_FLAGS)
 
-test-py: setup
+test-py: setup s3server
 	$(RUN) pytest -q --durations=25
 
 # The inner loop: no end-to-end (`slow`) tests, spread over every core by pytest-xdist.
-test-fast: setup
+test-fast: setup s3server
 	$(RUN) pytest -q -m "not slow" -n auto
 
-test: setup lint test-rust test-py
+test: setup s3server lint test-rust test-py
 
 golden: setup
 	$(RUN) codeanatomy golden shadow --out $(GOLDEN_OUT) --with-sdists
