@@ -44,7 +44,7 @@ USAGE_CODES: Final[dict[str, str]] = {
     RUN_NOT_FOUND: "the run directory does not exist",
     NOT_A_RUN: "the folder is not a run directory (no readable run.json)",
     EVIDENCE_MISSING: "the evidence folder lacks Stage-0 Delta tables",
-    UNSUPPORTED_URI: "object-store URIs are not supported yet",
+    UNSUPPORTED_URI: "an object-store URI where only a local path is accepted (a repository)",
     OUT_NOT_A_DIRECTORY: "the output path is a file, or lies below one",
     OUT_NOT_WRITABLE: "the output folder cannot be created or written to",
     REPO_NAME_CLASH: "two repositories share a folder name (their runs would collide)",
@@ -68,8 +68,9 @@ def _reject_uri(value: str | Path, what: str) -> None:
     if match:
         raise UsageError(
             UNSUPPORTED_URI,
-            f"{what} {value}: object-store URIs ({match.group(1)}://) are not supported yet; "
-            "give a local path",
+            f"{what} {value}: an object-store URI ({match.group(1)}://) is not accepted here; "
+            "give a local path (s3:// is accepted by --out, by the runs `compare` reads and by "
+            "[parity].history)",
         )
 
 

@@ -282,3 +282,31 @@ def engine_exit(exc: EngineFailure, json: bool, role: str = "") -> typer.Exit:
     who = f"{role} {exc.backend}".strip()
     print_error(f"{exc.code} ({who}, stage {exc.stage}): {message}")
     return typer.Exit(EXIT_ENGINE)
+
+
+@contextmanager
+def output_folder(
+    out: str | Path, loaded: LoadedConfig | None, json: bool, what: str = "output folder"
+) -> Iterator[Path]:
+    """The local folder a command writes ``out`` through: ``out`` itself (validated, created),
+    or for an object-store URI a staging folder published to the bucket when the command ends
+    (harness.storage). A refused location or credentials exit 2 with a storage code."""
+    from harness.storage import config_options, is_uri, staged_out
+
+    with usage_errors(json):
+        if loaded is None and is_uri(out):
+            loaded = configured(None, json)  # its [storage] section
+        options = config_options(loaded) if is_uri(out) else {}
+        with staged_out(out, options, what=what) as folder:
+            yield folder
+
+
+@contextmanager
+def input_run(run: str | Path, loaded: LoadedConfig | None, json: bool) -> Iterator[Path]:
+    """A run folder to read: ``run`` itself, or an object-store run downloaded for the block."""
+    from harness.storage import config_options, is_uri, staged_in
+
+    with usage_errors(json):
+        options = config_options(loaded) if is_uri(run) else {}
+        with staged_in(run, options) as folder:
+            yield folder

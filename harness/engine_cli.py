@@ -15,7 +15,7 @@ import typer
 from rich.table import Table
 
 from backends.contract.spec import SemanticExecutionSpec, SpecPolicy, decode_spec
-from harness.boundary import evidence_dir, out_dir, repo_dir
+from harness.boundary import evidence_dir, repo_dir
 from harness.cli_options import (
     ConfigOpt,
     ForceOpt,
@@ -27,6 +27,7 @@ from harness.cli_options import (
     console,
     emit_json,
     engine_exit,
+    output_folder,
     print_error,
     progress_bar,
     progress_hook,
@@ -120,9 +121,6 @@ def build(
 
     In shadow mode the parity Result (``--incremental``: with each side's incremental build
     compared with a fresh one) is summarised here and written to ``OUT/report``."""
-    from harness.gateway import GraphProductBuildRequest
-    from harness.shadow.runner import ShadowOptions
-
     with usage_errors(json):
         if backend is not None and backend not in MODES:
             raise UsageError("USAGE", f"--backend {backend!r}: legacy, rust or shadow")
@@ -135,32 +133,36 @@ def build(
         root = repo_dir(repo)
         loaded = configured(config, json)
         limit = candidate_timeout(candidate_timeout_s, loaded)
-        run = out_dir(out, create=True)
-    result = _build(
-        GraphProductBuildRequest(
-            repo=root,
-            out=run,
-            backend=backend,
-            policy=SpecPolicy(use_scip=not no_scip, min_confidence_bp=min_confidence_bp),
-            views=views,
-            shadow=ShadowOptions(candidate_timeout_s=limit, incremental=incremental),
-            config=loaded,
-            force=force,  # the library holds the folder: one writer per run folder
-        ),
-        loaded,
-        workers,
-        no_cache,
-        json,
-        scip_shards,
-    )
-    if incremental and result.shadow is None:
-        # The route chose one backend (the kill switch, the configuration): nothing compared.
-        route = result.route
-        print_error(
-            f"note: --incremental compared nothing: the build was served by {result.backend} "
-            f"alone, not in shadow mode ({route.source}: {route.reason})"
+    from harness.gateway import GraphProductBuildRequest
+    from harness.shadow.runner import ShadowOptions
+
+    # An s3:// --out is built in a local staging folder and published when the build ends.
+    with output_folder(out, loaded, json) as run:
+        result = _build(
+            GraphProductBuildRequest(
+                repo=root,
+                out=run,
+                backend=backend,
+                policy=SpecPolicy(use_scip=not no_scip, min_confidence_bp=min_confidence_bp),
+                views=views,
+                shadow=ShadowOptions(candidate_timeout_s=limit, incremental=incremental),
+                config=loaded,
+                force=force,  # the library holds the folder: one writer per run folder
+            ),
+            loaded,
+            workers,
+            no_cache,
+            json,
+            scip_shards,
         )
-    _print_build(result, repo, json)
+        if incremental and result.shadow is None:
+            # The route chose one backend (the kill switch, the configuration): nothing compared.
+            route = result.route
+            print_error(
+                f"note: --incremental compared nothing: the build was served by {result.backend} "
+                f"alone, not in shadow mode ({route.source}: {route.reason})"
+            )
+        _print_build(result, repo, json)
 
 
 def _build(

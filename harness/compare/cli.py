@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from contextlib import ExitStack
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from harness.boundary import run_dir
-from harness.cli_options import ConfigOpt, JsonOpt, console, emit_json, engine_exit, usage_errors
+from harness.cli_options import (
+    ConfigOpt,
+    JsonOpt,
+    console,
+    emit_json,
+    engine_exit,
+    input_run,
+    usage_errors,
+)
 from harness.exit_codes import EXIT_GATE_FAILED
 
 if TYPE_CHECKING:
@@ -17,8 +26,12 @@ if TYPE_CHECKING:
 
 
 def compare(
-    run_a: Annotated[Path, typer.Argument(metavar="RUN_A", help="The primary run directory.")],
-    run_b: Annotated[Path, typer.Argument(metavar="RUN_B", help="The candidate run directory.")],
+    run_a: Annotated[
+        str, typer.Argument(metavar="RUN_A", help="The primary run directory (or s3:// URI).")
+    ],
+    run_b: Annotated[
+        str, typer.Argument(metavar="RUN_B", help="The candidate run directory (or s3:// URI).")
+    ],
     policy: Annotated[
         Path | None,
         typer.Option(
@@ -37,28 +50,41 @@ def compare(
     from harness.errors import EngineFailure
     from harness.run.manifest import read_manifest
 
-    # A folder without run.json would compare as fifteen missing tables (sev1): a user's
-    # mistake reported as a parity failure. It is refused here instead (exit 2).
     with usage_errors(json):
-        primary, candidate = run_dir(run_a), run_dir(run_b)
-        parity_policy = load_policy(policy) if policy else configured_policy(load_config(config))
-    try:
-        comparison = compare_runs(primary, candidate, parity_policy.rules())
-    except EngineFailure as exc:  # a pinned Delta version gone, a damaged table (exit 3)
-        raise engine_exit(exc, json) from exc
-    result = judge(
-        subject=f"{primary.name} vs {candidate.name}",
-        comparison=comparison,
-        primary=read_manifest(primary / "run.json"),
-        candidate=read_manifest(candidate / "run.json"),
-        policy=parity_policy,
-    )
+        loaded = load_config(config)
+        parity_policy = load_policy(policy) if policy else configured_policy(loaded)
+    with ExitStack() as stack:
+        # A run at an s3:// URI is downloaded into a temporary folder for the comparison.
+        local_a = stack.enter_context(input_run(run_a, loaded, json))
+        local_b = stack.enter_context(input_run(run_b, loaded, json))
+        # A folder without run.json would compare as fifteen missing tables (sev1): a user's
+        # mistake reported as a parity failure. It is refused here instead (exit 2).
+        with usage_errors(json):
+            primary, candidate = run_dir(local_a), run_dir(local_b)
+        try:
+            comparison = compare_runs(primary, candidate, parity_policy.rules())
+        except EngineFailure as exc:  # a pinned Delta version gone, a damaged table (exit 3)
+            raise engine_exit(exc, json) from exc
+        result = judge(
+            subject=f"{_name(run_a)} vs {_name(run_b)}",
+            comparison=comparison,
+            primary=read_manifest(primary / "run.json"),
+            candidate=read_manifest(candidate / "run.json"),
+            policy=parity_policy,
+        )
     if json:
         emit_json({"result": result, "comparison": comparison})
     else:
         _print(result, f"{run_a} vs {run_b}")
     if result.blocks:
         raise typer.Exit(EXIT_GATE_FAILED)
+
+
+def _name(run: str) -> str:
+    """The last part of a run's path or URI (the subject of the Result)."""
+    from harness.storage import is_uri
+
+    return PurePosixPath(run.rstrip("/")).name if is_uri(run) else Path(run).resolve().name
 
 
 def _print(result: Result, title: str) -> None:

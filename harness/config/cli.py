@@ -71,10 +71,14 @@ def show(config: ConfigOpt = None, json: JsonOpt = False) -> None:
 
 
 def _flatten(tree: Any, prefix: str = "") -> dict[str, Any]:
+    from harness.storage import shown_options
+
     flat: dict[str, Any] = {}
     for key, value in tree.items():
         dotted = f"{prefix}{key}"
-        if isinstance(value, dict):
+        if dotted == "storage.storage_options":
+            flat[dotted] = shown_options(value)  # one value; credentials hidden
+        elif isinstance(value, dict):
             flat.update(_flatten(value, f"{dotted}."))
         else:
             flat[dotted] = value

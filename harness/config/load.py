@@ -32,6 +32,7 @@ _SECTION_TYPES: dict[str, type[msgspec.Struct]] = {
     "extract": m.ExtractConfig,
     "gates": m.GatesConfig,
     "maintenance": m.MaintenanceConfig,
+    "storage": m.StorageConfig,
 }
 _Path = tuple[str, ...]
 
@@ -54,6 +55,19 @@ class LoadedConfig(msgspec.Struct, frozen=True, kw_only=True):
     def resolve(self, path: str) -> Path:
         """A path from the file, made absolute against ``root`` (``~`` expanded)."""
         return (self.root / Path(path).expanduser()).absolute()
+
+    def location(self, value: str) -> Path | str:
+        """A location from the file: an object-store URI as written, else :meth:`resolve`."""
+        from harness.storage import is_uri
+
+        return value if is_uri(value) else self.resolve(value)
+
+    @property
+    def storage_options(self) -> dict[str, str]:
+        """The effective storage options (``[storage]`` over the ``AWS_*`` environment)."""
+        from harness.storage import config_options
+
+        return config_options(self)
 
     @property
     def state_dir(self) -> Path:
@@ -212,7 +226,7 @@ class _Load:
             else:
                 message = (
                     "unknown top-level key; settings belong in [engine], [parity], [extract], "
-                    "[gates] or [maintenance]"
+                    "[gates], [maintenance] or [storage]"
                 )
                 key = f"[{'.'.join(self.prefix)}].{name}" if self.prefix else name
                 self.problems.append((m.CONFIG_INVALID, (name,), key, message))

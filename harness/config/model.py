@@ -32,7 +32,7 @@ MAX_CANDIDATE_TIMEOUT_S: Final = 7 * 24 * 3600.0
 CandidateTimeout = Annotated[float, msgspec.Meta(gt=0, le=MAX_CANDIDATE_TIMEOUT_S)]
 """Seconds, positive and finite (``nan`` fails ``gt``, ``inf`` fails ``le``)."""
 
-KNOWN_SECTIONS: Final = ("engine", "parity", "extract", "gates", "maintenance")
+KNOWN_SECTIONS: Final = ("engine", "parity", "extract", "gates", "maintenance", "storage")
 LEGACY_SECTION: Final = "hamilton"
 CONFIG_FILENAME: Final = "codeanatomy.toml"
 PYPROJECT_FILENAME: Final = "pyproject.toml"
@@ -160,6 +160,19 @@ class ExtractConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_
     scip_shards: Annotated[int, msgspec.Meta(ge=0, le=256)] = 0
 
 
+class StorageConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """``[storage]``: how runs, reports and the parity history reach an object store (issue 16).
+
+    ``storage_options`` are delta-rs's storage options (``AWS_ENDPOINT_URL``,
+    ``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``, ``AWS_REGION``, ``AWS_ALLOW_HTTP``,
+    ``conditional_put``...), given to every reader and writer of an ``s3://`` location on top
+    of the standard ``AWS_*`` environment variables. A value may name an environment variable as
+    ``${NAME}``, so that no secret sits in a committed file; ``config show`` hides credentials.
+    """
+
+    storage_options: dict[str, str] = msgspec.field(default_factory=dict)
+
+
 class CodeanatomyConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
     """The whole effective configuration (defaults, then the file, then the environment)."""
 
@@ -168,6 +181,7 @@ class CodeanatomyConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True,
     extract: ExtractConfig = msgspec.field(default_factory=ExtractConfig)
     gates: GatesConfig = msgspec.field(default_factory=GatesConfig)
     maintenance: MaintenanceConfig = msgspec.field(default_factory=MaintenanceConfig)
+    storage: StorageConfig = msgspec.field(default_factory=StorageConfig)
 
 
 class ConfigProblem(msgspec.Struct, frozen=True, kw_only=True):

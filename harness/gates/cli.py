@@ -12,6 +12,7 @@ from __future__ import annotations
 import json as jsonlib
 import shutil
 import sys
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Annotated
 
@@ -25,6 +26,7 @@ from harness.cli_options import (
     JsonOpt,
     configured,
     emit_json,
+    output_folder,
     progress_bar,
     progress_hook,
     usage_errors,
@@ -99,18 +101,22 @@ def check_inputs(gate: str, config: LoadedConfig, project: Path) -> None:
         from deltalake import DeltaTable
         from deltalake.exceptions import DeltaError
 
-        history = config.resolve(config.config.parity.history)
-        if not (history / "_delta_log").is_dir():
+        from harness.storage import delta_exists, delta_location, is_uri, redact
+
+        history = config.location(config.config.parity.history)
+        options = config.storage_options if is_uri(history) else {}
+        if not delta_exists(history, options):
             raise UsageError(
                 INPUT_MISSING,
                 f"no parity history at {history}: the cutover gate counts clean parity runs "
                 "there; run `codeanatomy gate parity` or `codeanatomy shadow` first",
             )
         try:
-            DeltaTable(str(history))
-        except DeltaError as exc:
+            DeltaTable(delta_location(history), storage_options=options or None)
+        except (DeltaError, OSError) as exc:
             raise UsageError(
-                INPUT_MISSING, f"unreadable parity history at {history}: {exc}"
+                INPUT_MISSING,
+                f"unreadable parity history at {history}: {redact(str(exc), options)}",
             ) from exc
     elif gate == "perf":
         # The same files gate_perf reads (harness/gates/gates.py).
@@ -173,70 +179,75 @@ def gate(
     from harness.gates.executor import make_executor
     from harness.gates.gates import GATES, GateContext, run_gate
     from harness.gates.verdict import render_markdown, write_verdict
+    from harness.storage import is_uri
 
     names = list(GATES) if name == "all" else [name]
-    with usage_errors(json):
-        if any(n not in GATES for n in names):
-            raise UsageError(
-                "UNKNOWN_GATE", f"unknown gate {name!r}; known: {', '.join(GATES)}, all"
-            )
-        if backend is not None and backend not in BACKENDS:
-            raise UsageError(
-                "UNKNOWN_BACKEND", f"unknown backend {backend!r}; known: {', '.join(BACKENDS)}"
-            )
-        if backend is not None and "incremental" not in names:
-            raise UsageError(
-                "OPTION_NOT_APPLICABLE",
-                f"--backend applies to the incremental gate only, not to {name!r}",
-            )
-        if (executor != "local" or address is not None) and "parity" not in names:
-            raise UsageError(
-                "OPTION_NOT_APPLICABLE",
-                f"--executor and --address apply to the parity gate only, not to {name!r}",
-            )
-        runner = make_executor(executor, address)
-        loaded = configured(config, json)
-        folder = (
-            out_dir(out)
-            if out is not None
-            else out_dir(loaded.config.gates.out, "[gates].out", base=loaded.root)
-        )
-        # Repositories named on the command line are checked before any gate runs: a path
-        # that does not exist must be an error, never a gate that passes over nothing.
-        given = repo_dirs(repos) if repos else None
-        # The policy is read before the first gate so that `gate all` does not run for an
-        # hour before refusing it; the other inputs are checked when their gate's turn comes
-        # (parity writes the history cutover reads).
-        if "parity" in names:
-            check_inputs("parity", loaded, PROJECT)
-        out_dir(folder, create=True)
-    verdicts = []
-    for gate_name in names:
+    with ExitStack() as stack:
         with usage_errors(json):
-            check_inputs(gate_name, loaded, PROJECT)
-            chosen = given or repo_dirs(_default_repos(gate_name))
-            work = evidence_folder(folder, gate_name)
-            with progress_bar(not json) as bar:
-                ctx = GateContext(
-                    config=loaded,
-                    repos=chosen,
-                    work=work,
-                    project=PROJECT,
-                    progress=progress_hook(bar),
-                    backend=backend,
-                    executor=runner,
+            if any(n not in GATES for n in names):
+                raise UsageError(
+                    "UNKNOWN_GATE", f"unknown gate {name!r}; known: {', '.join(GATES)}, all"
                 )
-                verdict = run_gate(gate_name, ctx)
-        write_verdict(folder, verdict)
-        verdicts.append(verdict)
-        if not json:
-            sys.stdout.write(render_markdown(verdict) + "\n")
-    if json:
-        payload = (
-            verdicts[0]
-            if len(verdicts) == 1
-            else {"gates": verdicts, "passed": all(v.passed for v in verdicts)}
-        )
-        emit_json(payload)
-    if not all(v.passed for v in verdicts):
-        raise typer.Exit(EXIT_GATE_FAILED)
+            if backend is not None and backend not in BACKENDS:
+                raise UsageError(
+                    "UNKNOWN_BACKEND", f"unknown backend {backend!r}; known: {', '.join(BACKENDS)}"
+                )
+            if backend is not None and "incremental" not in names:
+                raise UsageError(
+                    "OPTION_NOT_APPLICABLE",
+                    f"--backend applies to the incremental gate only, not to {name!r}",
+                )
+            if (executor != "local" or address is not None) and "parity" not in names:
+                raise UsageError(
+                    "OPTION_NOT_APPLICABLE",
+                    f"--executor and --address apply to the parity gate only, not to {name!r}",
+                )
+            runner = make_executor(executor, address)
+            loaded = configured(config, json)
+            target = out if out is not None else loaded.config.gates.out
+            if is_uri(target):
+                # Verdicts and gate evidence go to the bucket: staged locally, published at the end.
+                folder = stack.enter_context(output_folder(target, loaded, json, "[gates].out"))
+            elif out is not None:
+                folder = out_dir(out)
+            else:
+                folder = out_dir(target, "[gates].out", base=loaded.root)
+            # Repositories named on the command line are checked before any gate runs: a path
+            # that does not exist must be an error, never a gate that passes over nothing.
+            given = repo_dirs(repos) if repos else None
+            # The policy is read before the first gate so that `gate all` does not run for an
+            # hour before refusing it; the other inputs are checked when their gate's turn comes
+            # (parity writes the history cutover reads).
+            if "parity" in names:
+                check_inputs("parity", loaded, PROJECT)
+            out_dir(folder, create=True)
+        verdicts = []
+        for gate_name in names:
+            with usage_errors(json):
+                check_inputs(gate_name, loaded, PROJECT)
+                chosen = given or repo_dirs(_default_repos(gate_name))
+                work = evidence_folder(folder, gate_name)
+                with progress_bar(not json) as bar:
+                    ctx = GateContext(
+                        config=loaded,
+                        repos=chosen,
+                        work=work,
+                        project=PROJECT,
+                        progress=progress_hook(bar),
+                        backend=backend,
+                        executor=runner,
+                    )
+                    verdict = run_gate(gate_name, ctx)
+            write_verdict(folder, verdict)
+            verdicts.append(verdict)
+            if not json:
+                sys.stdout.write(render_markdown(verdict) + "\n")
+        if json:
+            payload = (
+                verdicts[0]
+                if len(verdicts) == 1
+                else {"gates": verdicts, "passed": all(v.passed for v in verdicts)}
+            )
+            emit_json(payload)
+        if not all(v.passed for v in verdicts):
+            raise typer.Exit(EXIT_GATE_FAILED)

@@ -19,6 +19,7 @@ from harness.gates.history import clean_streak, recent_runs
 from harness.gates.verdict import Check, GateVerdict, make_verdict
 from harness.report.model import RepoParity
 from harness.run.manifest import RunManifest
+from harness.storage import is_uri
 from harness.vocabulary import BACKENDS
 
 if TYPE_CHECKING:
@@ -322,7 +323,9 @@ def gate_cutover(ctx: GateContext) -> GateVerdict:
     """N consecutive clean parity runs in the parity history (N from the config): passed, with
     full coverage, over the same repo set, policy and engine versions as the newest run."""
     parity = ctx.config.config.parity
-    runs = recent_runs(ctx.config.resolve(parity.history), parity.cutover_runs)
+    history = ctx.config.location(parity.history)
+    options = ctx.config.storage_options if is_uri(history) else None
+    runs = recent_runs(history, parity.cutover_runs, options)
     clean = clean_streak(runs)
     return make_verdict(
         "cutover",
@@ -335,7 +338,7 @@ def gate_cutover(ctx: GateContext) -> GateVerdict:
             )
         ],
         "parity history",
-        {"history": str(ctx.config.resolve(parity.history))},
+        {"history": str(history)},
     )
 
 

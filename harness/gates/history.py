@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Mapping
 from pathlib import Path
 
 import msgspec
@@ -17,6 +18,7 @@ import pyarrow as pa
 from deltalake import DeltaTable, write_deltalake
 
 from harness.report.model import ParityReport, severity_rank
+from harness.storage import delta_exists, delta_location, is_uri
 
 HISTORY_SCHEMA = pa.schema(
     [
@@ -69,9 +71,12 @@ def full_coverage(report: ParityReport) -> bool:
     )
 
 
-def append_history(history: Path, report: ParityReport) -> str:
+def append_history(
+    history: Path | str, report: ParityReport, storage_options: Mapping[str, str] | None = None
+) -> str:
     """Append one row per repository of ``report`` and one (``repo = "*"``) for the run;
-    return the run id."""
+    return the run id. ``history`` may be an ``s3://`` URI (with ``storage_options``): many
+    writers may append at once, each commit is put only if its version is still free."""
     run_id = uuid.uuid4().hex
     setup = {
         "repo_set": msgspec.json.encode(sorted(r.repo for r in report.repos)).decode(),
@@ -115,21 +120,29 @@ def append_history(history: Path, report: ParityReport) -> str:
             **{sev: report.counts.get(sev) for sev in ("sev1", "sev2", "sev3")},
         }
     )
-    history.parent.mkdir(parents=True, exist_ok=True)
+    if not is_uri(history):
+        Path(history).parent.mkdir(parents=True, exist_ok=True)
     write_deltalake(
-        str(history),
+        delta_location(history),
         pa.Table.from_pylist(rows, schema=HISTORY_SCHEMA),
         mode="append",
         schema_mode="merge",  # histories written before the setup columns gain them
+        storage_options=dict(storage_options) if is_uri(history) and storage_options else None,
     )
     return run_id
 
 
-def recent_runs(history: Path, limit: int) -> list[HistoryRun]:
+def recent_runs(
+    history: Path | str, limit: int, storage_options: Mapping[str, str] | None = None
+) -> list[HistoryRun]:
     """The last ``limit`` parity runs, newest first (a run fails if any of its rows does)."""
-    if not (history / "_delta_log").is_dir():
+    options = dict(storage_options or {})
+    if not delta_exists(history, options):
         return []
-    data = pa.table(DeltaTable(str(history)).to_pyarrow_table())
+    table = DeltaTable(
+        delta_location(history), storage_options=options if is_uri(history) else None
+    )
+    data = pa.table(table.to_pyarrow_table())
     columns = {name: data.column(name).to_pylist() for name in data.column_names}
     count = data.num_rows
     runs: dict[str, HistoryRun] = {}

@@ -27,6 +27,7 @@ from harness.route import decide_route
 from harness.run.extract_options import extract_options
 from harness.run.request import BuildRequest
 from harness.shadow.runner import ShadowOptions
+from harness.storage import is_uri
 
 
 def run_suite(
@@ -79,10 +80,15 @@ def run_suite(
     if progress and not single:
         progress("repositories", len(repos), len(repos))
     report = assemble(runs, policy, configured_thresholds(config))
-    history = config.resolve(config.config.parity.history)
+    history = config.location(config.config.parity.history)
+    store = config.storage_options if is_uri(history) else None
     # The report draws the recorded runs and this one, which is recorded after it.
-    paths = write_reports(report, out / "report", history=read_history(history))
-    append_history(history, report)
-    # Appends accumulate small files: compacted (and vacuumed) once past [maintenance].
-    maintain_history(history, config.config.maintenance)
+    paths = write_reports(
+        report, out / "report", history=read_history(history, storage_options=store)
+    )
+    append_history(history, report, store)
+    if isinstance(history, Path):
+        # Appends accumulate small files: compacted (and vacuumed) once past [maintenance].
+        # (A history in a bucket is not maintained by codeanatomy yet.)
+        maintain_history(history, config.config.maintenance)
     return report, paths

@@ -22,6 +22,7 @@ from harness.cli_options import (
     configured,
     console,
     emit_json,
+    output_folder,
     progress_bar,
     progress_hook,
     usage_errors,
@@ -96,7 +97,7 @@ def golden_extract(
     err = console(stderr=True, markup=True)
     stack = ExitStack()
     with usage_errors(json):
-        folder = out_dir(out, create=True)
+        folder = stack.enter_context(output_folder(out, None, json))
         stack.enter_context(hold_out_folder(folder, "codeanatomy golden extract"))
     with stack:  # one writer per output folder, until the end
         manifest = load_manifest()
@@ -160,7 +161,8 @@ def golden_shadow(
         runner = make_executor(executor, address)
         config = configured(None, json)
         policy = configured_policy(config)
-        folder = out_dir(out, create=True)
+        # An s3:// --out is staged locally and published when the suite ends.
+        folder = stack.enter_context(output_folder(out, config, json))
         stack.enter_context(hold_out_folder(folder, "codeanatomy golden shadow"))
     with stack:  # one writer per output folder, until the end
         manifest = load_manifest()

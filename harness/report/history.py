@@ -8,6 +8,7 @@ Reading never fails a report: an unreadable history is a note on the page, not a
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import msgspec
@@ -44,17 +45,27 @@ class ParityHistory(msgspec.Struct, frozen=True, kw_only=True):
     error: str | None = None
 
 
-def read_history(path: Path, limit: int = HISTORY_RUNS) -> ParityHistory:
-    """The last ``limit`` runs of the history table at ``path`` (none when it does not exist
-    yet); an unreadable table gives a history with ``error`` set."""
-    if not (path / "_delta_log").is_dir():
-        return ParityHistory(path=str(path))
+def read_history(
+    path: Path | str,
+    limit: int = HISTORY_RUNS,
+    storage_options: Mapping[str, str] | None = None,
+) -> ParityHistory:
+    """The last ``limit`` runs of the history table at ``path`` (a folder or an ``s3://`` URI;
+    none when it does not exist yet); an unreadable table gives a history with ``error`` set
+    (credentials scrubbed from it)."""
+    from harness.storage import delta_exists, delta_location, is_uri, redact
+
+    options = dict(storage_options or {})
     try:
+        if not delta_exists(path, options):
+            return ParityHistory(path=str(path))
         from deltalake import DeltaTable
 
-        rows = DeltaTable(str(path)).to_pyarrow_table().to_pylist()
+        table = DeltaTable(delta_location(path), storage_options=options if is_uri(path) else None)
+        rows = table.to_pyarrow_table().to_pylist()
     except Exception as exc:  # shown on the page; the cutover gate fails on it itself
-        return ParityHistory(path=str(path), error=f"{type(exc).__name__}: {exc}")
+        error = redact(f"{type(exc).__name__}: {exc}", options)
+        return ParityHistory(path=str(path), error=error)
     runs: dict[str, HistoryRun] = {}
     for row in rows:
         run = runs.get(row["run_id"]) or HistoryRun(

@@ -23,6 +23,7 @@ from harness.cli_options import (
     configured,
     console,
     emit_json,
+    output_folder,
     progress_bar,
     progress_hook,
     usage_errors,
@@ -81,7 +82,7 @@ def extract(
             cache = None
             if not no_cache and cache_dir:
                 cache = out_dir(cache_dir, "cache folder", create=True)
-            run = out_dir(out, create=True)
+            run = stack.enter_context(output_folder(out, loaded, json))
             # Held until the evidence is written: one writer per run folder.
             stack.enter_context(hold_out_folder(run, "codeanatomy extract", force=force))
         with progress_bar(not json) as bar:

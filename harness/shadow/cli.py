@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from harness.boundary import out_dir, repo_dirs
+from harness.boundary import repo_dirs
 from harness.cli_options import (
     AddressOpt,
     ConfigOpt,
@@ -25,6 +25,7 @@ from harness.cli_options import (
     configured,
     emit_json,
     engine_exit,
+    output_folder,
     print_error,
     progress_bar,
     progress_hook,
@@ -122,7 +123,8 @@ def shadow(
             loaded = configured(config, json)
             limit = candidate_timeout(timeout, loaded)
             parity_policy = load_policy(policy) if policy else configured_policy(loaded)
-            folder = out_dir(out, create=True)
+            # An s3:// --out is staged locally and published when the suite ends.
+            folder = stack.enter_context(output_folder(out, loaded, json))
             # Held until the reports are written: one writer per run folder.
             stack.enter_context(hold_out_folder(folder, "codeanatomy shadow", force=force))
         options = ShadowOptions(

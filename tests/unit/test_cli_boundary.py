@@ -51,6 +51,7 @@ from harness.gates.verdict import Check, make_verdict, read_verdict, write_verdi
 from harness.release import checklist, write_checklist
 from harness.report.model import ParityReport
 from harness.status import status
+from harness.storage import STORAGE_AUTH, STORAGE_SCHEME_UNSUPPORTED
 
 runner = CliRunner()
 PROJECT = Path(__file__).parents[2]
@@ -201,38 +202,58 @@ def test_relative_paths_work_from_any_working_folder(
 
 # --- output folders -------------------------------------------------------------------------
 
-URI_COMMANDS: list[tuple[str, ...]] = [
-    ("extract", "{repo}", "--out", "s3://bucket/prefix"),
-    ("extract", "{repo}", "--out", "{out}", "--cache-dir", "s3://bucket/cache"),
-    ("build", "{repo}", "--out", "s3://bucket/prefix"),
-    ("shadow", "{repo}", "--out", "gs://bucket/prefix"),
-    ("golden", "extract", "--out", "s3://bucket/prefix"),
-    ("golden", "shadow", "--out", "s3://bucket/prefix"),
-    ("gate", "deletion", "--out", "az://container/prefix"),
-    ("release", "checklist", "--out", "file:///tmp/release"),
+# Where an object-store URI is not accepted (a cache folder, a release checklist's folder,
+# the file:// scheme), or its scheme is not one codeanatomy tests (gs://, az://), or no
+# credentials are at hand: each is refused before any work, with its own code.
+URI_COMMANDS: list[tuple[str, tuple[str, ...]]] = [
+    (STORAGE_AUTH, ("extract", "{repo}", "--out", "s3://bucket/prefix")),
+    (UNSUPPORTED_URI, ("extract", "{repo}", "--out", "{out}", "--cache-dir", "s3://bucket/cache")),
+    (STORAGE_AUTH, ("build", "{repo}", "--out", "s3://bucket/prefix")),
+    (STORAGE_SCHEME_UNSUPPORTED, ("shadow", "{repo}", "--out", "gs://bucket/prefix")),
+    (STORAGE_AUTH, ("golden", "extract", "--out", "s3://bucket/prefix")),
+    (STORAGE_AUTH, ("golden", "shadow", "--out", "s3://bucket/prefix")),
+    (STORAGE_SCHEME_UNSUPPORTED, ("gate", "deletion", "--out", "az://container/prefix")),
+    (UNSUPPORTED_URI, ("release", "checklist", "--out", "file:///tmp/release")),
 ]
 
 
-@pytest.mark.parametrize("command", URI_COMMANDS, ids=lambda c: " ".join(c[:2]) + " " + c[-1])
-def test_an_object_store_uri_is_a_usage_error_and_creates_nothing(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: tuple[str, ...]
+@pytest.mark.parametrize(
+    ("code", "command"),
+    URI_COMMANDS,
+    ids=lambda c: c if isinstance(c, str) else " ".join(c[:2]) + " " + c[-1],
+)
+def test_an_unusable_object_store_uri_is_a_usage_error_and_creates_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, code: str, command: tuple[str, ...]
 ) -> None:
     repo = _repo(tmp_path / "repo")
     monkeypatch.chdir(tmp_path)
+    _no_aws_credentials(monkeypatch, tmp_path)
     result = _invoke(*_fill(command, repo, tmp_path / "out"), "--json")
     error = _error(result)
-    assert error["code"] == UNSUPPORTED_URI
-    assert "not supported yet" in error["message"]
+    assert error["code"] == code, error
+    assert ("s3://" in error["message"]) or ("://" in error["message"])
     _no_scheme_folder(tmp_path)
+    assert not (tmp_path / "cache" / "remote").exists()
 
 
-def test_a_uri_as_configured_gate_folder_is_a_usage_error(
+def _no_aws_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No AWS credentials anywhere (environment, profile, credentials file); the staging
+    cache in the test's folder."""
+    for key in list(os.environ):
+        if key.startswith("AWS_"):
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
+    monkeypatch.setenv("CODEANATOMY_CACHE", str(tmp_path / "cache"))
+
+
+def test_a_uri_as_configured_gate_folder_without_credentials_is_a_usage_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     config = _config(tmp_path, '[gates]\nout = "s3://bucket/gates"\n')
     monkeypatch.chdir(tmp_path)
+    _no_aws_credentials(monkeypatch, tmp_path)
     result = _invoke("gate", "deletion", "--config", config, "--json")
-    assert _error(result)["code"] == UNSUPPORTED_URI
+    assert _error(result)["code"] == STORAGE_AUTH
     _no_scheme_folder(tmp_path)
 
 
