@@ -297,7 +297,8 @@ def output_folder(
         if loaded is None and is_uri(out):
             loaded = configured(None, json)  # its [storage] section
         options = config_options(loaded) if is_uri(out) else {}
-        with staged_out(out, options, what=what) as folder:
+        tell = None if json else (lambda line: typer.echo(line, err=True))
+        with staged_out(out, options, what=what, tell=tell) as folder:
             yield folder
 
 

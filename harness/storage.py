@@ -27,7 +27,7 @@ import hashlib
 import os
 import re
 import shutil
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -419,7 +419,11 @@ def staging_dir(uri: str) -> Path:
 
 @contextmanager
 def staged_out(
-    out: str | Path, options: Mapping[str, str], *, what: str = "output folder"
+    out: str | Path,
+    options: Mapping[str, str],
+    *,
+    what: str = "output folder",
+    tell: Callable[[str], None] | None = None,
 ) -> Iterator[Path]:
     """An output folder: a local path is validated and created (as :func:`out_dir`); an
     object-store URI is checked, staged locally (pulled from the bucket) and published when the
@@ -434,13 +438,21 @@ def staged_out(
     check_access(uri, options)
     local = staging_dir(uri)
     local.mkdir(parents=True, exist_ok=True)
-    pull(uri, local, options)
+    got = pull(uri, local, options)
+    if tell is not None and got:
+        tell(f"{uri}: {got} files brought up to date in the staging folder {local}")
+
+    def publish() -> None:
+        sent = push(local, uri, options)
+        if tell is not None:
+            tell(f"published to {uri}: {sent} files (staged in {local})")
+
     try:
         yield local
     except (SystemExit, Exception):
-        push(local, uri, options)
+        publish()
         raise
-    push(local, uri, options)
+    publish()
 
 
 @contextmanager
