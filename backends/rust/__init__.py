@@ -9,10 +9,26 @@ Every engine failure raises a subclass of :class:`EngineError` carrying ``.code`
 subclass names the stage: :class:`SpecError` (validate), :class:`CompileError`,
 :class:`RegisterError`, :class:`PlanError`, :class:`ExecuteError`, :class:`CommitError`,
 :class:`InternalError` (including a caught engine panic, code ``INTERNAL_PANIC``).
+
+Tables may live in an object store: a spec input's ``uri``, ``outputs_dir`` and ``views_dir``
+may be ``s3://bucket/prefix`` URIs (given as ``str``: a ``Path`` would fold the ``//``).
+``storage_options`` (delta-rs/object_store keys such as ``AWS_ENDPOINT_URL``,
+``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``, ``AWS_REGION``, ``AWS_ALLOW_HTTP``) reach every
+table the call opens on a store and never a local one; without them delta-rs reads the standard
+``AWS_*`` environment variables, and given options win over the environment. Unless the options
+say otherwise a store request is retried at most twice within 10 s, so an unreachable endpoint
+fails in seconds (override with ``max_retries``, ``retry_timeout``, ``connect_timeout``). No
+error message or context ever holds an option's value (endpoint, region and flags aside) or the
+``AWS_ACCESS_KEY_ID`` / ``AWS_SECRET_ACCESS_KEY`` / ``AWS_SESSION_TOKEN`` variables: they are
+replaced by ``[redacted]``. A store that cannot be reached, refuses the credentials or lacks the
+bucket is ``INPUT_TABLE_MISSING`` for an input and ``COMMIT_FAILED`` for an output, with the
+table's URI and the store's reason in the message and ``context["store_error"]`` one of
+``not_found``, ``permission_denied``, ``unauthenticated``, ``unavailable``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -128,40 +144,56 @@ def _split_run_result(text: str) -> tuple[RunResult, tuple[TableWrite, ...]]:
     return decode_run_result(msgspec.json.encode(raw)), tuple(writes)
 
 
+def _options(storage_options: Mapping[str, str] | None) -> dict[str, str] | None:
+    return None if storage_options is None else dict(storage_options)
+
+
 def run_with_writes(
     spec: SemanticExecutionSpec | str,
-    outputs_dir: Path,
-    views_dir: Path | None = None,
+    outputs_dir: Path | str,
+    views_dir: Path | str | None = None,
+    storage_options: Mapping[str, str] | None = None,
 ) -> tuple[RunResult, tuple[TableWrite, ...]]:
     """:func:`run`, also returning how each Delta table was written: the outputs in spec
     order, then (with ``views_dir``) the views in schedule order."""
     text = _engine.run(
-        _spec_json(spec), str(outputs_dir), None if views_dir is None else str(views_dir)
+        _spec_json(spec),
+        str(outputs_dir),
+        None if views_dir is None else str(views_dir),
+        _options(storage_options),
     )
     return _split_run_result(text)
 
 
 def run(
     spec: SemanticExecutionSpec | str,
-    outputs_dir: Path,
-    views_dir: Path | None = None,
+    outputs_dir: Path | str,
+    views_dir: Path | str | None = None,
+    storage_options: Mapping[str, str] | None = None,
 ) -> RunResult:
     """Compute the spec's outputs and commit each to Delta at ``outputs_dir/<table>``.
 
-    With ``views_dir``, every kept view is also written to ``views_dir/<view>``. Nothing is
-    committed unless every output executed (see the engine's atomicity note). Each table is
-    written incrementally (see :class:`TableWrite`; :func:`run_with_writes` returns them): a
-    build into a folder that holds one commits only the changed rows, or nothing.
-    A spec given as text is passed through unchanged (used to test the engine's own
-    validation). Raises an :class:`EngineError` subclass on failure.
+    With ``views_dir``, every kept view is also written to ``views_dir/<view>``. Each root is a
+    local folder or an object-store URI given as ``str`` (``s3://bucket/prefix``; the table is
+    then ``<root>/<table>``); ``storage_options`` reach every table on a store, the inputs
+    included (see the module doc). Nothing is committed unless every output executed (see the
+    engine's atomicity note). Each table is written incrementally (see :class:`TableWrite`;
+    :func:`run_with_writes` returns them): a build into a folder that holds one commits only
+    the changed rows, or nothing. A spec given as text is passed through unchanged (used to
+    test the engine's own validation). Raises an :class:`EngineError` subclass on failure.
     """
-    return run_with_writes(spec, outputs_dir, views_dir)[0]
+    return run_with_writes(spec, outputs_dir, views_dir, storage_options)[0]
 
 
-def plan(spec: SemanticExecutionSpec | str, tier: int) -> PlanReport:
+def plan(
+    spec: SemanticExecutionSpec | str,
+    tier: int,
+    storage_options: Mapping[str, str] | None = None,
+) -> PlanReport:
     """Plan introspection (CONTRACT §12): tier 1 graph counts, tier 2 edges and schedule,
-    tier 3 validation envelopes (needs the spec's input tables to exist)."""
-    return decode_plan_report(_engine.plan(_spec_json(spec), tier))
+    tier 3 validation envelopes (needs the spec's input tables to exist; inputs on a store
+    are opened with ``storage_options``)."""
+    return decode_plan_report(_engine.plan(_spec_json(spec), tier, _options(storage_options)))
 
 
 def schema_string_of(table: str) -> str:

@@ -4,10 +4,15 @@
 //! replay, its protocol checked strictly, its schema compared with the contract, and registered
 //! as a Delta `TableProvider` (never a listing/parquet table over the folder: that would read
 //! files the log has removed). Outputs: staged record batches are committed incrementally
-//! (`commit_batches`: create, one keyed merge, nothing when unchanged, or an overwrite).
+//! (`commit_table`: create, one keyed merge, nothing when unchanged, or an overwrite).
+//!
+//! Every table is opened through the call's [`Storage`]: a local folder as before, an object
+//! store (`s3://`) with the call's options. A store that cannot be reached, refuses the
+//! credentials or lacks the bucket is INPUT_TABLE_MISSING for an input and COMMIT_FAILED for an
+//! output, with the store's reason in the message and its kind in context `store_error`.
 
 use std::collections::{HashMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
@@ -16,11 +21,12 @@ use datafusion::common::{Column, TableReference};
 use datafusion::datasource::MemTable;
 use datafusion::prelude::{lit, Expr, SessionContext};
 use deltalake::protocol::SaveMode;
-use deltalake::{DeltaTable, DeltaTableBuilder, DeltaTableError};
+use deltalake::{DeltaTable, DeltaTableError};
 
 use crate::contract::{self, schema_string};
 use crate::error::{EngineError, EngineResult, ErrorCode};
 use crate::spec::DatasetBinding;
+use crate::storage::{self, Storage};
 
 /// The reader protocol this engine accepts: reader version 1 (no features), or version 3 with
 /// only these reader features. Column mapping (v2) and deletion vectors change what a scan must
@@ -39,13 +45,57 @@ pub fn table_url(uri: &str) -> EngineResult<url::Url> {
     })
 }
 
-/// The local folder of `uri`, when it names one.
-fn local_dir(uri: &str) -> Option<PathBuf> {
-    match url::Url::parse(uri) {
-        Ok(u) if u.scheme() == "file" => u.to_file_path().ok(),
-        Ok(u) if u.scheme().len() > 1 => None,
-        _ => Some(PathBuf::from(uri)),
+/// The object-store error under `err`, if a store request failed (found by type along the
+/// error's source chain: delta-rs wraps it in several variants).
+fn store_error<'a>(
+    err: &'a (dyn std::error::Error + 'static),
+) -> Option<&'a deltalake::ObjectStoreError> {
+    let mut current = Some(err);
+    while let Some(e) = current {
+        if let Some(store) = e.downcast_ref::<deltalake::ObjectStoreError>() {
+            return Some(store);
+        }
+        current = e.source();
     }
+    None
+}
+
+/// The kind of a store failure, for context `store_error`, from the object-store error's variant
+/// name (`NotFound`, `PermissionDenied`, `Unauthenticated`; any other is `unavailable`: a
+/// refused connection, a timeout, a missing bucket...).
+fn store_error_kind(variant: &str) -> &'static str {
+    match variant {
+        "NotFound" => "not_found",
+        "PermissionDenied" => "permission_denied",
+        "Unauthenticated" => "unauthenticated",
+        _ => "unavailable",
+    }
+}
+
+/// The kind of store failure behind `err`, when a store request failed. delta-rs wraps the
+/// store's error either in `DeltaTableError::ObjectStore` (found by type) or in delta-kernel's
+/// `Error::ObjectStore`, a type this crate cannot name and that hides its source: that one is
+/// recognised by its Debug form, `ObjectStore(<Variant> { .. })`.
+fn store_failure(err: &DeltaTableError) -> Option<&'static str> {
+    if let Some(store) = store_error(err) {
+        let debug = format!("{store:?}");
+        return Some(store_error_kind(variant_name(&debug)));
+    }
+    if let DeltaTableError::KernelError(kernel) = err {
+        let debug = format!("{kernel:?}");
+        if let Some(inner) = debug.strip_prefix("ObjectStore(") {
+            return Some(store_error_kind(variant_name(inner)));
+        }
+    }
+    None
+}
+
+/// The leading identifier of a Debug form (`PermissionDenied { .. }` -> `PermissionDenied`).
+fn variant_name(debug: &str) -> &str {
+    let end = debug
+        .find(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+        .unwrap_or(debug.len());
+    &debug[..end]
 }
 
 fn binding_error(code: ErrorCode, b: &DatasetBinding, message: String) -> EngineError {
@@ -61,6 +111,15 @@ fn binding_error(code: ErrorCode, b: &DatasetBinding, message: String) -> Engine
 fn classify_load_error(b: &DatasetBinding, err: DeltaTableError) -> EngineError {
     let text = err.to_string();
     let lower = text.to_lowercase();
+    if let Some(kind) = store_failure(&err) {
+        return binding_error(
+            ErrorCode::InputTableMissing,
+            b,
+            format!("cannot read Delta table {} from its store: {text}", b.uri),
+        )
+        .with("store_error", kind)
+        .with("cause", text);
+    }
     let code = match &err {
         DeltaTableError::InvalidVersion(_) => ErrorCode::DeltaVersionMissing,
         DeltaTableError::NotATable(_) => ErrorCode::InputTableMissing,
@@ -95,8 +154,17 @@ fn url_of(b: &DatasetBinding) -> EngineResult<url::Url> {
 /// Explain a failed pinned load: when the table loads at its latest version and that version is
 /// older than the pin, the pinned version is missing (delta-rs reports this as a generic log
 /// segment error); otherwise classify the error itself.
-async fn load_failure(b: &DatasetBinding, url: url::Url, err: DeltaTableError) -> EngineError {
-    if let Ok(builder) = DeltaTableBuilder::from_url(url) {
+async fn load_failure(
+    b: &DatasetBinding,
+    storage: &Storage,
+    url: url::Url,
+    err: DeltaTableError,
+) -> EngineError {
+    // A store that failed once (unreachable, refused) is not asked again.
+    if store_failure(&err).is_some() {
+        return classify_load_error(b, err);
+    }
+    if let Ok(builder) = storage.builder(url) {
         if let Ok(latest) = builder.load().await {
             if let Some(v) = latest.version() {
                 if (v as i64) < b.delta_version {
@@ -194,7 +262,7 @@ pub fn schema_differences(actual: &Schema, expected: &Schema, nullability: bool)
 }
 
 /// Open one bound input at its pinned version, strictly checked (no registration).
-pub async fn open_input(b: &DatasetBinding) -> EngineResult<DeltaTable> {
+pub async fn open_input(b: &DatasetBinding, storage: &Storage) -> EngineResult<DeltaTable> {
     let expected = contract::evidence_schema(&b.name).ok_or_else(|| {
         binding_error(
             ErrorCode::SpecInvalid,
@@ -223,7 +291,7 @@ pub async fn open_input(b: &DatasetBinding) -> EngineResult<DeltaTable> {
         ));
     }
     // ensure_table_uri creates missing local folders: test for the log first.
-    if let Some(dir) = local_dir(&b.uri) {
+    if let Some(dir) = storage::local_dir(&b.uri) {
         if !dir.join("_delta_log").is_dir() {
             return Err(binding_error(
                 ErrorCode::InputTableMissing,
@@ -232,10 +300,12 @@ pub async fn open_input(b: &DatasetBinding) -> EngineResult<DeltaTable> {
             ));
         }
     }
-    let builder = DeltaTableBuilder::from_url(url_of(b)?).map_err(|e| classify_load_error(b, e))?;
+    let builder = storage
+        .builder(url_of(b)?)
+        .map_err(|e| classify_load_error(b, e))?;
     let table = match builder.with_version(b.delta_version as u64).load().await {
         Ok(table) => table,
-        Err(err) => return Err(load_failure(b, url_of(b)?, err).await),
+        Err(err) => return Err(load_failure(b, storage, url_of(b)?, err).await),
     };
     check_protocol(b, &table)?;
     let actual = table
@@ -262,8 +332,12 @@ pub async fn open_input(b: &DatasetBinding) -> EngineResult<DeltaTable> {
 }
 
 /// Open and register one input under its binding name as a Delta table provider.
-pub async fn register_input(ctx: &SessionContext, b: &DatasetBinding) -> EngineResult<()> {
-    let table = open_input(b).await?;
+pub async fn register_input(
+    ctx: &SessionContext,
+    b: &DatasetBinding,
+    storage: &Storage,
+) -> EngineResult<()> {
+    let table = open_input(b, storage).await?;
     // With the session, the scan takes the session's parquet settings: strings are read as
     // `Utf8` (the contract's type, `engine::session`) instead of `Utf8View` cast afterwards.
     let provider = table
@@ -348,22 +422,28 @@ pub struct WriteOutcome {
 /// and nothing at all when no row differs; any other table (or one whose rows share a key) is
 /// overwritten (schema included) after turning its change data feed on. Rows that share a
 /// key, or a `key` that is empty or names a missing column, are COMMIT_FAILED (context
-/// `reason`: `duplicate_key`, `key_missing`) and nothing is written.
-pub async fn commit_batches(
-    dir: &Path,
+/// `reason`: `duplicate_key`, `key_missing`) and nothing is written. `uri` is a local folder
+/// or an object-store URI, opened with `storage`'s options.
+pub async fn commit_table(
+    uri: &str,
+    storage: &Storage,
     schema: Arc<Schema>,
     key: &[&str],
     batches: Vec<RecordBatch>,
 ) -> EngineResult<WriteOutcome> {
-    let uri = dir.to_string_lossy().to_string();
     let fail = |what: &str, e: &dyn std::fmt::Display| {
-        EngineError::new(ErrorCode::CommitFailed, format!("{what} {uri}: {e}"))
-            .with("uri", uri.as_str())
+        EngineError::new(ErrorCode::CommitFailed, format!("{what} {uri}: {e}")).with("uri", uri)
     };
-    let url = deltalake::ensure_table_uri(&uri).map_err(|e| fail("cannot create", &e))?;
-    let table = DeltaTable::try_from_url(url)
+    // A store error also names its kind (context `store_error`).
+    let store_fail = |what: &str, e: &DeltaTableError| match store_failure(e) {
+        Some(kind) => fail(what, e).with("store_error", kind),
+        None => fail(what, e),
+    };
+    let url = deltalake::ensure_table_uri(uri).map_err(|e| fail("cannot create", &e))?;
+    let table = storage
+        .table_for_write(url)
         .await
-        .map_err(|e| fail("cannot open", &e))?;
+        .map_err(|e| store_fail("cannot open", &e))?;
     let missing: Vec<&str> = key
         .iter()
         .filter(|k| schema.index_of(k).is_err())
@@ -403,7 +483,7 @@ pub async fn commit_batches(
             .with_configuration([(CDF_PROPERTY, Some("true"))])
             .with_writer_properties(writer_properties())
             .await
-            .map_err(|e| fail("cannot commit", &e))?;
+            .map_err(|e| store_fail("cannot commit", &e))?;
         return Ok(WriteOutcome {
             version: version_of(&table),
             version_before: None,
@@ -432,7 +512,7 @@ pub async fn commit_batches(
         reason = "the table held duplicate keys";
         let merged = merge_batches(table.clone(), before, schema.clone(), key, batches.clone())
             .await
-            .map_err(|e| fail("cannot merge into", &e))?;
+            .map_err(|e| store_fail("cannot merge into", &e))?;
         if let Some(outcome) = merged {
             return Ok(outcome);
         }
@@ -453,7 +533,7 @@ pub async fn commit_batches(
                 "true".to_owned(),
             )]))
             .await
-            .map_err(|e| fail("cannot enable the change data feed of", &e))?;
+            .map_err(|e| store_fail("cannot enable the change data feed of", &e))?;
     }
     let table = table
         .write(batches)
@@ -461,7 +541,7 @@ pub async fn commit_batches(
         .with_schema_mode(deltalake::operations::write::SchemaMode::Overwrite)
         .with_writer_properties(writer_properties())
         .await
-        .map_err(|e| fail("cannot commit", &e))?;
+        .map_err(|e| store_fail("cannot commit", &e))?;
     Ok(WriteOutcome {
         version: version_of(&table),
         version_before: Some(before),
@@ -471,6 +551,17 @@ pub async fn commit_batches(
         rows_deleted: replaced,
         reason,
     })
+}
+
+/// [`commit_table`] into the local folder `dir`.
+pub async fn commit_batches(
+    dir: &Path,
+    schema: Arc<Schema>,
+    key: &[&str],
+    batches: Vec<RecordBatch>,
+) -> EngineResult<WriteOutcome> {
+    let uri = dir.to_string_lossy();
+    commit_table(&uri, &Storage::default(), schema, key, batches).await
 }
 
 fn version_of(table: &DeltaTable) -> i64 {
@@ -770,6 +861,7 @@ fn writer_properties() -> deltalake::parquet::file::properties::WriterProperties
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use std::path::PathBuf;
 
     /// A fresh, empty temporary folder (removed on drop).
     pub struct TempDir(pub PathBuf);
@@ -816,11 +908,38 @@ pub(crate) mod tests {
     }
 
     fn open_code(b: &DatasetBinding) -> Option<ErrorCode> {
-        rt().block_on(open_input(b)).err().map(|e| e.code)
+        rt().block_on(open_input(b, &Storage::default()))
+            .err()
+            .map(|e| e.code)
     }
 
     fn first_commit(dir: &Path) -> PathBuf {
         dir.join("_delta_log/00000000000000000000.json")
+    }
+
+    #[test]
+    fn store_failures_are_named_by_their_variant() {
+        let denied = DeltaTableError::ObjectStore {
+            source: deltalake::ObjectStoreError::PermissionDenied {
+                path: "p".into(),
+                source: "no".into(),
+            },
+        };
+        assert_eq!(store_failure(&denied), Some("permission_denied"));
+        let generic = DeltaTableError::ObjectStore {
+            source: deltalake::ObjectStoreError::Generic {
+                store: "S3",
+                source: "connection refused".into(),
+            },
+        };
+        assert_eq!(store_failure(&generic), Some("unavailable"));
+        // The vacuous case: an error that is not the store's.
+        assert_eq!(store_failure(&DeltaTableError::NotATable("x".into())), None);
+        assert_eq!(
+            variant_name("Unauthenticated { path: .. }"),
+            "Unauthenticated"
+        );
+        assert_eq!(variant_name(""), "");
     }
 
     #[test]

@@ -17,6 +17,7 @@ use crate::delta;
 use crate::error::{plan_failed, EngineError, EngineResult, ErrorCode};
 use crate::explain::explain_enabled;
 use crate::plan::Workload;
+use crate::storage::Storage;
 use crate::views::{self, ViewPolicy};
 
 /// One multi-threaded runtime for the process: DataFusion and delta-rs are async.
@@ -48,10 +49,14 @@ pub fn session(workload: &Workload) -> SessionContext {
     SessionContext::new_with_config(config)
 }
 
-/// Register every input the kept views read (stage register).
-pub async fn register_inputs(ctx: &SessionContext, workload: &Workload) -> EngineResult<()> {
+/// Register every input the kept views read (stage register), opened through `storage`.
+pub async fn register_inputs(
+    ctx: &SessionContext,
+    workload: &Workload,
+    storage: &Storage,
+) -> EngineResult<()> {
     for b in &workload.used_inputs {
-        delta::register_input(ctx, b).await?;
+        delta::register_input(ctx, b, storage).await?;
     }
     Ok(())
 }

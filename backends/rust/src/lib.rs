@@ -14,6 +14,7 @@ pub mod metrics;
 pub mod plan;
 pub mod run;
 pub mod spec;
+pub mod storage;
 pub mod views;
 
 #[cfg(feature = "python")]

@@ -4,8 +4,8 @@
 //! the Python exception of its stage (with `.code`, `.stage`, `.context`), a panic becomes
 //! `InternalError` with code INTERNAL_PANIC. Nothing unwinds into Python.
 
+use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::path::PathBuf;
 
 use pyo3::create_exception;
 use pyo3::exceptions::PyException;
@@ -13,6 +13,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use crate::error::{EngineError as CoreError, EngineResult, ErrorCode, Stage};
+use crate::storage::Storage;
 
 create_exception!(
     _engine,
@@ -87,8 +88,13 @@ fn quiet_panics() {
     }));
 }
 
-/// Run `f` without the GIL, catching panics; map errors to the stage exceptions.
-fn guarded<T: Send>(py: Python<'_>, f: impl FnOnce() -> EngineResult<T> + Send) -> PyResult<T> {
+/// Run `f` without the GIL, catching panics; map errors to the stage exceptions, with every
+/// secret of `storage` scrubbed (a panic message included).
+fn guarded<T: Send>(
+    py: Python<'_>,
+    storage: &Storage,
+    f: impl FnOnce() -> EngineResult<T> + Send,
+) -> PyResult<T> {
     let outcome = py.detach(|| catch_unwind(AssertUnwindSafe(f)));
     let result = match outcome {
         Ok(r) => r,
@@ -97,7 +103,7 @@ fn guarded<T: Send>(py: Python<'_>, f: impl FnOnce() -> EngineResult<T> + Send) 
             format!("the engine panicked: {}", panic_message(payload.as_ref())),
         )),
     };
-    result.map_err(|e| to_py_err(py, &e))
+    result.map_err(|e| to_py_err(py, &storage.scrub_error(e)))
 }
 
 #[pyfunction]
@@ -111,27 +117,37 @@ fn spec_hash(json: &str) -> PyResult<String> {
     crate::spec::spec_hash(json).map_err(|e| pyo3::exceptions::PyValueError::new_err(e.to_string()))
 }
 
-/// Run a spec; returns the RunResult JSON.
+/// Run a spec; returns the RunResult JSON. `outputs_dir` and `views_dir` are local folders or
+/// object-store URIs (`s3://bucket/prefix`); `storage_options` are given to every table the
+/// call opens on a store (without them delta-rs reads the standard `AWS_*` variables).
 #[pyfunction]
-#[pyo3(signature = (spec_json, outputs_dir, views_dir=None))]
+#[pyo3(signature = (spec_json, outputs_dir, views_dir=None, storage_options=None))]
 fn run(
     py: Python<'_>,
     spec_json: &str,
     outputs_dir: &str,
     views_dir: Option<&str>,
+    storage_options: Option<HashMap<String, String>>,
 ) -> PyResult<String> {
-    let outputs_dir = PathBuf::from(outputs_dir);
-    let views_dir = views_dir.map(PathBuf::from);
-    guarded(py, || {
-        crate::run::run(spec_json, &outputs_dir, views_dir.as_deref()).map(|v| v.to_string())
+    let storage = Storage::new(storage_options.unwrap_or_default());
+    guarded(py, &storage, || {
+        crate::run::run_at(spec_json, outputs_dir, views_dir, &storage).map(|v| v.to_string())
     })
 }
 
-/// Plan introspection of tier 1, 2 or 3; returns the PlanReport JSON.
+/// Plan introspection of tier 1, 2 or 3; returns the PlanReport JSON. Tier 3 opens the inputs
+/// with `storage_options`.
 #[pyfunction]
-fn plan(py: Python<'_>, spec_json: &str, tier: u8) -> PyResult<String> {
-    guarded(py, || {
-        crate::run::plan(spec_json, tier).map(|v| v.to_string())
+#[pyo3(signature = (spec_json, tier, storage_options=None))]
+fn plan(
+    py: Python<'_>,
+    spec_json: &str,
+    tier: u8,
+    storage_options: Option<HashMap<String, String>>,
+) -> PyResult<String> {
+    let storage = Storage::new(storage_options.unwrap_or_default());
+    guarded(py, &storage, || {
+        crate::run::plan(spec_json, tier, &storage).map(|v| v.to_string())
     })
 }
 
@@ -170,7 +186,7 @@ fn row_hash_sum(py: Python<'_>, table: &Bound<'_, PyAny>, threads: usize) -> PyR
 /// Panics on purpose (tests the boundary): raises InternalError INTERNAL_PANIC.
 #[pyfunction]
 fn _panic_for_test(py: Python<'_>) -> PyResult<()> {
-    guarded(py, || -> EngineResult<()> {
+    guarded(py, &Storage::default(), || -> EngineResult<()> {
         panic!("deliberate test panic")
     })
 }

@@ -13,9 +13,13 @@
 //! changed; each result entry names the version before, the write mode and the rows
 //! inserted, updated and deleted. A table without the change data feed gets it turned on in
 //! a commit of its own before its overwrite.
+//!
+//! Tables live in local folders or in an object store (`s3://` URIs for the inputs, the
+//! outputs and the views): every table of a call is opened with the call's [`Storage`], and
+//! every error returned is scrubbed of its secrets (`Storage::scrub_error`).
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
 use datafusion::arrow::array::RecordBatch;
@@ -32,14 +36,21 @@ use crate::error::{execution_failed, plan_failed, EngineError, EngineResult, Err
 use crate::metrics;
 use crate::plan::{self, Workload};
 use crate::spec;
+use crate::storage::{self, Storage};
 
 /// Validate and compile a spec document (stages validate and compile).
 pub fn compile(spec_json: &str) -> EngineResult<Workload> {
     plan::compile(spec::decode_spec(spec_json)?)
 }
 
-/// `PlanReport` JSON of tier 1, 2 or 3. Tier 3 registers the inputs and plans every kept view.
-pub fn plan(spec_json: &str, tier: u8) -> EngineResult<Value> {
+/// `PlanReport` JSON of tier 1, 2 or 3. Tier 3 registers the inputs (opened through `storage`)
+/// and plans every kept view.
+pub fn plan(spec_json: &str, tier: u8, storage: &Storage) -> EngineResult<Value> {
+    storage::register_handlers();
+    plan_report(spec_json, tier, storage).map_err(|e| storage.scrub_error(e))
+}
+
+fn plan_report(spec_json: &str, tier: u8, storage: &Storage) -> EngineResult<Value> {
     if !(1..=3).contains(&tier) {
         return Err(EngineError::new(
             ErrorCode::SpecInvalid,
@@ -52,7 +63,7 @@ pub fn plan(spec_json: &str, tier: u8) -> EngineResult<Value> {
     if tier == 3 {
         report["validation"] = RUNTIME.block_on(async {
             let ctx = engine::session(&workload);
-            engine::register_inputs(&ctx, &workload).await?;
+            engine::register_inputs(&ctx, &workload, storage).await?;
             let built = engine::build_views(&ctx, &workload).await?;
             engine::validation(&ctx, &workload, &built).await
         })?;
@@ -97,9 +108,9 @@ async fn execute_view(
     Ok(Executed { batches, plan })
 }
 
-/// One Delta table to commit: its folder, contract schema and primary key, and its rows.
+/// One Delta table to commit: its location, contract schema and primary key, and its rows.
 struct Job<'a> {
-    dir: PathBuf,
+    dir: String,
     schema: SchemaRef,
     key: Vec<&'static str>,
     executed: &'a Executed,
@@ -119,23 +130,45 @@ fn secs(since: Instant) -> f64 {
     since.elapsed().as_secs_f64()
 }
 
-/// Run a spec: outputs committed under `outputs_dir/<table>`, every kept view under
-/// `views_dir/<view>` when given. Returns the `RunResult` JSON value.
+/// Run a spec with local folders: outputs committed under `outputs_dir/<table>`, every kept
+/// view under `views_dir/<view>` when given. Returns the `RunResult` JSON value.
 pub fn run(spec_json: &str, outputs_dir: &Path, views_dir: Option<&Path>) -> EngineResult<Value> {
-    let workload = compile(spec_json)?;
-    RUNTIME.block_on(run_workload(&workload, outputs_dir, views_dir))
+    run_at(
+        spec_json,
+        &outputs_dir.to_string_lossy(),
+        views_dir.map(|d| d.to_string_lossy()).as_deref(),
+        &Storage::default(),
+    )
+}
+
+/// Run a spec: outputs committed under `outputs_dir/<table>`, every kept view under
+/// `views_dir/<view>` when given, where each root is a local folder or an object-store URI;
+/// every table (inputs included) is opened with `storage`. Returns the `RunResult` JSON value.
+pub fn run_at(
+    spec_json: &str,
+    outputs_dir: &str,
+    views_dir: Option<&str>,
+    storage: &Storage,
+) -> EngineResult<Value> {
+    storage::register_handlers();
+    compile(spec_json)
+        .and_then(|workload| {
+            RUNTIME.block_on(run_workload(&workload, outputs_dir, views_dir, storage))
+        })
+        .map_err(|e| storage.scrub_error(e))
 }
 
 async fn run_workload(
     workload: &Workload,
-    outputs_dir: &Path,
-    views_dir: Option<&Path>,
+    outputs_dir: &str,
+    views_dir: Option<&str>,
+    storage: &Storage,
 ) -> EngineResult<Value> {
     let mut timings = BTreeMap::new();
     let ctx = engine::session(workload);
 
     let t = Instant::now();
-    engine::register_inputs(&ctx, workload).await?;
+    engine::register_inputs(&ctx, workload, storage).await?;
     timings.insert("register_s", secs(t));
 
     let t = Instant::now();
@@ -190,7 +223,7 @@ async fn run_workload(
             .find(|d| d.name == o.table)
             .ok_or_else(|| EngineError::new(ErrorCode::InternalError, o.table.clone()))?;
         jobs.push(Job {
-            dir: outputs_dir.join(&o.table),
+            dir: storage::join(outputs_dir, &o.table),
             schema: def.schema.clone(),
             key: def.primary_key.clone(),
             executed: &executed[&o.view],
@@ -201,7 +234,7 @@ async fn run_workload(
             let def = contract::view_def(name)
                 .ok_or_else(|| EngineError::new(ErrorCode::InternalError, name.clone()))?;
             jobs.push(Job {
-                dir: vdir.join(name),
+                dir: storage::join(vdir, name),
                 schema: def.arrow_schema(),
                 key: def.primary_key.clone(),
                 executed: &executed[name],
@@ -213,13 +246,16 @@ async fn run_workload(
     let tasks: Vec<_> = jobs
         .iter()
         .map(|job| {
-            let (dir, schema, key, batches) = (
+            let (dir, storage, schema, key, batches) = (
                 job.dir.clone(),
+                storage.clone(),
                 job.schema.clone(),
                 job.key.clone(),
                 job.executed.batches.clone(),
             );
-            tokio::spawn(async move { delta::commit_batches(&dir, schema, &key, batches).await })
+            tokio::spawn(
+                async move { delta::commit_table(&dir, &storage, schema, &key, batches).await },
+            )
         })
         .collect();
     let results: Vec<EngineResult<WriteOutcome>> = futures::future::join_all(tasks)
@@ -238,7 +274,7 @@ async fn run_workload(
         .iter()
         .zip(&results)
         .filter(|(_, r)| r.is_ok())
-        .map(|(job, _)| job.dir.to_string_lossy().into())
+        .map(|(job, _)| job.dir.clone())
         .collect();
     let mut writes = Vec::new();
     for result in results {
@@ -252,7 +288,7 @@ async fn run_workload(
         .map(|((job, w), o)| {
             let mut entry = json!({
                 "table": o.table,
-                "uri": job.dir.to_string_lossy(),
+                "uri": job.dir,
                 "delta_version": w.version,
                 "rows": job.executed.rows(),
                 "schema_hash": contract::schema_hash(&job.schema),
@@ -269,7 +305,7 @@ async fn run_workload(
         .map(|((job, w), name)| {
             let mut entry = json!({
                 "view": name,
-                "uri": job.dir.to_string_lossy(),
+                "uri": job.dir,
                 "delta_version": w.version,
                 "rows": job.executed.rows(),
             });
