@@ -238,3 +238,17 @@ def test_the_copied_evidence_is_every_table(s3_server: S3Server, s3_evidence: st
             ).version()
             == 0
         )
+
+
+def test_an_option_value_the_store_echoes_is_redacted(s3_server: S3Server, evidence: Path) -> None:
+    # delta-rs quotes an option value it cannot parse: the engine's error must not.
+    value = "not-a-duration-5e2b"
+    options = {**s3_server.storage_options(), "retry_timeout": value}
+    with pytest.raises(rust.CommitError) as caught:
+        rust.run(
+            workload(evidence, cpg_nodes="file_nodes"),
+            f"{s3_server.uri(s3_server.new_prefix('rust-echo'))}/outputs",
+            storage_options=options,
+        )
+    assert "[redacted]" in str(caught.value)
+    _secret_free(caught.value, value, s3_server.access_key, s3_server.secret_key)
