@@ -291,23 +291,28 @@ def output_folder(
     """The local folder a command writes ``out`` through: ``out`` itself (validated, created),
     or for an object-store URI a staging folder published to the bucket when the command ends
     (harness.storage). A refused location or credentials exit 2 with a storage code."""
-    from harness.storage import config_options, is_uri, staged_out
+    from harness.storage import is_uri, staged_out
 
     with usage_errors(json):
-        if loaded is None and is_uri(out):
-            loaded = configured(None, json)  # its [storage] section
-        options = config_options(loaded) if is_uri(out) else {}
+        if not is_uri(out):
+            from harness.boundary import out_dir
+
+            yield out_dir(out, what, create=True)
+            return
+        config = loaded if loaded is not None else configured(None, json)  # its [storage]
         tell = None if json else (lambda line: typer.echo(line, err=True))
-        with staged_out(out, options, what=what, tell=tell) as folder:
+        with staged_out(out, config.storage_options, tell=tell) as folder:
             yield folder
 
 
 @contextmanager
 def input_run(run: str | Path, loaded: LoadedConfig | None, json: bool) -> Iterator[Path]:
     """A run folder to read: ``run`` itself, or an object-store run downloaded for the block."""
-    from harness.storage import config_options, is_uri, staged_in
+    from harness.storage import effective_options, is_uri, staged_in
 
     with usage_errors(json):
-        options = config_options(loaded) if is_uri(run) else {}
+        options: dict[str, str] = {}
+        if is_uri(run):
+            options = loaded.storage_options if loaded is not None else effective_options()
         with staged_in(run, options) as folder:
             yield folder

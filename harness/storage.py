@@ -38,8 +38,6 @@ from harness.errors import UsageError
 if TYPE_CHECKING:
     from pyarrow.fs import S3FileSystem
 
-    from harness.config.load import LoadedConfig
-
 STORAGE_AUTH: Final = "STORAGE_AUTH"
 STORAGE_UNREACHABLE: Final = "STORAGE_UNREACHABLE"
 STORAGE_BUCKET_MISSING: Final = "STORAGE_BUCKET_MISSING"
@@ -130,14 +128,6 @@ def effective_options(
         # a version is put only if absent (S3 conditional put), so two writers never both win.
         options["conditional_put"] = "etag"
     return options
-
-
-def config_options(
-    config: LoadedConfig | None, env: Mapping[str, str] | None = None
-) -> dict[str, str]:
-    """:func:`effective_options` of a loaded configuration (``None``: the environment only)."""
-    configured = None if config is None else dict(config.config.storage.storage_options)
-    return effective_options(configured, env)
 
 
 def secrets(options: Mapping[str, str]) -> list[str]:
@@ -422,18 +412,12 @@ def staged_out(
     out: str | Path,
     options: Mapping[str, str],
     *,
-    what: str = "output folder",
     tell: Callable[[str], None] | None = None,
 ) -> Iterator[Path]:
-    """An output folder: a local path is validated and created (as :func:`out_dir`); an
-    object-store URI is checked, staged locally (pulled from the bucket) and published when the
+    """The local folder of the object-store output ``out``: the
+    location is checked, staged locally (pulled from the bucket) and published when the
     block ends normally (a ``typer.Exit``/``SystemExit`` of a finished command counts as
     normal: a failed build's run folder is evidence too). An interrupt publishes nothing."""
-    from harness.boundary import out_dir
-
-    if not is_uri(out):
-        yield out_dir(out, what, create=True)
-        return
     uri = str(out).rstrip("/")
     check_access(uri, options)
     local = staging_dir(uri)

@@ -65,9 +65,9 @@ class LoadedConfig(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def storage_options(self) -> dict[str, str]:
         """The effective storage options (``[storage]`` over the ``AWS_*`` environment)."""
-        from harness.storage import config_options
+        from harness.storage import effective_options
 
-        return config_options(self)
+        return effective_options(dict(self.config.storage.storage_options))
 
     @property
     def state_dir(self) -> Path:

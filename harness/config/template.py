@@ -91,7 +91,8 @@ history_max_files = 32
 # Options of every s3:// location (--out, compare, [parity].history), over the AWS_* variables;
 # ${NAME} is read from the environment, so no secret needs to sit in this file.
 # storage_options = { AWS_ENDPOINT_URL = "http://127.0.0.1:8333", AWS_REGION = "us-east-1",
-#                     AWS_ACCESS_KEY_ID = "${CI_S3_KEY}", AWS_SECRET_ACCESS_KEY = "${CI_S3_SECRET}" }
+#                     AWS_ACCESS_KEY_ID = "${CI_S3_KEY}",
+#                     AWS_SECRET_ACCESS_KEY = "${CI_S3_SECRET}" }
 """
 
 
