@@ -13,7 +13,8 @@ task's worker exits at once, on every attempt (harness/gates/executor.py).
 - a worker node killed while it runs a task: the suite completes with the same Result (Ray
   runs the task again on the other node).
 
-The store shared by the driver and the nodes is this machine's disk.
+The store shared by the driver and the nodes is this machine's disk; one suite publishes its
+runs and reports to the local S3 server (tests/s3_server.py) and is read back from the bucket.
 """
 
 from __future__ import annotations
@@ -58,24 +59,42 @@ def _copy(name: str, to: Path) -> Path:
 
 
 def _shadow(
-    repos: list[Path], work: Path, *extra: str, during: Callable[[Path], None] | None = None
+    repos: list[Path],
+    work: Path,
+    *extra: str,
+    during: Callable[[Path], None] | None = None,
+    bucket: object | None = None,
 ) -> tuple[int, dict[str, object]]:
     """``codeanatomy shadow`` in its own working folder (its own parity history); the exit code
-    and what the Result is made of."""
+    and what the Result is made of. With ``bucket`` (the S3 server fixture) the suite's
+    ``--out`` is a URI in it, read back from the bucket afterwards."""
     work.mkdir(parents=True)
     out = work / "out"
-    args = [str(CLI), "shadow", *map(str, repos), "--out", str(out), "--order", "primary_first"]
+    target = str(out)
+    env = {**{k: v for k, v in os.environ.items() if k != CRASH_ENV}, **CLIENT_ENV}
+    if bucket is not None:
+        target = bucket.uri(bucket.new_prefix("ray") + "/out")  # type: ignore[attr-defined]
+        env = {k: v for k, v in env.items() if not k.startswith("AWS_")}
+        env.update(bucket.env())  # type: ignore[attr-defined]
+        env["CODEANATOMY_CACHE"] = str(work / "cache")
+    args = [str(CLI), "shadow", *map(str, repos), "--out", target, "--order", "primary_first"]
     proc = subprocess.Popen(
         [*args, "--json", *extra],
         cwd=work,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        env={**{k: v for k, v in os.environ.items() if k != CRASH_ENV}, **CLIENT_ENV},
+        env=env,
     )
     if during is not None:
         during(out)
     stdout, stderr = proc.communicate(timeout=RUN_LIMIT_S)
     assert proc.returncode in (EXIT_OK, EXIT_GATE_FAILED), stderr.decode()
+    if bucket is not None:
+        from harness.storage import pull
+
+        assert not out.exists()
+        out.mkdir()
+        pull(target, out, bucket.storage_options())  # type: ignore[attr-defined]
     return proc.returncode, _result(json.loads(stdout), out)
 
 
@@ -113,6 +132,22 @@ def test_a_ray_suite_gives_the_local_result(
 ) -> None:
     repos, expected = local
     code, result = _shadow(repos, tmp_path / "w", "--executor", "ray", "--address", cluster.address)
+    assert result == expected
+    assert code == (EXIT_OK if expected["verdict"] == "pass" else EXIT_GATE_FAILED)
+
+
+def test_a_ray_suite_into_a_bucket_gives_the_local_result(
+    cluster: Cluster,
+    local: tuple[list[Path], dict[str, object]],
+    s3_server: object,
+    tmp_path: Path,
+) -> None:
+    """The same suite on the cluster with its runs and reports published to the local S3
+    server: the Result and every fingerprint, read back from the bucket, equal the local run's."""
+    repos, expected = local
+    code, result = _shadow(
+        repos, tmp_path / "w", "--executor", "ray", "--address", cluster.address, bucket=s3_server
+    )
     assert result == expected
     assert code == (EXIT_OK if expected["verdict"] == "pass" else EXIT_GATE_FAILED)
 
