@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import posixpath
 import re
 import shutil
 from collections.abc import Callable, Iterator, Mapping
@@ -455,9 +456,44 @@ def staged_in(run: str | Path, options: Mapping[str, str]) -> Iterator[Path]:
         local = folder / "run"
         local.mkdir()
         pull(uri, local, options)
+        outside = _tables_outside(local)
+        if outside:
+            # A side of a shadow run reads the shared evidence beside it (``../evidence/``):
+            # fetch those tables too, at the same relative place.
+            depth = max(rel.count("../") for rel in outside)
+            nested = folder.joinpath(*(["up"] * depth), "run")
+            nested.parent.mkdir(parents=True, exist_ok=True)
+            local = local.rename(nested)
+            for rel in outside:
+                remote = posixpath.normpath(f"{uri}/{rel}").replace(":/", "://", 1)
+                target = Path(posixpath.normpath(f"{nested.as_posix()}/{rel}"))
+                target.mkdir(parents=True, exist_ok=True)
+                pull(remote, target, options)
         yield local
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _tables_outside(run: Path) -> list[str]:
+    """The relative paths (``../...``) of the tables a downloaded run.json names outside its
+    own folder."""
+    import json
+
+    manifest = run / RUN_MANIFEST
+    if not manifest.is_file():
+        return []
+    try:
+        raw = json.loads(manifest.read_text(encoding="utf-8"))
+    except ValueError:
+        return []  # the command that reads it reports the damage
+    entries = [*raw.get("inputs", []), *raw.get("outputs", [])]
+    return sorted(
+        {
+            e["path"]
+            for e in entries
+            if isinstance(e.get("path"), str) and e["path"].startswith("../")
+        }
+    )
 
 
 def delta_location(value: str | Path) -> str:

@@ -179,6 +179,13 @@ def test_shadow_with_history_and_reports_in_the_bucket(
     assert any(k.startswith("rust/outputs/") for k in keys)
     rows = DeltaTable(history, storage_options=s3_server.storage_options()).to_pyarrow_table()
     assert set(rows.column("repo").to_pylist()) == {"repo", "*"}
+    # The two sides in the bucket compare as a user would compare them on disk: the shared
+    # evidence beside them (../evidence) comes along.
+    sides = _cli("compare", f"{out}/legacy", f"{out}/rust", "--json", cwd=user, env=env)
+    assert sides.returncode == 0, sides.stdout[-2000:] + sides.stderr[-2000:]
+    coverage = json.loads(sides.stdout)["result"]["coverage"]
+    stages = {t["stage"] for t in coverage["tables"] if t["primary_rows"]}
+    assert stages == {"evidence", "views", "outputs"}, coverage
     # The cutover gate reads the history in the bucket: one clean run of five.
     gate = _cli("gate", "cutover", "--out", "gates", "--json", cwd=user, env=env)
     assert gate.returncode == 1, gate.stdout + gate.stderr
