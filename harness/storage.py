@@ -298,13 +298,18 @@ def list_files(uri: str, options: Mapping[str, str]) -> dict[str, int]:
 
 
 def _local_files(root: Path) -> dict[str, int]:
+    """Every regular file below ``root`` and its size; symbolic links are never followed nor
+    published (the scip scratch folder links the node binary, 96 MB)."""
+    found: dict[str, int] = {}
     if not root.is_dir():
-        return {}
-    return {
-        path.relative_to(root).as_posix(): path.stat().st_size
-        for path in sorted(root.rglob("*"))
-        if path.is_file()
-    }
+        return found
+    for folder, dirs, files in os.walk(root, followlinks=False):
+        dirs.sort()
+        for name in sorted(files):
+            path = Path(folder, name)
+            if not path.is_symlink() and path.is_file():
+                found[path.relative_to(root).as_posix()] = path.stat().st_size
+    return found
 
 
 def _mutable(rel: str) -> bool:
@@ -334,8 +339,11 @@ def _publish_order(rel: str) -> tuple[int, str]:
     return (0, rel)
 
 
-# Local-only leftovers of a run folder that never go to the bucket.
-_LOCAL_ONLY = re.compile(r"(^|/)(\.codeanatomy-lock|\.codeanatomy-probe[^/]*|__pycache__)(/|$)")
+# Local-only parts of a run folder that never go to the bucket: the folder's lock, the
+# boundary's write probe, and extraction's scratch (``work/``: scip-python's index and logs).
+_LOCAL_ONLY = re.compile(
+    r"(^|/)(\.codeanatomy-lock|\.codeanatomy-probe[^/]*|__pycache__)(/|$)|(^|/)work/scip/"
+)
 
 
 def push(local: Path, uri: str, options: Mapping[str, str]) -> int:

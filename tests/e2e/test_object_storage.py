@@ -100,7 +100,8 @@ def test_a_build_into_a_bucket_equals_the_build_on_local_disk(
     keys = list_files(uri, s3_server.storage_options())
     assert "run.json" in keys
     assert any(k.startswith("outputs/") and k.endswith(".parquet") for k in keys)
-    assert not any(".codeanatomy-lock" in k for k in keys)
+    assert not any(".codeanatomy-lock" in k or k.startswith("work/") for k in keys)
+    assert sum(keys.values()) < 20 * 1024 * 1024  # the run's files, no linked binary
     # The manifest in the bucket names its tables relative to the run and by the bucket's URI.
     status, body = s3_server.request("GET", "/" + uri.removeprefix("s3://") + "/run.json")
     assert status == 200

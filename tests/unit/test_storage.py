@@ -165,3 +165,20 @@ def test_staging_folders_are_per_uri_and_stable(
     assert a == staging_dir("s3://cpg/runs/a/")
     assert a != staging_dir("s3://cpg/runs/b")
     assert a.parent == tmp_path / "remote"
+
+
+def test_publishing_never_follows_links_nor_sends_local_scratch(tmp_path: Path) -> None:
+    from harness.storage import _LOCAL_ONLY, _local_files
+
+    (tmp_path / "outputs" / "t").mkdir(parents=True)
+    (tmp_path / "outputs" / "t" / "part-0.parquet").write_bytes(b"x" * 10)
+    scratch = tmp_path / "work" / "scip" / "run-1" / "bin"
+    scratch.mkdir(parents=True)
+    (scratch / "node").symlink_to("/bin/sh")  # a link to a large binary, as scip's scratch has
+    (tmp_path / "link-to-outputs").symlink_to(tmp_path / "outputs", target_is_directory=True)
+    found = _local_files(tmp_path)
+    assert found == {"outputs/t/part-0.parquet": 10}
+    assert _LOCAL_ONLY.search("work/scip/run-1/index.scip")
+    assert _LOCAL_ONLY.search("legacy/.codeanatomy-lock")
+    assert not _LOCAL_ONLY.search("outputs/work/part-0.parquet")
+    assert _local_files(tmp_path / "absent") == {}  # the vacuous case: nothing to publish
