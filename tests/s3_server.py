@@ -167,15 +167,8 @@ class S3Server:
 
     def storage_options(self) -> dict[str, str]:
         """The ``storage_options`` of deltalake (delta-rs / object_store) for this server."""
-        return {
-            "AWS_ENDPOINT_URL": self.endpoint,
-            "AWS_ACCESS_KEY_ID": self.access_key,
-            "AWS_SECRET_ACCESS_KEY": self.secret_key,
-            "AWS_REGION": self.region,
-            "AWS_ALLOW_HTTP": "true",
-            # Delta commits need an atomic put-if-absent; SeaweedFS honours If-None-Match/ETags.
-            "conditional_put": "etag",
-        }
+        # Delta commits need an atomic put-if-absent; SeaweedFS honours If-None-Match/ETags.
+        return {**self.env(), "conditional_put": "etag"}
 
     def env(self) -> dict[str, str]:
         """The same as standard AWS_* environment variables (for a subprocess such as the CLI)."""
