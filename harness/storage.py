@@ -346,31 +346,55 @@ _LOCAL_ONLY = re.compile(
 )
 
 
+PUT_THREADS: Final = 8
+"""Uploads in flight at once within one publishing phase (each is one small PUT)."""
+
+
 def push(local: Path, uri: str, options: Mapping[str, str]) -> int:
     """Publish the run folder ``local`` to ``uri`` (order: see the module docstring); return
     how many files were uploaded. Delta data and log files are immutable: a file already in the
-    bucket with the same size is not sent again."""
+    bucket with the same size is not sent again.
+
+    Each phase (data, logs, checkpoints pointers, manifests) ends before the next starts; within
+    a phase uploads run on :data:`PUT_THREADS` threads, except that one table's log entries are
+    put one after the other, in commit order."""
+    from concurrent.futures import ThreadPoolExecutor
+
     _scheme, bucket, prefix = split_uri(uri)
     remote = list_files(uri, options)
     fs = filesystem(options)
-    sent = 0
-    for rel, size in sorted(_local_files(local).items(), key=lambda kv: _publish_order(kv[0])):
-        if _LOCAL_ONLY.search(rel):
-            continue
-        if remote.get(rel) == size and not _mutable(rel):
-            continue
+
+    def put(rel: str) -> None:
         data = (local / rel).read_bytes()
         if _mutable(rel) and rel.endswith(_REWRITTEN):
             # run.json's absolute ``uri`` fields and the reports name the bucket, not the
             # staging folder (tables are found by their relative ``path``).
             data = data.replace(os.fsencode(str(local)), uri.rstrip("/").encode())
         key = f"{bucket}/{prefix}/{rel}" if prefix else f"{bucket}/{rel}"
-        try:
-            with fs.open_output_stream(key) as stream:
-                stream.write(data)
-        except (OSError, ValueError) as exc:
-            raise storage_error(uri, exc, options) from None
-        sent += 1
+        with fs.open_output_stream(key) as stream:
+            stream.write(data)
+
+    def put_in_order(rels: list[str]) -> None:
+        for rel in rels:
+            put(rel)
+
+    phases: dict[int, dict[str, list[str]]] = {}
+    for rel, size in sorted(_local_files(local).items(), key=lambda kv: _publish_order(kv[0])):
+        if _LOCAL_ONLY.search(rel) or (remote.get(rel) == size and not _mutable(rel)):
+            continue
+        phase = _publish_order(rel)[0]
+        # A table's log entries share one lane (in commit order); other files have their own.
+        lane = rel.rsplit("/_delta_log/", 1)[0] if phase == 1 else rel
+        phases.setdefault(phase, {}).setdefault(lane, []).append(rel)
+    sent = 0
+    with ThreadPoolExecutor(PUT_THREADS) as pool:
+        for phase in sorted(phases):
+            lanes = list(phases[phase].values())
+            try:
+                list(pool.map(put_in_order, lanes))
+            except (OSError, ValueError) as exc:
+                raise storage_error(uri, exc, options) from None
+            sent += sum(len(lane) for lane in lanes)
     return sent
 
 
