@@ -23,6 +23,7 @@ to ``Step.cwd`` when the step runs elsewhere.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -863,10 +864,22 @@ def _out_read_only(s: Setup) -> list[Step]:
     return _three_commands("ro/run", (2,), ("OUT_NOT_WRITABLE",))
 
 
+# With no credentials anywhere, an s3:// --out is refused before any request (STORAGE_AUTH);
+# a scheme codeanatomy does not test (gs://) is refused as such.
+_NO_AWS_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "",
+    "AWS_SECRET_ACCESS_KEY": "",
+    "AWS_PROFILE": "",
+    "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/aws-credentials",
+}
+
+
 @_kind("--out is an object-store URI", "C")
 def _out_uri(s: Setup) -> list[Step]:
     _small_repo(s)
-    return _three_commands("s3://bucket/run", (2,), ("UNSUPPORTED_URI",))
+    steps = _three_commands("s3://bucket/run", (2,), ("STORAGE_AUTH",))
+    steps += _three_commands("gs://bucket/run", (2,), ("STORAGE_SCHEME_UNSUPPORTED",))
+    return [dataclasses.replace(step, env=_NO_AWS_CREDENTIALS) for step in steps]
 
 
 @_kind("--out path not UTF-8", "C")
