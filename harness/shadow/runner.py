@@ -397,56 +397,35 @@ def incremental_findings(records: tuple[StepRecord, ...]) -> list[Finding]:
     out: list[Finding] = []
     for r in records:
         where = f"{r.description}: "
+
+        def step(code: str, severity: ParitySeverity, message: str, r: StepRecord = r) -> Finding:
+            return Finding(code=code, severity=severity, stage="-", table=r.step, message=message)
+
         if r.status == "pass":
-            code = INCREMENTAL_IDENTICAL if r.exception is None else INCREMENTAL_CACHE_ROWS
-            severity: ParitySeverity = "ok" if r.exception is None else "sev3"
-            out.append(
-                Finding(
-                    code=code, severity=severity, stage="-", table=r.step, message=where + r.detail
-                )
-            )
+            if r.exception is None:
+                out.append(step(INCREMENTAL_IDENTICAL, "ok", where + r.detail))
+            else:
+                out.append(step(INCREMENTAL_CACHE_ROWS, "sev3", where + r.detail))
         elif r.status == "fail" and r.differences:
             # A coverage gap of the two builds (a source failed, a table empty on both) is no
             # agreement, but no difference between them either: not evaluated, as in a parity
             # Result (sev2).
-            out += [
-                Finding(
-                    code=INCREMENTAL_NOT_EVALUATED,
-                    severity="sev2",
-                    stage=d.stage,
-                    table=d.table,
-                    message=f"{where}not evaluated: {describe_differences([d])}",
+            for d in r.differences:
+                gap = d.code.startswith(COVERAGE_PREFIX)
+                out.append(
+                    Finding(
+                        code=INCREMENTAL_NOT_EVALUATED if gap else INCREMENTAL_DIFFERS,
+                        severity="sev2" if gap else "sev1",
+                        stage=d.stage,
+                        table=d.table,
+                        message=f"{where}{'not evaluated' if gap else 'differs'}: "
+                        f"{describe_differences([d])}",
+                    )
                 )
-                if d.code.startswith(COVERAGE_PREFIX)
-                else Finding(
-                    code=INCREMENTAL_DIFFERS,
-                    severity="sev1",
-                    stage=d.stage,
-                    table=d.table,
-                    message=f"{where}differs: {describe_differences([d])}",
-                )
-                for d in r.differences
-            ]
         elif r.status == "error":
-            out.append(
-                Finding(
-                    code=INCREMENTAL_FAILED,
-                    severity="sev1",
-                    stage="-",
-                    table=r.step,
-                    message=where + r.detail,
-                )
-            )
+            out.append(step(INCREMENTAL_FAILED, "sev1", where + r.detail))
         else:
-            out.append(
-                Finding(
-                    code=INCREMENTAL_NOT_EVALUATED,
-                    severity="sev2",
-                    stage="-",
-                    table=r.step,
-                    message=f"{where}not evaluated: {r.detail}",
-                )
-            )
+            out.append(step(INCREMENTAL_NOT_EVALUATED, "sev2", f"{where}not evaluated: {r.detail}"))
     return out
 
 
