@@ -219,12 +219,22 @@ class Job:
         warnings = list(self.warnings)
         fresh: dict[str, FilePart] = {}
         failed: list[str] = []
+
+        def absorb(result: Indexed) -> None:
+            fresh.update(result.parts)
+            warnings.extend(result.warnings)
+            failed.extend(result.failed)
+
+        def index_again(paths: set[str]) -> int:
+            """Drop the cached parts of ``paths`` and index them again; how many."""
+            for path in paths:
+                parts.pop(path, None)
+            absorb(self._index(paths))
+            return len(paths)
+
         if indexed is not None:
-            fresh.update(indexed.parts)
-            warnings.extend(indexed.warnings)
-            failed.extend(indexed.failed)
+            absorb(indexed)
         late = 0
-        again: Indexed | None = None
         cache = self.settings.cache
         keys: dict[str, str | None] = {}
         if cache.root is not None:
@@ -233,13 +243,7 @@ class Job:
             )
             stale = {p for p, k in self.lookup_keys.items() if keys.get(p) != k}
             if stale:  # served on imports the pool now reads differently: index them again
-                late = len(stale)
-                for path in stale:
-                    parts.pop(path, None)
-                again = self._index(stale)
-                fresh.update(again.parts)
-                warnings.extend(again.warnings)
-                failed.extend(again.failed)
+                late = index_again(stale)
         # A cached part first to carry an external symbol it did not emit (its emitter, earlier
         # in the run that indexed it, has changed or gone): indexed again, until every external
         # row comes from its emitter or none is left to ask (merge.foreign_externals).
@@ -249,13 +253,7 @@ class Job:
             foreign -= set(failed)
             if not foreign:
                 break
-            late += len(foreign)
-            for path in foreign:
-                parts.pop(path, None)
-            again = self._index(foreign)
-            fresh.update(again.parts)
-            warnings.extend(again.warnings)
-            failed.extend(again.failed)
+            late += index_again(foreign)
         tables = dict(self.cached_tables)
         tables.update((path, occurrence_table(part)) for path, part in fresh.items())
         for path, part in fresh.items():
