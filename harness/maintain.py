@@ -29,7 +29,7 @@ no pin lies before that checkpoint.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Final
 
@@ -50,6 +50,7 @@ from harness.pins import (
     pin_root,
     relative_to,
 )
+from harness.storage import filesystem, is_uri, list_files, split_uri
 
 NO_DELTA_TABLE: Final = "NO_DELTA_TABLE"
 MAINTAIN_PATH_MISSING: Final = "MAINTAIN_PATH_MISSING"
@@ -114,6 +115,55 @@ class MaintenanceReport(msgspec.Struct, frozen=True, kw_only=True):
         return tuple(t for t in self.tables if t.error is not None)
 
 
+class _Location:
+    """Where a table's files are: a local folder, or an object-store URI read with its
+    options (the parity history may live in a bucket, harness/storage.py)."""
+
+    def __init__(self, where: Path | str, options: Mapping[str, str] | None) -> None:
+        self.where = where
+        self.options = dict(options or {})
+        self.remote = is_uri(where)
+
+    @property
+    def text(self) -> str:
+        return str(self.where).rstrip("/") if self.remote else str(self.where)
+
+    def table(self, version: int | None = None) -> DeltaTable:
+        options = self.options or None
+        if version is None:
+            return DeltaTable(self.text, storage_options=options)
+        return DeltaTable(self.text, version=version, storage_options=options)
+
+    def sizes(self) -> dict[str, int]:
+        """Every file of the table, relative to it, with its size."""
+        if self.remote:
+            return list_files(self.text, self.options)
+        root = Path(self.where)
+        return {
+            p.relative_to(root).as_posix(): p.stat().st_size for p in root.rglob("*") if p.is_file()
+        }
+
+    def relative(self, name: str) -> str:
+        """A file name as delta-rs gives it (relative, or a full URI or path) made relative."""
+        prefix = self.text.rstrip("/") + "/"
+        return name[len(prefix) :] if name.startswith(prefix) else name
+
+    def read(self, rel: str) -> bytes | None:
+        try:
+            if not self.remote:
+                return (Path(self.where) / rel).read_bytes()
+            _scheme, bucket, key = split_uri(self.text)
+            with filesystem(self.options).open_input_stream(f"{bucket}/{key}/{rel}") as f:
+                return bytes(f.read())
+        except (OSError, ValueError):
+            return None
+
+    def log_files(self) -> int:
+        if not self.remote:
+            return sum(1 for _ in (Path(self.where) / LOG_DIR).iterdir())
+        return sum(1 for rel in self.sizes() if rel.startswith(f"{LOG_DIR}/"))
+
+
 def _compact(table: DeltaTable, policy: MaintenanceConfig, dry_run: bool) -> Compaction:
     sizes = pa.table(table.get_add_actions(flatten=True)).column("size_bytes").to_pylist()
     small = sum(1 for size in sizes if size < policy.target_file_size)
@@ -136,18 +186,22 @@ def _compact(table: DeltaTable, policy: MaintenanceConfig, dry_run: bool) -> Com
     )
 
 
-def _unreadable_pins(uri: str, versions: Iterable[int]) -> list[str]:
+def _unreadable_pins(where: _Location, versions: Iterable[int]) -> list[str]:
     problems = []
     for version in versions:
         try:
-            DeltaTable(uri, version=version)
+            where.table(version)
         except DeltaError as exc:
             problems.append(f"{version} ({str(exc).splitlines()[0]})")
     return problems
 
 
 def _vacuum(
-    table: DeltaTable, uri: Path, pins: tuple[Pin, ...], policy: MaintenanceConfig, dry_run: bool
+    table: DeltaTable,
+    where: _Location,
+    pins: tuple[Pin, ...],
+    policy: MaintenanceConfig,
+    dry_run: bool,
 ) -> Vacuum:
     latest = table.version()
     retention = policy.vacuum_retention_hours
@@ -160,7 +214,7 @@ def _vacuum(
         )
     keep = keep_versions(pins, latest)
     # The pins themselves, not every version of a cursor's range: the log is contiguous.
-    unreadable = _unreadable_pins(str(uri), sorted({max(p.version, 0) for p in pins}))
+    unreadable = _unreadable_pins(where, sorted({max(p.version, 0) for p in pins}))
     if unreadable:
         return Vacuum(
             retention_hours=retention,
@@ -179,7 +233,8 @@ def _vacuum(
         )
 
     listed = run(True)
-    sizes = {name: _size(uri / name) for name in listed}
+    on_store = where.sizes() if listed else {}
+    sizes = {name: on_store.get(where.relative(name), 0) for name in listed}
     deleted = listed if dry_run else run(False)
     return Vacuum(
         files=len(deleted),
@@ -189,36 +244,30 @@ def _vacuum(
     )
 
 
-def _size(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except OSError:
-        return 0
-
-
 class _LastCheckpoint(msgspec.Struct):
     version: int
 
 
-def last_checkpoint(uri: Path) -> int | None:
+def last_checkpoint(uri: Path | str, options: Mapping[str, str] | None = None) -> int | None:
     """The version of the newest checkpoint (``_delta_log/_last_checkpoint``), if any."""
+    data = _Location(uri, options).read(f"{LOG_DIR}/_last_checkpoint")
+    if data is None:
+        return None
     try:
-        return msgspec.json.decode(
-            (uri / LOG_DIR / "_last_checkpoint").read_bytes(), type=_LastCheckpoint
-        ).version
-    except (OSError, msgspec.DecodeError, msgspec.ValidationError):
+        return msgspec.json.decode(data, type=_LastCheckpoint).version
+    except (msgspec.DecodeError, msgspec.ValidationError):
         return None
 
 
-def _log_files(uri: Path) -> int:
-    return sum(1 for _ in (uri / LOG_DIR).iterdir())
-
-
 def _checkpoint(
-    table: DeltaTable, uri: Path, pins: tuple[Pin, ...], policy: MaintenanceConfig, dry_run: bool
+    table: DeltaTable,
+    where: _Location,
+    pins: tuple[Pin, ...],
+    policy: MaintenanceConfig,
+    dry_run: bool,
 ) -> Checkpoint:
     latest = table.version()
-    previous = last_checkpoint(uri)
+    previous = last_checkpoint(where.where, where.options)
     since = latest - (previous if previous is not None else -1)
     if previous == latest or since < policy.checkpoint_interval:
         return Checkpoint(
@@ -240,36 +289,40 @@ def _checkpoint(
             cleanup_skipped=f"pinned version(s) {older} precede the checkpoint {latest}: "
             "their log is kept",
         )
-    count = _log_files(uri)
+    count = where.log_files()
     table.cleanup_metadata()
-    return Checkpoint(version=latest, previous=previous, log_files_removed=count - _log_files(uri))
+    removed = count - where.log_files()
+    return Checkpoint(version=latest, previous=previous, log_files_removed=removed)
 
 
 def maintain_table(
-    uri: Path,
+    uri: Path | str,
     policy: MaintenanceConfig,
     pins: tuple[Pin, ...] = (),
     *,
     dry_run: bool = False,
     root: Path | None = None,
+    storage_options: Mapping[str, str] | None = None,
 ) -> TableMaintenance:
-    """Compact, vacuum (keeping every pinned version readable) and checkpoint one table.
+    """Compact, vacuum (keeping every pinned version readable) and checkpoint one table: a
+    local folder, or an ``s3://`` URI with ``storage_options``.
 
     A Delta error is recorded in the result (``error``), not raised: the other tables of a
     run folder are still maintained.
     """
-    path = relative_to(uri, root) if root is not None else str(uri)
+    where = _Location(uri, storage_options)
+    path = relative_to(uri, root) if root is not None and isinstance(uri, Path) else where.text
     version_before = -1
     try:
-        table = DeltaTable(str(uri))
+        table = where.table()
         version_before = table.version()
         compaction = _compact(table, policy, dry_run)
-        vacuum = _vacuum(table, uri, pins, policy, dry_run)
-        checkpoint = _checkpoint(table, uri, pins, policy, dry_run)
+        vacuum = _vacuum(table, where, pins, policy, dry_run)
+        checkpoint = _checkpoint(table, where, pins, policy, dry_run)
         return TableMaintenance(
             path=path,
             version_before=version_before,
-            version_after=DeltaTable(str(uri)).version(),
+            version_after=where.table().version(),
             pins=pins,
             compaction=compaction,
             vacuum=vacuum,
@@ -322,9 +375,27 @@ def maintain_path(
     return maintain_run(path, policy, dry_run=dry_run)
 
 
-def maintain_history(history: Path, policy: MaintenanceConfig) -> TableMaintenance | None:
+def maintain_history(
+    history: Path | str,
+    policy: MaintenanceConfig,
+    storage_options: Mapping[str, str] | None = None,
+) -> TableMaintenance | None:
     """Maintain the parity history once it holds more than ``history_max_files`` data files
-    (call it after :func:`harness.gates.history.append_history`); None when not due."""
+    (call it after :func:`harness.gates.history.append_history`); None when not due.
+
+    A history in a bucket (``s3://``, with ``storage_options``) is maintained in place. Many
+    writers may append to it meanwhile: compaction commits with delta-rs's conflict checks (a
+    concurrent blind append does not conflict with it), and vacuum only deletes files removed
+    longer ago than the policy's retention (168 h by default), which a reader of the newest
+    version never reads."""
+    if is_uri(history):
+        where = _Location(history, storage_options)
+        if not any(rel.startswith(f"{LOG_DIR}/") for rel in where.sizes()):
+            return None
+        if len(where.table().file_uris()) <= policy.history_max_files:
+            return None
+        return maintain_table(str(history), policy, storage_options=storage_options)
+    history = Path(history)
     if not is_delta_table(history):
         return None
     if len(DeltaTable(str(history)).file_uris()) <= policy.history_max_files:

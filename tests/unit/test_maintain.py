@@ -36,6 +36,7 @@ from harness.run.manifest import (
     table_entry,
     write_manifest,
 )
+from tests.s3_server import S3Server
 
 CDF = {"delta.enableChangeDataFeed": "true"}
 # Vacuum everything no pin reads, compact from two small files, checkpoint at every run.
@@ -436,6 +437,34 @@ def test_history_is_maintained_once_it_has_too_many_files(tmp_path: Path) -> Non
     assert (result.compaction.files_before, result.compaction.files_after) == (4, 1)
     assert recent_runs(history, 10) == runs
     assert maintain_history(tmp_path / "absent", policy) is None
+
+
+def test_a_history_in_a_bucket_is_maintained_in_place(s3_server: S3Server) -> None:
+    """The parity history on a real S3 server (SeaweedFS): not due, nothing there (vacuous:
+    no table, nothing maintained), then due: compacted, vacuumed and checkpointed in the
+    bucket, every run still read back."""
+    options = s3_server.storage_options()
+    history = s3_server.uri(s3_server.new_prefix("history-maintain")) + "/parity_history"
+    policy = MaintenanceConfig(
+        history_max_files=3, min_files_to_compact=2, vacuum_retention_hours=0, checkpoint_interval=1
+    )
+    assert maintain_history(history, policy, options) is None  # no table at all: nothing done
+    for run in range(3):
+        write_deltalake(history, _history_rows(run), mode="append", storage_options=options)
+    assert maintain_history(history, policy, options) is None  # 3 files: not due
+    write_deltalake(history, _history_rows(3), mode="append", storage_options=options)
+    runs = recent_runs(history, 10, storage_options=options)
+    assert len(runs) == 4
+    result = maintain_history(history, policy, options)
+    assert result is not None and result.error is None, result
+    assert result.compaction is not None
+    assert (result.compaction.files_before, result.compaction.files_after) == (4, 1)
+    assert result.vacuum is not None and result.vacuum.files == 4 and result.vacuum.bytes > 0
+    assert result.checkpoint is not None and result.checkpoint.version == result.version_after
+    assert last_checkpoint(history, options) == result.version_after
+    assert recent_runs(history, 10, storage_options=options) == runs
+    keys = s3_server.list_keys(history.removeprefix(f"s3://{s3_server.bucket}/"))
+    assert sum(1 for k in keys if k.endswith(".parquet") and "_delta_log" not in k) == 1
 
 
 # --- the command -----------------------------------------------------------------------------
