@@ -170,4 +170,4 @@ def golden_shadow(
         if with_sdists:
             repos += [f.source_root for f in fetch_sdists(manifest, sdist_cache_dir())]
         options = ShadowOptions(rules=policy.rules(), incremental=incremental)
-        run_parity(repos, folder, config, policy, options, json, runner)
+        run_parity(repos, folder, config, policy, options, json, runner, str(out))

@@ -137,7 +137,7 @@ def shadow(
             rules=parity_policy.rules(),
             noise_baseline=noise,
         )
-        run_parity(list(roots), folder, loaded, parity_policy, options, json, runner)
+        run_parity(list(roots), folder, loaded, parity_policy, options, json, runner, str(out))
 
 
 def run_parity(
@@ -148,11 +148,14 @@ def run_parity(
     options: ShadowOptions,
     json: bool,
     executor: Executor | None = None,
+    out: str | None = None,
 ) -> None:
     """Shadow-run ``repos`` into ``folder`` (the parity suite), print the report (``--json``:
     the report as JSON) and exit 1 unless it passes. The primary's engine error exits 3; a
     candidate's failure under ``--strict`` exits 1. ``shadow`` and ``golden shadow`` end here;
-    ``executor`` runs the repositories (default: here, one after another)."""
+    ``executor`` runs the repositories (default: here, one after another). ``out`` is the
+    destination as the user named it: for an object-store URI, ``folder`` is its local staging
+    folder and the reports are named where they are published."""
     from harness.errors import EngineFailure
     from harness.gates.executor import ExecutorUnreachable
     from harness.gates.suite import run_suite
@@ -181,6 +184,17 @@ def run_parity(
         emit_json(report)
     else:
         sys.stdout.write(paths["markdown"].read_text(encoding="utf-8"))
-        typer.echo(f"reports: {paths['html'].parent}")
+        typer.echo(f"reports: {_published(paths['html'].parent, folder, out)}")
     if report.verdict != "pass":
         raise typer.Exit(EXIT_GATE_FAILED)
+
+
+def _published(local: Path, folder: Path, out: str | None) -> str:
+    """Where a user finds ``local`` (a path under ``folder``): in the bucket of an object-store
+    ``out`` (``folder`` only stages it; harness/storage.py), else on disk as it is."""
+    from harness.storage import is_uri
+
+    if out is None or not is_uri(out):
+        return str(local)
+    rel = local.relative_to(folder).as_posix()
+    return out.rstrip("/") + ("" if rel == "." else "/" + rel)

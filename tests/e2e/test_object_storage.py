@@ -192,8 +192,16 @@ def test_shadow_with_history_and_reports_in_the_bucket(
     assert gate.returncode == 1, gate.stdout + gate.stderr
     verdict = json.loads(gate.stdout)
     assert verdict["checks"][0]["detail"].startswith("1/5"), verdict
+    # Without --json the reports are named where a user finds them: in the bucket, not in the
+    # local staging folder.
+    again = _cli("shadow", "repo", "--out", out, cwd=user, env=env)
+    assert again.returncode == 0, again.stdout[-2000:] + again.stderr[-2000:]
+    assert f"reports: {out}/report\n" in again.stdout, again.stdout[-500:]
     _assert_no_secret(
-        s3_server, [done.stdout, done.stderr, gate.stdout, gate.stderr], tmp_path, out
+        s3_server,
+        [done.stdout, done.stderr, gate.stdout, gate.stderr, again.stdout, again.stderr],
+        tmp_path,
+        out,
     )
 
 
