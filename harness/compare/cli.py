@@ -13,6 +13,7 @@ from harness.boundary import run_dir
 from harness.cli_options import (
     ConfigOpt,
     JsonOpt,
+    configured,
     console,
     emit_json,
     engine_exit,
@@ -46,12 +47,11 @@ def compare(
     from harness.compare.policy import configured_policy, load_policy
     from harness.compare.result import judge
     from harness.compare.runs import compare_runs
-    from harness.config.load import load_config
     from harness.errors import EngineFailure
     from harness.run.manifest import read_manifest
 
+    loaded = configured(config, json)
     with usage_errors(json):
-        loaded = load_config(config)
         parity_policy = load_policy(policy) if policy else configured_policy(loaded)
     with ExitStack() as stack:
         # A run at an s3:// URI is downloaded into a temporary folder for the comparison.
