@@ -134,6 +134,35 @@ def version(json: JsonOpt = False) -> None:
 app.command("extract", cls=Command)(extract)
 
 
+class _NoPandas:
+    """A finder that makes ``import pandas`` fail (installed first on ``sys.meta_path``;
+    a plain class: ``importlib.abc`` costs 25 ms to import)."""
+
+    def find_spec(self, fullname: str, path: object, target: object = None) -> None:
+        if fullname == "pandas":
+            raise ModuleNotFoundError("pandas hidden from pyarrow", name=fullname)
+
+
+def _arrow_without_pandas() -> None:
+    """Tell pyarrow that pandas is absent, unless something imported it already.
+
+    pyarrow imports pandas (0.25-0.5 s) on its first ``pa.array`` or ``pa.table`` call when
+    pandas is installed, only to recognise pandas objects passed in; codeanatomy never passes
+    one. pyarrow tries that import once per process in its Python layer and once in its C++
+    sequence converter: made while ``import pandas`` fails, both record "no pandas" (an
+    explicit ``to_pandas()`` still imports it later)."""
+    if "pandas" in sys.modules:
+        return
+    import pyarrow as pa
+
+    hide = _NoPandas()
+    sys.meta_path.insert(0, hide)
+    try:
+        pa.array([0])  # a non-empty sequence of inferred type reaches the C++ converter
+    finally:
+        sys.meta_path.remove(hide)
+
+
 def _exit(code: int) -> NoReturn:
     """Leave without running native destructors: delta-rs and Arrow thread pools can abort the
     interpreter's shutdown ("terminate called without an active exception", delta-rs #2184),
@@ -147,6 +176,7 @@ def _exit(code: int) -> NoReturn:
 def main() -> None:
     """Console-script entry point."""
     _quiet_rust_backtraces()
+    _arrow_without_pandas()
     try:
         app()
     except SystemExit as stop:

@@ -248,7 +248,7 @@ def external_stage(run: ExtractRun) -> ExtractRun:
     t3 = time.perf_counter()
     if "python_external" in run.wanted:
         run.external_rows, external_warnings = external.external_rows(
-            run.import_rows, run.repo_root
+            run.import_rows, run.repo_root, run.cache
         )
         run.coll.warnings.extend((p, "python_external", w) for p, w in external_warnings)
     run.seconds["python_external"] = time.perf_counter() - t3

@@ -61,3 +61,37 @@ def test_version_json_names_the_contract() -> None:
     result = runner.invoke(app, ["version", "--json"])
     assert result.exit_code == EXIT_OK
     assert json.loads(result.stdout)["contract"] == "cpg/1"
+
+
+_PANDAS_PROBE = """
+import sys
+import pyarrow as pa
+from harness.cli import _arrow_without_pandas
+{before}
+_arrow_without_pandas()
+pa.table({{"a": [1, 2], "s": ["x", None]}})
+pa.Table.from_pylist([{{"a": 1}}])
+print("pandas" in sys.modules)
+print(type(pa.table({{"a": [1]}}).to_pandas()).__name__)
+"""
+
+
+def _probe(before: str) -> list[str]:
+    import subprocess
+    import sys
+
+    code = _PANDAS_PROBE.format(before=before)
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    return done.stdout.split()
+
+
+def test_the_cli_keeps_pyarrow_from_importing_pandas() -> None:
+    # pandas stays out of the process (0.25-0.5 s of a build) and to_pandas still works.
+    assert _probe("") == ["False", "DataFrame"]
+
+
+def test_pandas_imported_before_the_cli_starts_is_left_alone() -> None:
+    # The vacuous case: with pandas already there, pyarrow's detection is not touched.
+    assert _probe("import pandas") == ["True", "DataFrame"]
