@@ -28,7 +28,7 @@ import os
 import posixpath
 import re
 import shutil
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -350,28 +350,62 @@ PUT_THREADS: Final = 8
 """Uploads in flight at once within one publishing phase (each is one small PUT)."""
 
 
+class _Remote:
+    """One listing of the objects below a URI, and the store to read and write them: what
+    :func:`push` and :func:`pull` both start from."""
+
+    def __init__(self, uri: str, options: Mapping[str, str]) -> None:
+        _scheme, self.bucket, self.prefix = split_uri(uri)
+        self.uri = uri.rstrip("/")
+        self.files = list_files(uri, options)
+        self.fs = filesystem(options)
+
+    def key(self, rel: str) -> str:
+        """The store's key of the object at ``rel`` below the URI."""
+        return _key(self.bucket, self.prefix, rel)
+
+
+def _key(bucket: str, prefix: str, rel: str) -> str:
+    return f"{bucket}/{prefix}/{rel}" if prefix else f"{bucket}/{rel}"
+
+
+_PULLED: dict[tuple[str, str], tuple[int, int, int]] = {}
+"""The local copies :func:`pull` wrote in this process: (object key, local path) to the copy's
+(size, mtime_ns, inode) right after it was written. A copy still so is the object, unchanged:
+:func:`push` does not send it back (it could only overwrite a fresher object with a stale
+one, e.g. a run a Ray task published since: harness/gates/executor.py)."""
+
+
+def _identity(path: Path) -> tuple[int, int, int]:
+    st = path.stat()
+    return (st.st_size, st.st_mtime_ns, st.st_ino)
+
+
+def _unchanged_since_pulled(key: str, path: Path) -> bool:
+    record = _PULLED.get((key, str(path.absolute())))
+    return record is not None and record == _identity(path)
+
+
 def push(local: Path, uri: str, options: Mapping[str, str]) -> int:
     """Publish the run folder ``local`` to ``uri`` (order: see the module docstring); return
     how many files were uploaded. Delta data and log files are immutable: a file already in the
-    bucket with the same size is not sent again.
+    bucket with the same size is not sent again. A file this process pulled from that very
+    object and has not changed since is not sent either (:data:`_PULLED`).
 
     Each phase (data, logs, checkpoints pointers, manifests) ends before the next starts; within
     a phase uploads run on :data:`PUT_THREADS` threads, except that one table's log entries are
     put one after the other, in commit order."""
     from concurrent.futures import ThreadPoolExecutor
 
-    _scheme, bucket, prefix = split_uri(uri)
-    remote = list_files(uri, options)
-    fs = filesystem(options)
+    remote = _Remote(uri, options)
 
     def put(rel: str) -> None:
         data = (local / rel).read_bytes()
         if _mutable(rel) and rel.endswith(_REWRITTEN):
             # run.json's absolute ``uri`` fields and the reports name the bucket, not the
             # staging folder (tables are found by their relative ``path``).
-            data = data.replace(os.fsencode(str(local)), uri.rstrip("/").encode())
-        key = f"{bucket}/{prefix}/{rel}" if prefix else f"{bucket}/{rel}"
-        with fs.open_output_stream(key) as stream:
+            data = data.replace(os.fsencode(str(local)), remote.uri.encode())
+        with remote.fs.open_output_stream(remote.key(rel)) as stream:
             stream.write(data)
 
     def put_in_order(rels: list[str]) -> None:
@@ -380,7 +414,9 @@ def push(local: Path, uri: str, options: Mapping[str, str]) -> int:
 
     phases: dict[int, dict[str, list[str]]] = {}
     for rel, size in sorted(_local_files(local).items(), key=lambda kv: _publish_order(kv[0])):
-        if _LOCAL_ONLY.search(rel) or (remote.get(rel) == size and not _mutable(rel)):
+        if _LOCAL_ONLY.search(rel) or (remote.files.get(rel) == size and not _mutable(rel)):
+            continue
+        if rel in remote.files and _unchanged_since_pulled(remote.key(rel), local / rel):
             continue
         phase = _publish_order(rel)[0]
         # A table's log entries share one lane (in commit order); other files have their own.
@@ -398,32 +434,40 @@ def push(local: Path, uri: str, options: Mapping[str, str]) -> int:
     return sent
 
 
-def pull(uri: str, local: Path, options: Mapping[str, str]) -> int:
+def pull(
+    uri: str, local: Path, options: Mapping[str, str], only: Sequence[str] | None = None
+) -> int:
     """Bring the local folder ``local`` up to date with the objects below ``uri`` (files not
-    in the bucket are left alone); return how many files were downloaded."""
-    _scheme, bucket, prefix = split_uri(uri)
-    remote = list_files(uri, options)
-    fs = filesystem(options)
+    in the bucket are left alone); return how many files were downloaded. ``only``: the
+    objects at or below these relative paths, none else (``""`` is everything)."""
+    remote = _Remote(uri, options)
     have = _local_files(local)
     got = 0
-    for rel, size in sorted(remote.items()):
+    for rel, size in sorted(remote.files.items()):
+        if only is not None and not any(_below(rel, folder) for folder in only):
+            continue
         if have.get(rel) == size and not _mutable(rel):
             continue
-        key = f"{bucket}/{prefix}/{rel}" if prefix else f"{bucket}/{rel}"
+        key = remote.key(rel)
         try:
-            with fs.open_input_stream(key) as stream:
+            with remote.fs.open_input_stream(key) as stream:
                 data = stream.read()
         except (OSError, ValueError) as exc:
             raise storage_error(uri, exc, options) from None
         if rel == RUN_MANIFEST or rel.endswith(f"/{RUN_MANIFEST}"):
-            data = data.replace(uri.rstrip("/").encode(), os.fsencode(str(local)))
+            data = data.replace(remote.uri.encode(), os.fsencode(str(local)))
         target = local / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(target.name + ".part")
         tmp.write_bytes(data)
         tmp.replace(target)
+        _PULLED[(key, str(target.absolute()))] = _identity(target)
         got += 1
     return got
+
+
+def _below(rel: str, folder: str) -> bool:
+    return not folder or rel == folder or rel.startswith(f"{folder.rstrip('/')}/")
 
 
 def staging_root() -> Path:
@@ -464,12 +508,34 @@ def staged_out(
         if tell is not None:
             tell(f"published to {uri}: {sent} files (staged in {local})")
 
+    key = local.resolve()
+    _STAGED[key] = (uri, dict(options))
     try:
-        yield local
-    except (SystemExit, Exception):
+        try:
+            yield local
+        except (SystemExit, Exception):
+            publish()
+            raise
         publish()
-        raise
-    publish()
+    finally:
+        _STAGED.pop(key, None)
+
+
+_STAGED: dict[Path, tuple[str, dict[str, str]]] = {}
+"""The staging folders of the :func:`staged_out` blocks open in this process: their URIs and
+storage options."""
+
+
+def remote_of(folder: str | Path) -> tuple[str, dict[str, str]] | None:
+    """Where ``folder`` is published to, when it is (inside) the staging folder of a
+    :func:`staged_out` block open in this process: its object-store URI and the block's
+    storage options. None for any other folder (a local output)."""
+    path = Path(folder).resolve()
+    for local, (uri, options) in _STAGED.items():
+        if path == local or local in path.parents:
+            rel = path.relative_to(local).as_posix()
+            return (uri if rel == "." else f"{uri}/{rel}", options)
+    return None
 
 
 @contextmanager
@@ -496,11 +562,19 @@ def staged_in(run: str | Path, options: Mapping[str, str]) -> Iterator[Path]:
             nested = folder.joinpath(*(["up"] * depth), "run")
             nested.parent.mkdir(parents=True, exist_ok=True)
             local = local.rename(nested)
-            for rel in outside:
-                remote = posixpath.normpath(f"{uri}/{rel}").replace(":/", "://", 1)
-                target = Path(posixpath.normpath(f"{nested.as_posix()}/{rel}"))
-                target.mkdir(parents=True, exist_ok=True)
-                pull(remote, target, options)
+            # One listing and pull of their common parent, filtered to those tables.
+            scheme, bucket, prefix = split_uri(uri)
+            here = posixpath.join("/", bucket, prefix)
+            tables = [posixpath.normpath(posixpath.join(here, rel)) for rel in outside]
+            parent = posixpath.commonpath([posixpath.dirname(t) for t in tables])
+            target = Path(
+                posixpath.normpath(
+                    posixpath.join(nested.as_posix(), posixpath.relpath(parent, here))
+                )
+            )
+            target.mkdir(parents=True, exist_ok=True)
+            wanted = [posixpath.relpath(t, parent) for t in tables]
+            pull(f"{scheme}://{parent.lstrip('/')}", target, options, only=wanted)
         yield local
     finally:
         shutil.rmtree(folder, ignore_errors=True)

@@ -1,10 +1,12 @@
-"""harness.storage without a server: options, credentials hidden, URIs, publish order.
+"""harness.storage: options, credentials hidden, URIs, publish order without a server; then,
+with the S3 server (tests/s3_server.py), what publishing sends and what reading a run fetches.
 
-What talks to a real S3 server is in tests/e2e/test_object_storage.py.
+The commands that talk to a real S3 server are in tests/e2e/test_object_storage.py.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -18,11 +20,17 @@ from harness.storage import (
     effective_options,
     has_credentials,
     is_uri,
+    pull,
+    push,
     redact,
+    remote_of,
     shown_options,
     split_uri,
+    staged_in,
+    staged_out,
     staging_dir,
 )
+from tests.s3_server import S3Server
 
 
 def test_uris_and_paths_are_told_apart() -> None:
@@ -182,3 +190,96 @@ def test_publishing_never_follows_links_nor_sends_local_scratch(tmp_path: Path) 
     assert _LOCAL_ONLY.search("legacy/.codeanatomy-lock")
     assert not _LOCAL_ONLY.search("outputs/work/part-0.parquet")
     assert _local_files(tmp_path / "absent") == {}  # the vacuous case: nothing to publish
+
+
+# --- with the S3 server (tests/s3_server.py): publishing what changed, the staging registry --
+
+
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
+def test_a_file_pulled_and_left_unchanged_is_never_sent_back(
+    s3_server: S3Server, tmp_path: Path
+) -> None:
+    """The driver of a Ray suite pulls a run a task published; its own publish must not send
+    that copy back (a copy pulled earlier would overwrite a task's fresher ``run.json``)."""
+    options = s3_server.storage_options()
+    uri = s3_server.uri(s3_server.new_prefix("pulled"))
+    worker, driver = tmp_path / "worker", tmp_path / "driver"
+    _write(worker / "a" / "run.json", '{"v": 1}')
+    _write(worker / "a" / "report.md", "one")
+    assert push(worker, uri, options) == 2
+    assert pull(uri, driver, options) == 2
+    # The vacuous case first: nothing changed, nothing is sent.
+    assert push(driver, uri, options) == 0
+    # A task publishes a fresher run; the driver's stale copy stays unsent.
+    _write(worker / "a" / "run.json", '{"v": 2, "fresher": true}')
+    assert push(worker, uri, options) == 2  # files it did not pull are sent, as always
+    assert push(driver, uri, options) == 0
+    assert pull(uri, tmp_path / "check", options) == 2
+    assert (tmp_path / "check" / "a" / "run.json").read_text() == '{"v": 2, "fresher": true}'
+    # What the driver changes itself, or never pulled, is sent.
+    _write(driver / "a" / "report.md", "two")
+    _write(driver / "b" / "run.json", "{}")
+    assert push(driver, uri, options) == 2
+    assert pull(uri, tmp_path / "again", options) == 3
+    assert (tmp_path / "again" / "a" / "report.md").read_text() == "two"
+    assert (tmp_path / "again" / "a" / "run.json").read_text() == '{"v": 2, "fresher": true}'
+
+
+def test_pull_only_fetches_the_named_folders(s3_server: S3Server, tmp_path: Path) -> None:
+    options = s3_server.storage_options()
+    uri = s3_server.uri(s3_server.new_prefix("only"))
+    _write(tmp_path / "src" / "evidence" / "t1" / "x.json", "1")
+    _write(tmp_path / "src" / "evidence" / "t10" / "x.json", "10")
+    _write(tmp_path / "src" / "evidence" / "t2" / "x.json", "2")
+    push(tmp_path / "src", uri, options)
+    got = pull(f"{uri}/evidence", tmp_path / "dst", options, only=["t1"])
+    assert got == 1
+    assert sorted(p.name for p in (tmp_path / "dst").iterdir()) == ["t1"]  # not t10
+    assert pull(f"{uri}/evidence", tmp_path / "all", options, only=[""]) == 3
+
+
+def test_a_run_read_from_the_bucket_gets_the_tables_it_names_beside_it(
+    s3_server: S3Server, tmp_path: Path
+) -> None:
+    """A side of a shadow run names the shared evidence as ``../evidence/<table>``: those
+    tables (and no other) are fetched, at the same relative place."""
+    options = s3_server.storage_options()
+    uri = s3_server.uri(s3_server.new_prefix("beside"))
+    run = {
+        "outputs": [{"path": "outputs/t", "table": "t"}],
+        "inputs": [
+            {"path": "../evidence/a", "table": "a"},
+            {"path": "../evidence/b", "table": "b"},
+        ],
+    }
+    src = tmp_path / "src"
+    _write(src / "primary" / "run.json", json.dumps(run))
+    _write(src / "primary" / "outputs" / "t" / "part-0.parquet", "t")
+    for table in ("a", "b", "unnamed"):
+        _write(src / "evidence" / table / "part-0.parquet", table)
+    _write(src / "candidate" / "run.json", "{}")
+    push(src, uri, options)
+    with staged_in(f"{uri}/primary", options) as local:
+        assert (local / "outputs" / "t" / "part-0.parquet").read_text() == "t"
+        evidence = local.parent / "evidence"
+        assert sorted(p.name for p in evidence.iterdir()) == ["a", "b"]
+        assert (evidence / "a" / "part-0.parquet").read_text() == "a"
+        assert not (local.parent / "candidate").exists()
+
+
+def test_a_staged_folder_knows_where_it_is_published(
+    s3_server: S3Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CODEANATOMY_CACHE", str(tmp_path / "cache"))
+    options = s3_server.storage_options()
+    uri = s3_server.uri(s3_server.new_prefix("staged"))
+    assert remote_of(tmp_path) is None  # the vacuous case: a local folder
+    with staged_out(uri, options) as local:
+        assert remote_of(local) == (uri, options)
+        assert remote_of(local / "repo" / "parity") == (f"{uri}/repo/parity", options)
+        assert remote_of(local.parent) is None
+    assert remote_of(local) is None  # the block ended: published, no longer staged here
