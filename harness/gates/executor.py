@@ -3,11 +3,26 @@
 ``codeanatomy[distributed]``).
 
 A Ray task is one repository's whole shadow run (extraction, both backends, the comparison:
-:func:`harness.shadow.runner.run_shadow`), writing its run to ``OUT/<name>`` on the store the
-driver and every node share (today a local or shared file system: docs/DISTRIBUTED.md). The
-driver gathers the outcomes in the repositories' order, and
-:func:`harness.gates.suite.run_suite` assembles the one report and appends the one
-parity-history row exactly as for a local run.
+:func:`harness.shadow.runner.run_shadow`), writing its run to ``OUT/<name>``. The driver
+gathers the outcomes in the repositories' order, and :func:`harness.gates.suite.run_suite`
+assembles the one report and appends the one parity-history row exactly as for a local run.
+
+Where a task writes: with a local ``OUT`` (one machine, or a file system every node mounts),
+into ``OUT/<name>`` itself. With an object-store ``OUT`` (``s3://``; the driver stages the suite
+in a local folder, :func:`harness.storage.staged_out`), each task gets its run's URI
+(``<OUT>/<name>``) and the storage options (:class:`RemoteRun`), stages the run in a folder
+on its own node (pulled from the bucket first, so incremental runs start from the bucket's
+state) and publishes it to the bucket before it returns; the paths of the outcome it returns
+are rewritten from that folder to the driver's staging folder of the run, into which the
+driver then pulls the run from the bucket (so the report reads it, and the driver's own
+publish, which never sends back a file it pulled unchanged, cannot overwrite the task's fresher
+files). No node ever relies on another's disk. The credentials among the storage options
+travel to the task as its arguments only (held by Ray like any argument, for the task's
+lifetime): never set in the nodes' environment, never printed (``repr`` leaves them out, error
+messages are redacted), never written in a run (``run.json`` holds URIs only). A
+task whose own bucket access fails (``STORAGE_*`` codes: refused credentials, endpoint
+unreachable, bucket missing) gives its repository a harness fault with that code (sev1, never
+a pass), as a task that died does; the other repositories are unaffected.
 
 A task whose worker or node dies is retried once (``max_retries=1``); if it dies again, or Ray
 cannot run it at all, the repository gets a harness fault (``EXECUTOR_TASK_FAILED``, sev1) in
@@ -27,9 +42,11 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, redirect_stdout
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
+
+import msgspec
 
 from harness.compare.result import judge
 from harness.errors import EngineFailure, UsageError
@@ -58,15 +75,26 @@ inside Ray tasks only, never by the local executor."""
 
 
 @dataclass(frozen=True)
+class RemoteRun:
+    """Where a task that runs on another node publishes its run: the run's object-store URI
+    and the storage options (credentials among them: left out of ``repr``)."""
+
+    uri: str
+    options: dict[str, str] = field(repr=False)
+
+
+@dataclass(frozen=True)
 class RepoTask:
-    """One repository of a suite: its build request (the run folder ``OUT/<name>``), the two
-    backends and the shadow options."""
+    """One repository of a suite: its build request (the run folder ``OUT/<name>``, as the
+    driver sees it), the two backends and the shadow options; ``remote`` when the run is
+    published to a bucket by the task itself (Ray tasks, object-store ``OUT``)."""
 
     name: str
     request: BuildRequest
     primary: str
     candidate: str
     options: ShadowOptions
+    remote: RemoteRun | None = None
 
 
 Pending = Callable[[], ShadowOutcome]
@@ -118,12 +146,36 @@ class TaskReturn:
     raised: dict[str, Any] | None = None
     """An engine error raised before the sides ran (the shared extraction's), as its JSON
     shape."""
+    storage_error: dict[str, str] | None = None
+    """The task's own bucket access failed (staging or publishing its run): the error's
+    ``code`` (``STORAGE_*``) and ``message`` (secrets redacted)."""
 
 
 def run_task(task: RepoTask) -> TaskReturn:
-    """The body of a Ray task: one repository's shadow run, made picklable."""
+    """The body of a Ray task: one repository's shadow run, made picklable; with
+    ``task.remote``, staged on this node and published to the bucket before it returns."""
     if os.environ.get(CRASH_ENV) == task.name:
         os._exit(1)
+    if task.remote is None:
+        return _run(task)
+    from harness.storage import STORAGE_CODES, staged_out
+
+    try:
+        with staged_out(task.remote.uri, task.remote.options) as local:
+            staged = dataclasses.replace(task.request, out=local)
+            value = _run(dataclasses.replace(task, request=staged))
+    except UsageError as exc:
+        if exc.code not in STORAGE_CODES:
+            raise
+        return TaskReturn(outcome=None, storage_error={"code": exc.code, "message": str(exc)})
+    # The outcome names this node's staging folder: the driver knows the run as its own.
+    here = {str(local.absolute()), str(local.resolve())}
+    for path in here:
+        value = rebase(value, path, str(task.request.out))
+    return value
+
+
+def _run(task: RepoTask) -> TaskReturn:
     try:
         outcome = run_shadow(task.request, task.primary, task.candidate, task.options)
     except ShadowError as exc:
@@ -136,6 +188,42 @@ def run_task(task: RepoTask) -> TaskReturn:
     return TaskReturn(
         outcome=dataclasses.replace(outcome, primary_error=None), primary_error=error.to_dict()
     )
+
+
+def rebase(value: Any, old: str, new: str) -> Any:
+    """``value`` (an outcome, or any structure of msgspec structs, dataclasses, tuples, lists,
+    dicts, strings and paths) with ``old`` replaced by ``new`` in every string and path; what
+    does not change is returned as is."""
+    if isinstance(value, str):
+        return value.replace(old, new) if old in value else value
+    if isinstance(value, Path):
+        text = str(value)
+        return Path(text.replace(old, new)) if old in text else value
+    if isinstance(value, msgspec.Struct):
+        changes = {}
+        for name in value.__struct_fields__:
+            item = getattr(value, name)
+            moved = rebase(item, old, new)
+            if moved is not item:
+                changes[name] = moved
+        return msgspec.structs.replace(value, **changes) if changes else value
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        changes = {}
+        for f in dataclasses.fields(value):
+            item = getattr(value, f.name)
+            moved = rebase(item, old, new)
+            if f.init and moved is not item:
+                changes[f.name] = moved
+        return dataclasses.replace(value, **changes) if changes else value
+    if isinstance(value, (tuple, list)):
+        items = [rebase(item, old, new) for item in value]
+        if all(a is b for a, b in zip(items, value, strict=True)):
+            return value
+        return type(value)(items) if type(value) in (tuple, list) else type(value)(*items)
+    if isinstance(value, dict):
+        moved_dict = {rebase(k, old, new): rebase(v, old, new) for k, v in value.items()}
+        return moved_dict if moved_dict != value else value
+    return value
 
 
 def unpack(value: TaskReturn) -> ShadowOutcome:
@@ -156,13 +244,14 @@ def _engine_failure(e: dict[str, Any]) -> EngineFailure:
     return EngineFailure(e["backend"], e["code"], e["stage"], e["message"], e["context"])
 
 
-def task_fault(task: RepoTask, reason: str) -> ShadowOutcome:
-    """The outcome of a repository whose task never finished: nothing was observed of either
-    side (neither is ``ok``), nothing compared, and one harness fault; its Result is sev1 and
-    blocks. It is never taken for the primary's error: the caller's exit is the gate's (1)."""
-    fault = HarnessFault(where="executor", code=TASK_FAILED, error=reason)
+def task_fault(task: RepoTask, reason: str, code: str = TASK_FAILED) -> ShadowOutcome:
+    """The outcome of a repository whose task never finished (``code``: it died, or its
+    bucket access failed): nothing was observed of either side (neither is ``ok``), nothing
+    compared, and one harness fault; its Result is sev1 and blocks. It is never taken for the
+    primary's error: the caller's exit is the gate's (1)."""
+    fault = HarnessFault(where="executor", code=code, error=reason)
     dirs = side_dirs(task.primary, task.candidate)
-    error = {"code": TASK_FAILED, "message": reason}
+    error = {"code": code, "message": reason}
 
     def side(backend: str, role: str, folder: str) -> Observation:
         return Observation(
@@ -310,7 +399,24 @@ class RayExecutor:
                 f"the Ray task of {task.name} did not finish in {TASK_RETRIES + 1} attempts: "
                 f"{type(exc).__name__}: {detail}",
             )
-        return unpack(value)
+        return received(task, value)
+
+
+def received(task: RepoTask, value: TaskReturn) -> ShadowOutcome:
+    """The driver's side of a task that returned: a task that published its run to the bucket
+    has it pulled into the driver's staging folder of the run first (before a raised error
+    too: the run is evidence); a task whose bucket access failed is a harness fault of its
+    repository."""
+    if value.storage_error is not None:
+        code, message = value.storage_error["code"], value.storage_error["message"]
+        return task_fault(
+            task, f"the Ray task of {task.name} could not stage or publish its run: {message}", code
+        )
+    if task.remote is not None:
+        from harness.storage import pull
+
+        pull(task.remote.uri, task.request.out, task.remote.options)
+    return unpack(value)
 
 
 def _absolute(task: RepoTask) -> RepoTask:

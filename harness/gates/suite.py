@@ -16,7 +16,7 @@ from rich.console import Console
 
 from harness.compare.policy import ParityPolicy, configured_thresholds
 from harness.config.load import LoadedConfig
-from harness.gates.executor import Executor, LocalExecutor, RepoTask
+from harness.gates.executor import Executor, LocalExecutor, RemoteRun, RepoTask
 from harness.gates.history import append_history
 from harness.maintain import maintain_history
 from harness.report.assemble import RepoRun, assemble
@@ -27,7 +27,7 @@ from harness.route import decide_route
 from harness.run.extract_options import extract_options
 from harness.run.request import BuildRequest
 from harness.shadow.runner import ShadowOptions
-from harness.storage import is_uri
+from harness.storage import is_uri, remote_of
 
 
 def run_suite(
@@ -45,7 +45,9 @@ def run_suite(
 
     ``progress(stage, done, total)`` hears of the repos done and of each repo's extraction
     (the latter in this process only). ``executor`` runs the repos (default: here, one after
-    another; :mod:`harness.gates.executor`); the report is assembled here either way."""
+    another; :mod:`harness.gates.executor`); the report is assembled here either way. When
+    ``out`` is the staging folder of an object-store OUT (:func:`harness.storage.remote_of`)
+    and the tasks run elsewhere, each task publishes its run to ``<OUT URI>/<name>`` itself."""
     # The Result of every repo applies this policy (allow-list), whatever the options said.
     options = dataclasses.replace(options, policy=policy)
     route = decide_route(config, "shadow")
@@ -56,6 +58,9 @@ def run_suite(
     runs = []
     single = len(repos) == 1
     tasks = []
+    # An object-store OUT staged here: a task on another node cannot write into this machine's
+    # staging folder, so it publishes its run to the bucket itself (harness.gates.executor).
+    published = None if executor.in_process else remote_of(out)
     for repo in repos:
         name = repo.resolve().name
         # A task elsewhere cannot call back into this process: no extraction progress there.
@@ -63,7 +68,11 @@ def run_suite(
         request = BuildRequest(
             repo=repo, out=out if single else out / name, extract=extract, views=True
         )
-        tasks.append(RepoTask(name, request, primary, candidate, options))
+        remote = None
+        if published is not None:
+            uri, storage = published
+            remote = RemoteRun(uri if single else f"{uri}/{name}", storage)
+        tasks.append(RepoTask(name, request, primary, candidate, options, remote))
     with executor.session():
         pending = executor.submit(tasks)
         for i, (task, outcome_of) in enumerate(zip(tasks, pending, strict=True)):

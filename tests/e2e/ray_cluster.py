@@ -15,7 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -130,11 +130,17 @@ def _wait_for_cpus(address: str, cpus: int, env: dict[str, str]) -> None:
 
 
 @contextlib.contextmanager
-def ray_cluster(temp: Path, workers: int, env: dict[str, str]) -> Iterator[Cluster]:
+def ray_cluster(
+    temp: Path,
+    workers: int,
+    env: dict[str, str],
+    node_env: Callable[[int], dict[str, str]] | None = None,
+) -> Iterator[Cluster]:
     """A head node and ``workers`` worker nodes of one CPU each, logging into ``temp``; Ray's
     own temp folder is a new short one under the system's (Ray's socket paths under it must fit
     in 107 bytes, which a pytest-xdist worker's tmp path does not); stopped, every process
-    gone and that folder removed on exit."""
+    gone and that folder removed on exit. ``node_env(i)``: variables of worker node ``i`` (from
+    1) only, over ``env`` (e.g. a cache folder of its own, as another machine's disk)."""
     logs, temp = temp, Path(tempfile.mkdtemp(prefix="ca-ray-"))
     # Ray 2.60 turns token authentication on once a token exists (~/.ray/auth_token, written
     # by an earlier cluster); a client of this loopback-only test cluster then failed to
@@ -164,7 +170,7 @@ def ray_cluster(temp: Path, workers: int, env: dict[str, str]) -> Iterator[Clust
             running.nodes.append(
                 _start(
                     [f"--address={address}", "--num-cpus=1", *common],
-                    env,
+                    {**env, **(node_env(i) if node_env is not None else {})},
                     logs / f"worker{i}.log",
                 )
             )

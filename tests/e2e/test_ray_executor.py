@@ -13,8 +13,11 @@ task's worker exits at once, on every attempt (harness/gates/executor.py).
 - a worker node killed while it runs a task: the suite completes with the same Result (Ray
   runs the task again on the other node).
 
-The store shared by the driver and the nodes is this machine's disk; one suite publishes its
-runs and reports to the local S3 server (tests/s3_server.py) and is read back from the bucket.
+With a local ``--out`` the store shared by the driver and the nodes is this machine's disk.
+One suite has its ``--out`` in the local S3 server (tests/s3_server.py): each worker node has a
+cache folder of its own (``CODEANATOMY_CACHE``, which the driver does not use, as another
+machine's disk), so each task stages its run there and publishes it to the bucket itself; the
+suite, read back from the bucket, gives the local Result.
 """
 
 from __future__ import annotations
@@ -32,7 +35,9 @@ import pytest
 
 from harness.exit_codes import EXIT_GATE_FAILED, EXIT_OK
 from harness.gates.executor import CRASH_ENV, TASK_FAILED
+from harness.storage import list_files, staged_in, staging_dir
 from tests.e2e.ray_cluster import CLIENT_ENV, Cluster, ray_cluster
+from tests.s3_server import S3Server
 
 pytestmark = pytest.mark.slow
 
@@ -44,10 +49,20 @@ RUN_LIMIT_S = 600.0
 
 
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+def node_caches(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The worker nodes' own cache folders (``node1``, ``node2``): their disks."""
+    return tmp_path_factory.mktemp("node-caches")
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory, node_caches: Path) -> Iterator[Cluster]:
     pytest.importorskip("ray", reason="the distributed extra is not installed")
     env = {**os.environ, CRASH_ENV: CRASHING}
-    with ray_cluster(tmp_path_factory.mktemp("ray"), 2, env) as running:
+
+    def own_cache(i: int) -> dict[str, str]:
+        return {"CODEANATOMY_CACHE": str(node_caches / f"node{i}")}
+
+    with ray_cluster(tmp_path_factory.mktemp("ray"), 2, env, own_cache) as running:
         yield running
 
 
@@ -64,16 +79,18 @@ def _shadow(
     *extra: str,
     during: Callable[[Path], None] | None = None,
     bucket: object | None = None,
+    uri: str | None = None,
 ) -> tuple[int, dict[str, object]]:
     """``codeanatomy shadow`` in its own working folder (its own parity history); the exit code
     and what the Result is made of. With ``bucket`` (the S3 server fixture) the suite's
-    ``--out`` is a URI in it, read back from the bucket afterwards."""
+    ``--out`` is ``uri`` in it (a new one by default), read back from the bucket afterwards
+    into ``work/out``; the driver's cache is ``work/cache``."""
     work.mkdir(parents=True)
     out = work / "out"
     target = str(out)
     env = {**{k: v for k, v in os.environ.items() if k != CRASH_ENV}, **CLIENT_ENV}
     if bucket is not None:
-        target = bucket.uri(bucket.new_prefix("ray") + "/out")  # type: ignore[attr-defined]
+        target = uri or bucket.uri(bucket.new_prefix("ray") + "/out")  # type: ignore[attr-defined]
         env = {k: v for k, v in env.items() if not k.startswith("AWS_")}
         env.update(bucket.env())  # type: ignore[attr-defined]
         env["CODEANATOMY_CACHE"] = str(work / "cache")
@@ -138,18 +155,59 @@ def test_a_ray_suite_gives_the_local_result(
 
 def test_a_ray_suite_into_a_bucket_gives_the_local_result(
     cluster: Cluster,
+    node_caches: Path,
     local: tuple[list[Path], dict[str, object]],
-    s3_server: object,
+    s3_server: S3Server,
     tmp_path: Path,
 ) -> None:
     """The same suite on the cluster with its runs and reports published to the local S3
-    server: the Result and every fingerprint, read back from the bucket, equal the local run's."""
+    server: the Result and every fingerprint, read back from the bucket, equal the local run's.
+    Each task staged its run on its own node (the nodes' caches, not the driver's) and
+    published it to the bucket; the driver pulled each run into its own staging folder."""
     repos, expected = local
+    uri = s3_server.uri(s3_server.new_prefix("ray") + "/out")
+    work = tmp_path / "w"
     code, result = _shadow(
-        repos, tmp_path / "w", "--executor", "ray", "--address", cluster.address, bucket=s3_server
+        repos,
+        work,
+        "--executor",
+        "ray",
+        "--address",
+        cluster.address,
+        bucket=s3_server,
+        uri=uri,
     )
     assert result == expected
     assert code == (EXIT_OK if expected["verdict"] == "pass" else EXIT_GATE_FAILED)
+    options = s3_server.storage_options()
+    published = list_files(uri, options)
+    driver = staging_dir(uri).name
+    for repo in repos:
+        # Staged on a worker node: its run's own staging folder in that node's cache.
+        staged = [
+            node / "remote" / staging_dir(f"{uri}/{repo.name}").name
+            for node in sorted(node_caches.iterdir())
+        ]
+        runs = [m for folder in staged for m in folder.glob("*/run.json")]
+        assert len(runs) == 2, staged  # both sides, on one node
+        # Published by the task: both sides and the shared evidence are in the bucket.
+        sides = [k for k in published if k.startswith(f"{repo.name}/") and k.endswith("/run.json")]
+        assert len(sides) == 2, sorted(published)
+        assert any(k.startswith(f"{repo.name}/evidence/") for k in published)
+        # Pulled by the driver into its staging folder (its report read them there).
+        assert len(list((work / "cache" / "remote" / driver / repo.name).glob("*/run.json"))) == 2
+        # A side read from the bucket finds the shared evidence beside it (../evidence).
+        side = sides[0].rsplit("/", 1)[0]
+        with staged_in(f"{uri}/{side}", options) as run:
+            manifest = json.loads((run / "run.json").read_text())
+            beside = [i["path"] for i in manifest["inputs"] if i["path"].startswith("../")]
+            assert beside, manifest["inputs"]
+            assert all((run / rel / "_delta_log").is_dir() for rel in beside)
+    # No node's or driver's staging path leaked into a published run: every one names the
+    # bucket (read back into ``work/out``).
+    for manifest in (work / "out").glob("*/*/run.json"):
+        text = manifest.read_text()
+        assert str(node_caches) not in text and str(work / "cache") not in text
 
 
 def test_a_task_that_always_dies_is_a_fault_of_its_repo(

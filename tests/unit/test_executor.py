@@ -1,10 +1,12 @@
 """The executors of a parity suite (harness/gates/executor.py) without a cluster: the options'
 mistakes (exit 2), Ray missing (exit 2 with the install hint), a task's return surviving
-pickling, and a repository whose task never finished reported as a harness fault of that
-repository alone. The real cluster: tests/e2e/test_ray_executor.py."""
+pickling, a repository whose task never finished reported as a harness fault of that
+repository alone, and a task that publishes its own run to the S3 server (tests/s3_server.py)
+run in process as on a node of its own. The real cluster: tests/e2e/test_ray_executor.py."""
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 import pickle
@@ -27,10 +29,12 @@ from harness.gates.executor import (
     ExecutorUnreachable,
     LocalExecutor,
     Pending,
+    RemoteRun,
     RepoTask,
     TaskReturn,
     make_executor,
     probe_address,
+    received,
     run_task,
     task_fault,
     unpack,
@@ -38,6 +42,8 @@ from harness.gates.executor import (
 from harness.gates.suite import run_suite
 from harness.run.request import BuildRequest
 from harness.shadow.runner import ShadowOptions
+from harness.storage import STORAGE_AUTH, list_files, staged_out, staging_dir
+from tests.s3_server import S3Server
 
 FAKES = "tests.unit.shadow_fakes"
 runner = CliRunner()
@@ -294,3 +300,113 @@ def test_an_address_that_listens_passes_the_probe() -> None:
     # Forms the probe cannot read are left to Ray (auto finds the cluster on this machine).
     probe_address("auto")
     probe_address("not-an-address")
+
+
+# --- a task that publishes its own run (object-store OUT) ----------------------------------
+
+
+def _remote_task(task: RepoTask, uri: str, options: dict[str, str]) -> RepoTask:
+    return dataclasses.replace(task, remote=RemoteRun(uri, options))
+
+
+def test_a_task_stages_its_run_on_its_node_and_publishes_it(
+    s3_server: S3Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In process, as on a worker node whose cache is not the driver's: the run is staged in
+    the node's cache, published to the bucket, and the outcome names the driver's folder of
+    the run, into which the driver then pulls it."""
+    repo = _repo(tmp_path / "repo")
+    expected = run_task(_task(repo, tmp_path / "local" / "repo"))
+    assert expected.outcome is not None
+    options = s3_server.storage_options()
+    uri = s3_server.uri(s3_server.new_prefix("task")) + "/repo"
+    driver_view = tmp_path / "driver" / "repo"
+    task = _remote_task(_task(repo, driver_view), uri, options)
+    assert options["AWS_SECRET_ACCESS_KEY"] not in repr(task)
+    assert pickle.loads(pickle.dumps(task)) == task
+    node = tmp_path / "node-cache"
+    monkeypatch.setenv("CODEANATOMY_CACHE", str(node))
+    value = run_task(task)
+    assert value.outcome is not None and value.storage_error is None
+    assert not driver_view.exists()  # nothing written on the driver's side
+    staged = staging_dir(uri)
+    assert staged.parent == node / "remote" and (staged / "echo" / "run.json").is_file()
+    published = list_files(uri, options)
+    assert {"echo/run.json", "echo-candidate/run.json"} <= set(published)
+    assert any(rel.startswith("evidence/") for rel in published)
+    assert str(staged) not in repr(value)  # every path is the driver's
+    assert value.outcome.primary.run_dir == str(driver_view / "echo")
+    outcome = received(task, value)
+    assert (driver_view / "echo" / "run.json").is_file()
+    assert str(uri) not in (driver_view / "echo" / "run.json").read_text()
+    assert outcome.result == expected.outcome.result
+
+
+def test_a_task_whose_bucket_access_fails_is_a_fault_of_its_repo(
+    s3_server: S3Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CODEANATOMY_CACHE", str(tmp_path / "node-cache"))
+    secret = "not-the-secret-0123456789"
+    options = {**s3_server.storage_options(), "AWS_SECRET_ACCESS_KEY": secret}
+    uri = s3_server.uri(s3_server.new_prefix("refused")) + "/repo"
+    task = _remote_task(_task(_repo(tmp_path / "repo"), tmp_path / "driver" / "repo"), uri, options)
+    value = pickle.loads(pickle.dumps(run_task(task)))
+    assert value.outcome is None and value.storage_error is not None
+    assert value.storage_error["code"] == STORAGE_AUTH
+    assert secret not in repr(value)
+    outcome = received(task, value)
+    assert [f.code for f in outcome.faults] == [STORAGE_AUTH]
+    assert outcome.result.blocks and outcome.result.severity == "sev1"  # never a pass
+    assert outcome.result.coverage.tables_compared == 0
+    assert outcome.primary_error is None
+    assert not (tmp_path / "driver").exists()
+
+
+class Elsewhere(LocalExecutor):
+    """Tasks that run as on another node (not in process: each publishes its own run when
+    the suite's OUT is in a bucket), here one after another, as the Ray executor receives
+    them."""
+
+    in_process = False
+
+    def __init__(self) -> None:
+        self.tasks: list[RepoTask] = []
+
+    def submit(self, tasks: Sequence[RepoTask]) -> list[Pending]:
+        self.tasks = list(tasks)
+        return [functools.partial(lambda t: received(t, run_task(t)), t) for t in tasks]
+
+
+def test_a_suite_into_a_bucket_gives_each_remote_task_its_runs_uri(
+    s3_server: S3Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CODEANATOMY_CACHE", str(tmp_path / "cache"))
+    repos = [_repo(tmp_path / "a"), _repo(tmp_path / "b")]
+    local = _suite(repos, tmp_path / "local" / "out", LocalExecutor())
+    options = s3_server.storage_options()
+    uri = s3_server.uri(s3_server.new_prefix("suite"))
+    elsewhere = Elsewhere()
+    with staged_out(uri, options) as folder:
+        remote = _suite(repos, folder, elsewhere)
+    assert remote == local
+    assert [t.remote for t in elsewhere.tasks] == [
+        RemoteRun(f"{uri}/a", options),
+        RemoteRun(f"{uri}/b", options),
+    ]
+    published = set(list_files(uri, options))
+    assert "report/parity.json" in published
+    for name in ("a", "b"):
+        runs = [rel for rel in published if rel.startswith(f"{name}/") and rel.endswith("run.json")]
+        assert len(runs) == 2, published  # both sides of the repository
+    # A suite of one repository writes its run at OUT itself, and so does its task.
+    single = s3_server.uri(s3_server.new_prefix("single"))
+    with staged_out(single, options) as folder:
+        alone = _suite(repos[:1], folder, elsewhere)
+    assert alone["a"] == local["a"]
+    assert [t.remote for t in elsewhere.tasks] == [RemoteRun(single, options)]
+    assert "report/parity.json" in list_files(single, options)
+    # The vacuous case: a local OUT, or tasks in process, publish nothing themselves.
+    in_process = Elsewhere()
+    in_process.in_process = True
+    _suite(repos, tmp_path / "plain" / "out", in_process)
+    assert [t.remote for t in in_process.tasks] == [None, None]
