@@ -32,12 +32,15 @@ from urllib.parse import urlsplit
 import msgspec
 import pyarrow as pa
 
+from backends.contract.fingerprint import VERSION as _FINGERPRINT_VERSION
 from backends.contract.fingerprint import fingerprint, schema_hash
 from backends.contract.result import OperatorMetric, RunWarning
 from backends.contract.schemas import EVIDENCE_TABLES
-from backends.extract.delta import read_table
+from backends.extract.delta import read_note, read_table, write_note
 from harness.run.request import BackendBuild, BuildRequest
 from harness.versions import versions
+
+FINGERPRINT_VERSION = _FINGERPRINT_VERSION.decode()
 
 MANIFEST_VERSION = 2
 """2: tables carry ``path`` relative to the run directory. 1: absolute ``uri`` only (still read).
@@ -226,17 +229,50 @@ def table_entry(
 
     With ``run_dir``, the entry also records where the table is relative to the run.
     """
-    table = read_table(uri, version)
+    described = _described(uri, version)
     return TableEntry(
         table=name,
         uri=_provenance(uri),
         path=None if run_dir is None else relative_location(str(uri), str(run_dir)),
         delta_version=version,
+        rows=described.rows,
+        schema_hash=described.schema_hash,
+        fingerprint=described.fingerprint,
+        version_before=version_before,
+    )
+
+
+ENTRY_NOTE = "manifest"
+"""The note (``backends.extract.delta.write_note``) holding what :func:`table_entry` computed
+from a table version: a later build that leaves the version as it was does not read it again."""
+
+
+class _Described(msgspec.Struct, frozen=True):
+    rows: int
+    schema_hash: str
+    fingerprint: str
+    fingerprint_version: str
+
+
+def _described(uri: Path, version: int) -> _Described:
+    """Rows, schema hash and fingerprint of the table at ``uri`` as of ``version``: from its
+    note when the version is the one noted, else read (and noted for the next build)."""
+    noted = read_note(uri, ENTRY_NOTE, version)
+    try:
+        described = msgspec.convert(noted, _Described)
+    except msgspec.ValidationError:
+        described = None
+    if described is not None and described.fingerprint_version == FINGERPRINT_VERSION:
+        return described
+    table = read_table(uri, version)
+    described = _Described(
         rows=table.num_rows,
         schema_hash=schema_hash(table.schema),
         fingerprint=fingerprint(table),
-        version_before=version_before,
+        fingerprint_version=FINGERPRINT_VERSION,
     )
+    write_note(uri, ENTRY_NOTE, version, msgspec.to_builtins(described))
+    return described
 
 
 def table_key(uri: Path | str) -> str:
