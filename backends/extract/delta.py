@@ -171,24 +171,30 @@ def merge_table(uri: Path, table: pa.Table, key: Sequence[str]) -> WriteOutcome:
     Raises :class:`DeltaWriteError`.
     """
     context = {"uri": str(uri), "key": list(key)}
-    _check_source(table, key, context)
     try:
         current = DeltaTable(str(uri))
     except TableNotFoundError:
         current = None
     except Exception as exc:
         raise DeltaWriteError("write_failed", f"{uri}: cannot open: {exc}", context) from exc
-    digest = content_digest(table)
+    noted = {"digest": content_digest(table), "key": list(key)}
+    try:
+        before = None if current is None else int(current.version())
+        if before is not None and read_note(uri, SOURCE_NOTE, before) == noted:
+            # This very table, checked and written with this key, is this version's content
+            # and nothing committed since: unchanged, without the checks, the read and the diff.
+            return WriteOutcome(before, before, "unchanged", 0, 0, 0)
+    except Exception as exc:
+        raise DeltaWriteError(
+            "write_failed", f"{uri}: {type(exc).__name__}: {exc}", context
+        ) from exc
+    _check_source(table, key, context)
     try:
         if current is None:
             uri.parent.mkdir(parents=True, exist_ok=True)
             _overwrite(uri, table)
             outcome = WriteOutcome(None, _version(uri), "create", table.num_rows, 0, 0)
         else:
-            before = int(current.version())
-            if read_note(uri, SOURCE_NOTE, before).get("digest") == digest:
-                # This very table was made this version's content, and nothing committed since.
-                return WriteOutcome(before, before, "unchanged", 0, 0, 0)
             outcome = _update(uri, current, table, key, context)
     except DeltaWriteError:
         raise
@@ -196,7 +202,7 @@ def merge_table(uri: Path, table: pa.Table, key: Sequence[str]) -> WriteOutcome:
         raise DeltaWriteError(
             "write_failed", f"{uri}: {type(exc).__name__}: {exc}", context
         ) from exc
-    write_note(uri, SOURCE_NOTE, outcome.version_after, {"digest": digest})
+    write_note(uri, SOURCE_NOTE, outcome.version_after, noted)
     return outcome
 
 

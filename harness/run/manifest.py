@@ -296,11 +296,38 @@ def current_version(uri: Path) -> int | None:
 def _warnings_by_code(diagnostics: TableEntry | None) -> dict[str, int]:
     if diagnostics is None:
         return {}
-    table = read_table(Path(diagnostics.uri), diagnostics.delta_version)
+    uri, version = Path(diagnostics.uri), diagnostics.delta_version
+    noted = read_note(uri, CODES_NOTE, version).get("codes")
+    try:
+        return msgspec.convert(noted, dict[str, int])
+    except msgspec.ValidationError:
+        pass  # none noted for this version
+    table = read_table(uri, version)
     counts: dict[str, int] = {}
     for code in table.column("code").to_pylist():
         counts[code] = counts.get(code, 0) + 1
-    return dict(sorted(counts.items()))
+    codes = dict(sorted(counts.items()))
+    write_note(uri, CODES_NOTE, version, {"codes": codes})
+    return codes
+
+
+def _repo_fingerprint(scan_uri: Path) -> str:
+    """:func:`repo_fingerprint` of the latest version of ``repo_scan``, noted on it."""
+    version = current_version(scan_uri)
+    if version is not None:
+        noted = read_note(scan_uri, REPO_NOTE, version).get("fingerprint")
+        if isinstance(noted, str):
+            return noted
+    value = repo_fingerprint(read_table(scan_uri, version))
+    if version is not None:
+        write_note(scan_uri, REPO_NOTE, version, {"fingerprint": value})
+    return value
+
+
+CODES_NOTE = "warnings_by_code"
+"""The note of the diagnostics output: its rows counted by code, for one version."""
+REPO_NOTE = "repo_fingerprint"
+"""The note of ``repo_scan``: :func:`repo_fingerprint` of one version."""
 
 
 def build_manifest(
@@ -334,7 +361,6 @@ def build_manifest(
         table_entry(o.table, Path(o.uri), o.delta_version, request.out, before(Path(o.uri)))
         for o in build.result.outputs
     )
-    scan = read_table(request.evidence_dir / "repo_scan")
     diagnostics = next((o for o in outputs if o.table == "diagnostics"), None)
     return RunManifest(
         manifest_version=MANIFEST_VERSION,
@@ -346,7 +372,7 @@ def build_manifest(
             path=str(request.repo),
             files=build.summary.files,
             python_files_ok=build.summary.python_files_ok,
-            fingerprint=repo_fingerprint(scan),
+            fingerprint=_repo_fingerprint(request.evidence_dir / "repo_scan"),
         ),
         inputs=tuple(inputs),
         outputs=outputs,

@@ -108,3 +108,38 @@ def test_the_manifest_reads_a_version_it_has_not_described(tmp_path: Path) -> No
     assert (first.rows, second.rows) == (2, 1)
     assert first.fingerprint != second.fingerprint
     assert table_entry("t", uri, 0, tmp_path) == first  # time travel: the old version again
+
+
+def test_the_same_table_under_another_key_is_checked_again(tmp_path: Path) -> None:
+    uri = tmp_path / "t"
+    table = _table(("a.py", 1), ("a.py", 2))
+    merge_table(uri, table, ("path", "n"))
+    with pytest.raises(delta.DeltaWriteError) as raised:
+        merge_table(uri, table, KEY)  # duplicate paths: refused, as without a note
+    assert raised.value.reason == "duplicate_key"
+
+
+def test_the_repo_fingerprint_and_warning_counts_are_noted_per_version(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scan = tmp_path / "repo_scan"
+    rows = [
+        {"path": p, "status": "ok", "file_sha256": f"sha-{p}", "code": c}
+        for p, c in (("a.py", "X_CODE"), ("b.py", "X_CODE"), ("c.py", "Y_CODE"))
+    ]
+    merge_table(scan, pa.Table.from_pylist(rows), KEY)
+    expected = manifest.repo_fingerprint(read_table(scan))
+    assert manifest._repo_fingerprint(scan) == expected
+    entry = table_entry("diagnostics", scan, 0, tmp_path)
+    assert manifest._warnings_by_code(entry) == {"X_CODE": 2, "Y_CODE": 1}
+
+    def unread(*args: object, **kwargs: object) -> pa.Table:
+        raise AssertionError("the table was read again")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(manifest, "read_table", unread)
+        assert manifest._repo_fingerprint(scan) == expected
+        assert manifest._warnings_by_code(entry) == {"X_CODE": 2, "Y_CODE": 1}
+    # The vacuous case: a new version is read again.
+    merge_table(scan, pa.Table.from_pylist(rows[:1]), KEY)
+    assert manifest._repo_fingerprint(scan) != expected
