@@ -81,6 +81,9 @@ class RemoteRun:
 
     uri: str
     options: dict[str, str] = field(repr=False)
+    node_cache: bool = False
+    """The extraction cache is the per-user one (``[extract] cache = true``): the node's own,
+    not the driver's folder of that name."""
 
 
 @dataclass(frozen=True)
@@ -160,9 +163,15 @@ def run_task(task: RepoTask) -> TaskReturn:
         return _run(task)
     from harness.storage import STORAGE_CODES, staged_out
 
+    request = task.request
+    if task.remote.node_cache:
+        from backends.extract.cache import default_cache_dir
+
+        extract = dataclasses.replace(request.extract, cache_dir=default_cache_dir())
+        request = dataclasses.replace(request, extract=extract)
     try:
         with staged_out(task.remote.uri, task.remote.options) as local:
-            staged = dataclasses.replace(task.request, out=local)
+            staged = dataclasses.replace(request, out=local)
             value = _run(dataclasses.replace(task, request=staged))
     except UsageError as exc:
         if exc.code not in STORAGE_CODES:

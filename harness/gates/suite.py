@@ -14,6 +14,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from backends.extract.cache import default_cache_dir
 from harness.compare.policy import ParityPolicy, configured_thresholds
 from harness.config.load import LoadedConfig
 from harness.gates.executor import Executor, LocalExecutor, RemoteRun, RepoTask
@@ -71,7 +72,8 @@ def run_suite(
         remote = None
         if published is not None:
             uri, storage = published
-            remote = RemoteRun(uri if single else f"{uri}/{name}", storage)
+            own = extract.cache_dir is not None and extract.cache_dir == default_cache_dir()
+            remote = RemoteRun(uri if single else f"{uri}/{name}", storage, node_cache=own)
         tasks.append(RepoTask(name, request, primary, candidate, options, remote))
     with executor.session():
         pending = executor.submit(tasks)

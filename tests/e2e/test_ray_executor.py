@@ -203,6 +203,10 @@ def test_a_ray_suite_into_a_bucket_gives_the_local_result(
             beside = [i["path"] for i in manifest["inputs"] if i["path"].startswith("../")]
             assert beside, manifest["inputs"]
             assert all((run / rel / "_delta_log").is_dir() for rel in beside)
+    # Each node extracted with its own per-user cache, not the driver's folder of that name.
+    assert any(any((node / "extract").glob("*")) for node in node_caches.iterdir()), (
+        "no node used its own extraction cache"
+    )
     # No node's or driver's staging path leaked into a published run: every one names the
     # bucket (read back into ``work/out``).
     for manifest in (work / "out").glob("*/*/run.json"):

@@ -305,8 +305,10 @@ def test_an_address_that_listens_passes_the_probe() -> None:
 # --- a task that publishes its own run (object-store OUT) ----------------------------------
 
 
-def _remote_task(task: RepoTask, uri: str, options: dict[str, str]) -> RepoTask:
-    return dataclasses.replace(task, remote=RemoteRun(uri, options))
+def _remote_task(
+    task: RepoTask, uri: str, options: dict[str, str], node_cache: bool = False
+) -> RepoTask:
+    return dataclasses.replace(task, remote=RemoteRun(uri, options, node_cache))
 
 
 def test_a_task_stages_its_run_on_its_node_and_publishes_it(
@@ -321,7 +323,12 @@ def test_a_task_stages_its_run_on_its_node_and_publishes_it(
     options = s3_server.storage_options()
     uri = s3_server.uri(s3_server.new_prefix("task")) + "/repo"
     driver_view = tmp_path / "driver" / "repo"
-    task = _remote_task(_task(repo, driver_view), uri, options)
+    # The driver's per-user extraction cache: the node uses its own instead.
+    driver_cache = tmp_path / "driver-cache" / "extract"
+    plain = _task(repo, driver_view)
+    extract = dataclasses.replace(plain.request.extract, cache_dir=driver_cache)
+    plain = dataclasses.replace(plain, request=dataclasses.replace(plain.request, extract=extract))
+    task = _remote_task(plain, uri, options, node_cache=True)
     assert options["AWS_SECRET_ACCESS_KEY"] not in repr(task)
     assert pickle.loads(pickle.dumps(task)) == task
     node = tmp_path / "node-cache"
@@ -329,6 +336,7 @@ def test_a_task_stages_its_run_on_its_node_and_publishes_it(
     value = run_task(task)
     assert value.outcome is not None and value.storage_error is None
     assert not driver_view.exists()  # nothing written on the driver's side
+    assert not driver_cache.exists() and any((node / "extract").iterdir())
     staged = staging_dir(uri)
     assert staged.parent == node / "remote" and (staged / "echo" / "run.json").is_file()
     published = list_files(uri, options)
@@ -389,9 +397,10 @@ def test_a_suite_into_a_bucket_gives_each_remote_task_its_runs_uri(
     with staged_out(uri, options) as folder:
         remote = _suite(repos, folder, elsewhere)
     assert remote == local
+    # [extract] cache = true (the default) is each node's own per-user cache.
     assert [t.remote for t in elsewhere.tasks] == [
-        RemoteRun(f"{uri}/a", options),
-        RemoteRun(f"{uri}/b", options),
+        RemoteRun(f"{uri}/a", options, node_cache=True),
+        RemoteRun(f"{uri}/b", options, node_cache=True),
     ]
     published = set(list_files(uri, options))
     assert "report/parity.json" in published
@@ -403,7 +412,7 @@ def test_a_suite_into_a_bucket_gives_each_remote_task_its_runs_uri(
     with staged_out(single, options) as folder:
         alone = _suite(repos[:1], folder, elsewhere)
     assert alone["a"] == local["a"]
-    assert [t.remote for t in elsewhere.tasks] == [RemoteRun(single, options)]
+    assert [t.remote for t in elsewhere.tasks] == [RemoteRun(single, options, node_cache=True)]
     assert "report/parity.json" in list_files(single, options)
     # The vacuous case: a local OUT, or tasks in process, publish nothing themselves.
     in_process = Elsewhere()
