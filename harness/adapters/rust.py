@@ -63,6 +63,16 @@ SEMANTIC_NOTE = "semantic"
 """The note of each output table naming the run that left its version (see the module doc)."""
 
 
+def _engine_identity() -> str:
+    """The engine's version and its compiled module's size and modification time: a rebuilt
+    extension (a developer's, with the same version string) is another engine."""
+    import backends.rust as engine
+    from backends.rust import _engine
+
+    stat = Path(_engine.__file__ or "").stat()
+    return f"{engine.engine_version()}\x1e{stat.st_size}\x1e{stat.st_mtime_ns}"
+
+
 def _run_key(spec: SemanticExecutionSpec, engine_version: str) -> str | None:
     """What a semantic run's outputs depend on; None when an evidence commit is not found
     (an object-store URI, a missing table: the engine runs and reports it)."""
@@ -138,7 +148,7 @@ class RustAdapter:
         import backends.rust as engine
 
         outputs = Path(str(outputs_dir))
-        key = None if views_dir is not None else _run_key(spec, engine.engine_version())
+        key = None if views_dir is not None else _run_key(spec, _engine_identity())
         if key is not None:
             reused = _reused(spec, outputs, key)
             if reused is not None:

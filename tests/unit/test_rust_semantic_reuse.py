@@ -140,3 +140,15 @@ def test_the_key_is_none_for_an_object_store_input(tmp_path: Path) -> None:
     )
     assert rust_adapter._run_key(spec, "e") is not None
     assert rust_adapter._run_key(moved, "e") is None
+
+
+def test_a_rebuilt_engine_with_the_same_version_runs_the_engine(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run = _evidence(tmp_path)
+    ADAPTER.run_semantics(_spec(run), run / "outputs")
+    before = rust_adapter._engine_identity()
+    monkeypatch.setattr(rust_adapter, "_engine_identity", lambda: before + "-rebuilt")
+    calls = _engine_calls(monkeypatch)
+    ADAPTER.run_semantics(_spec(run), run / "outputs")
+    assert calls == [1]
