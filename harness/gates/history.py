@@ -9,6 +9,8 @@ of these; a row written before these columns existed counts as not clean.
 from __future__ import annotations
 
 import datetime as dt
+import random
+import time
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
@@ -16,6 +18,7 @@ from pathlib import Path
 import msgspec
 import pyarrow as pa
 from deltalake import DeltaTable, write_deltalake
+from deltalake.exceptions import CommitFailedError
 
 from harness.report.model import ParityReport, severity_rank
 from harness.storage import delta_exists, delta_location, is_uri
@@ -71,6 +74,10 @@ def full_coverage(report: ParityReport) -> bool:
     )
 
 
+COMMIT_ATTEMPTS = 5
+"""How often one history append is tried when its commit fails on a concurrent writer's."""
+
+
 def append_history(
     history: Path | str, report: ParityReport, storage_options: Mapping[str, str] | None = None
 ) -> str:
@@ -122,13 +129,25 @@ def append_history(
     )
     if not is_uri(history):
         Path(history).parent.mkdir(parents=True, exist_ok=True)
-    write_deltalake(
-        delta_location(history),
-        pa.Table.from_pylist(rows, schema=HISTORY_SCHEMA),
-        mode="append",
-        schema_mode="merge",  # histories written before the setup columns gain them
-        storage_options=dict(storage_options) if is_uri(history) and storage_options else None,
-    )
+    data = pa.Table.from_pylist(rows, schema=HISTORY_SCHEMA)
+    options = dict(storage_options) if is_uri(history) and storage_options else None
+    for attempt in range(1, COMMIT_ATTEMPTS + 1):
+        try:
+            write_deltalake(
+                delta_location(history),
+                data,
+                mode="append",
+                schema_mode="merge",  # histories written before the setup columns gain them
+                storage_options=options,
+            )
+            break
+        except CommitFailedError:
+            # Writers that create the table at once race for its version 0: the losers' commit
+            # did not land ("Metadata changed since last commit"); they append to the table the
+            # winner made. delta-rs itself retries a blind append against later versions.
+            if attempt == COMMIT_ATTEMPTS:
+                raise
+            time.sleep(random.uniform(0.05, 0.2) * attempt)
     return run_id
 
 
