@@ -224,12 +224,15 @@ def table_entry(
     version: int,
     run_dir: Path | None = None,
     version_before: int | msgspec.UnsetType | None = msgspec.UNSET,
+    *,
+    note: bool = True,
 ) -> TableEntry:
     """Read one Delta table at ``version`` and describe it (rows, schema hash, fingerprint).
 
     With ``run_dir``, the entry also records where the table is relative to the run.
+    ``note=False`` never writes into the table's folder (a table this build does not own).
     """
-    described = _described(uri, version)
+    described = _described(uri, version, note)
     return TableEntry(
         table=name,
         uri=_provenance(uri),
@@ -254,9 +257,10 @@ class _Described(msgspec.Struct, frozen=True):
     fingerprint_version: str
 
 
-def _described(uri: Path, version: int) -> _Described:
+def _described(uri: Path, version: int, note: bool = True) -> _Described:
     """Rows, schema hash and fingerprint of the table at ``uri`` as of ``version``: from its
-    note when the version is the one noted, else read (and noted for the next build)."""
+    note when the version is the one noted, else read (and, with ``note``, noted for the next
+    build)."""
     noted = read_note(uri, ENTRY_NOTE, version)
     try:
         described = msgspec.convert(noted, _Described)
@@ -271,7 +275,8 @@ def _described(uri: Path, version: int) -> _Described:
         fingerprint=fingerprint(table),
         fingerprint_version=FINGERPRINT_VERSION,
     )
-    write_note(uri, ENTRY_NOTE, version, msgspec.to_builtins(described))
+    if note:
+        write_note(uri, ENTRY_NOTE, version, msgspec.to_builtins(described))
     return described
 
 
@@ -311,15 +316,16 @@ def _warnings_by_code(diagnostics: TableEntry | None) -> dict[str, int]:
     return codes
 
 
-def _repo_fingerprint(scan_uri: Path) -> str:
-    """:func:`repo_fingerprint` of the latest version of ``repo_scan``, noted on it."""
+def _repo_fingerprint(scan_uri: Path, note: bool = True) -> str:
+    """:func:`repo_fingerprint` of the latest version of ``repo_scan``, noted on it (with
+    ``note``)."""
     version = current_version(scan_uri)
     if version is not None:
         noted = read_note(scan_uri, REPO_NOTE, version).get("fingerprint")
         if isinstance(noted, str):
             return noted
     value = repo_fingerprint(read_table(scan_uri, version))
-    if version is not None:
+    if version is not None and note:
         write_note(scan_uri, REPO_NOTE, version, {"fingerprint": value})
     return value
 
@@ -349,6 +355,14 @@ def build_manifest(
             return msgspec.UNSET
         return versions_before.get(table_key(uri), msgspec.UNSET)
 
+    # Notes go only into tables inside this run's folder: a shadow side reads the evidence
+    # shared with the other side (``../evidence``), which neither side may change (the
+    # candidate is checked for it: harness/shadow/containment.py).
+    own = request.out.resolve()
+
+    def owned(uri: Path) -> bool:
+        return uri.resolve().is_relative_to(own)
+
     inputs = []
     for name in EVIDENCE_TABLES:
         stats = build.summary.extractors.get(name)
@@ -356,9 +370,16 @@ def build_manifest(
         if not uri.exists():
             continue
         version = stats.delta_version if stats is not None else _latest_version(uri)
-        inputs.append(table_entry(name, uri, version, request.out, before(uri)))
+        inputs.append(table_entry(name, uri, version, request.out, before(uri), note=owned(uri)))
     outputs = tuple(
-        table_entry(o.table, Path(o.uri), o.delta_version, request.out, before(Path(o.uri)))
+        table_entry(
+            o.table,
+            Path(o.uri),
+            o.delta_version,
+            request.out,
+            before(Path(o.uri)),
+            note=owned(Path(o.uri)),
+        )
         for o in build.result.outputs
     )
     diagnostics = next((o for o in outputs if o.table == "diagnostics"), None)
@@ -372,7 +393,9 @@ def build_manifest(
             path=str(request.repo),
             files=build.summary.files,
             python_files_ok=build.summary.python_files_ok,
-            fingerprint=_repo_fingerprint(request.evidence_dir / "repo_scan"),
+            fingerprint=_repo_fingerprint(
+                request.evidence_dir / "repo_scan", owned(request.evidence_dir)
+            ),
         ),
         inputs=tuple(inputs),
         outputs=outputs,

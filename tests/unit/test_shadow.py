@@ -56,6 +56,20 @@ def test_agreeing_sides_compare_clean(repo: Path, tmp_path: Path) -> None:
     assert outcome.result.first_divergent_stage is None
 
 
+@pytest.mark.parametrize("order", ["primary_first", "candidate_first"])
+def test_a_side_never_writes_into_the_shared_evidence(
+    repo: Path, tmp_path: Path, order: str
+) -> None:
+    """Either side may run first: neither leaves anything (a table note included) in the
+    evidence the two share, so the contained candidate is never caught writing there."""
+    options = ShadowOptions(order=order, candidate_timeout_s=20)  # type: ignore[arg-type]
+    out = tmp_path / "out"
+    outcome = run_shadow(_request(repo, out), f"{FAKES}:ECHO", f"{FAKES}:ECHO", options)
+    assert outcome.faults == ()
+    assert outcome.primary.ok and outcome.candidate.ok
+    assert not list((out / "evidence").glob("*/_codeanatomy_manifest*"))
+
+
 def test_a_content_mismatch_is_reported_with_its_stage(repo: Path, tmp_path: Path) -> None:
     outcome = _shadow(repo, tmp_path / "out", "DRIFTING")
     assert outcome.comparison is not None
