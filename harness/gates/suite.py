@@ -98,8 +98,7 @@ def run_suite(
         report, out / "report", history=read_history(history, storage_options=store)
     )
     append_history(history, report, store)
-    if isinstance(history, Path):
-        # Appends accumulate small files: compacted (and vacuumed) once past [maintenance].
-        # (A history in a bucket is not maintained by codeanatomy yet.)
-        maintain_history(history, config.config.maintenance)
+    # Appends accumulate small files: compacted (and vacuumed) once past [maintenance], on
+    # local disk or in the bucket.
+    maintain_history(history, config.config.maintenance, store)
     return report, paths

@@ -156,6 +156,8 @@ def test_shadow_with_history_and_reports_in_the_bucket(
     (user / "codeanatomy.toml").write_text(
         "[parity]\n"
         f'history = "{history}"\n'
+        # The history in the bucket is maintained once it holds more than one file.
+        "[maintenance]\nhistory_max_files = 1\nmin_files_to_compact = 2\n"
         "[storage]\n"
         "storage_options = { "
         f'AWS_ENDPOINT_URL = "{s3_server.endpoint}", '
@@ -197,6 +199,10 @@ def test_shadow_with_history_and_reports_in_the_bucket(
     again = _cli("shadow", "repo", "--out", out, cwd=user, env=env)
     assert again.returncode == 0, again.stdout[-2000:] + again.stderr[-2000:]
     assert f"reports: {out}/report\n" in again.stdout, again.stdout[-500:]
+    # The second run's append made two files of the history: compacted into one, in the bucket.
+    table = DeltaTable(history, storage_options=s3_server.storage_options())
+    assert len(table.file_uris()) == 1
+    assert table.to_pyarrow_table().num_rows == 4  # two runs, each its repo row and its * row
     _assert_no_secret(
         s3_server,
         [done.stdout, done.stderr, gate.stdout, gate.stderr, again.stdout, again.stderr],
