@@ -20,6 +20,8 @@ from typing import Any
 from tools.callgraph_proto.facts import FunctionNode, Scope, collect, module_name
 
 MAX_ROUNDS = 50
+MAX_EXTERNAL_COMPONENTS = 6  # an external name longer than this has no value (termination)
+MODELLED_DECORATORS = frozenset({"builtins.classmethod", "builtins.staticmethod"})
 Value = tuple[Any, ...]
 VSet = set[Value]
 Edge = tuple[str, str]
@@ -126,7 +128,7 @@ class Analysis:
     def elems(self, container: Value, key: Any = None) -> VSet:
         """Elements at a constant key (plus the unknown-key ones), or all of them."""
         keys = self.keys.get(container, set())
-        if key is not None and key in keys:
+        if key is not None:  # a constant key: its own elements and the unknown-key ones
             return self.get(("elem", container, key)) | self.get(("elem", container, "*"))
         out: VSet = set()
         for k in keys:
@@ -259,6 +261,8 @@ class Analysis:
                 out.add(("mod", sub))
             return out
         if kind == "ext":
+            if base[1].count(".") + 1 >= MAX_EXTERNAL_COMPONENTS:
+                return set()
             return {("ext", f"{base[1]}.{name}")}
         if kind == "cls":
             found = self.class_attr(self.mro(base), name)
@@ -579,7 +583,7 @@ class Analysis:
             out: VSet = set()
             for base in arg(0):
                 out |= self.get_attr(base, consts[1])
-            return out if out else arg(2)
+            return out | arg(2)  # the default always flows (monotone, §3.9)
         if fq == "builtins.setattr" and len(consts) > 1 and isinstance(consts[1], str):
             for base in arg(0):
                 self.set_attr(base, consts[1], arg(2))
@@ -631,11 +635,8 @@ class Analysis:
                     values = {x for v in values for x in self.iter_values(v, implicit=False)}
                 self.add_elem(receiver, "*", values)
                 return set()
-            if method == "get":
-                key = consts[0] if consts else None
-                if key is not None and key in self.keys.get(receiver, set()):
-                    return self.elems(receiver, key)
-                return (self.elems(receiver) if key is None else set()) | arg(1)
+            if method == "get":  # the default always flows (monotone, §3.9)
+                return self.elems(receiver, consts[0] if consts else None) | arg(1)
             if method in ("values", "copy", "pop"):
                 out = set()
                 if method == "values":
@@ -653,7 +654,7 @@ class Analysis:
                     self.add_elem(d, k if k is not None else "*", v)
                 return {d}
             return {("xinst", fq)}
-        return set()
+        return {("xres", self.site)}
 
     def super_values(self) -> VSet:
         scope = self.current
@@ -802,23 +803,15 @@ class Analysis:
         """Apply decorators bottom-up (call_kind decorator, §3.7)."""
         for dec in reversed(decorators):
             out: VSet = set()
-            decorator_values = self.eval(dec)
-            if isinstance(dec, ast.Call) and self.external_only(dec.func):
-                continue  # an external call's result (functools.wraps(f)) returns its argument
-            for d in decorator_values:
+            for d in self.eval(dec):
                 result = self.call(d, [(False, values)], {})
-                external = d[0] in ("ext", "xinst", "xbound") and d[1] not in (
-                    "builtins.classmethod",
-                    "builtins.staticmethod",
-                )
-                out |= values if external and not result else result
+                modelled = d[0] == "ext" and d[1] in MODELLED_DECORATORS
+                # an external decorator (or an external call's result, functools.wraps(f))
+                # returns the decorated definition (§3.7)
+                external = d[0] in ("ext", "xinst", "xbound", "xres") and not modelled
+                out |= values if external else result
             values = out
         return values
-
-    def external_only(self, func: ast.expr) -> bool:
-        """Whether a callee expression resolves to external targets only (§3.7)."""
-        values = self.eval(func)
-        return bool(values) and all(v[0] in ("ext", "xbound") for v in values)
 
     def assign(self, target: ast.expr, values: VSet) -> None:
         assert self.current is not None
