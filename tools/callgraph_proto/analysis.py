@@ -237,7 +237,7 @@ class Analysis:
         return fns[0][1] if fns else None
 
     # ----- attributes
-    def bind_class_values(self, values: VSet, instance: Value, cls: Value) -> VSet:
+    def bind_class_values(self, values: VSet, instance: Value | None, cls: Value) -> VSet:
         out: VSet = set()
         for v in values:
             if v[0] == "fn":
@@ -561,7 +561,10 @@ class Analysis:
     ) -> VSet:
         """The models of external functions (§3.9); other externals return an instance of
         the called class, or nothing."""
-        arg = lambda i: self.positional(args, i)  # noqa: E731
+
+        def arg(i: int) -> VSet:
+            return self.positional(args, i)
+
         if fq in CALLBACKS:
             positions, names = CALLBACKS[fq]
             element_args: VSet = set()
@@ -649,10 +652,10 @@ class Analysis:
                 return self.elems(receiver, consts[0] if consts else None)
         if receiver is None and external_is_class(fq):
             if fq == "builtins.dict" and kwargs:
-                d: Value = ("cont", ("call", self.site), "dict")
-                for k, v in kwargs.items():
-                    self.add_elem(d, k if k is not None else "*", v)
-                return {d}
+                made: Value = ("cont", ("call", self.site), "dict")
+                for k, vs in kwargs.items():
+                    self.add_elem(made, k if k is not None else "*", vs)
+                return {made}
             return {("xinst", fq)}
         return {("xres", self.site)}
 
@@ -884,12 +887,12 @@ class Analysis:
         elif isinstance(stmt, ast.Expr):
             self.eval(stmt.value)
         elif isinstance(stmt, ast.For | ast.AsyncFor):
-            values: VSet = set()
+            iterated: VSet = set()
             for it in self.eval(stmt.iter):
-                values |= self.iter_values(
+                iterated |= self.iter_values(
                     it, implicit=True, is_async=isinstance(stmt, ast.AsyncFor)
                 )
-            self.assign(stmt.target, values)
+            self.assign(stmt.target, iterated)
             self.exec_body(stmt.body)
             self.exec_body(stmt.orelse)
         elif isinstance(stmt, ast.With | ast.AsyncWith):
@@ -946,13 +949,13 @@ class Analysis:
                     top = alias.name.split(".")[0]
                     self.add(self.name_key(top, scope), {self.import_module_value(top)})
         elif isinstance(stmt, ast.ImportFrom):
-            base = self.resolve_from(stmt, scope)
+            source_name = self.resolve_from(stmt, scope)
             for alias in stmt.names:
-                source = self.import_module_value(base)
+                source = self.import_module_value(source_name)
                 if alias.name == "*":
                     if source[0] == "mod":
-                        target = self.module_scope[source[1]]
-                        for name in target.locals:
+                        exporter = self.module_scope[source[1]]
+                        for name in exporter.locals:
                             if not name.startswith("_"):
                                 scope.locals.add(name)
                                 self.add(self.name_key(name, scope), self.get_attr(source, name))
