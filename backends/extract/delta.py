@@ -113,6 +113,16 @@ def _note_file(uri: Path, name: str) -> Path:
     return uri / f"_codeanatomy_{name}.json"
 
 
+def current_version(uri: Path) -> int | None:
+    """The latest Delta version of the table at ``uri``; None when there is no table there."""
+    if not (uri / "_delta_log").is_dir():
+        return None
+    try:
+        return int(DeltaTable(str(uri)).version())
+    except TableNotFoundError:  # an empty _delta_log: no commit yet
+        return None
+
+
 def commit_stamp(uri: Path, version: int) -> str | None:
     """SHA-256 of the commit file of ``version`` (None when it is not there)."""
     try:

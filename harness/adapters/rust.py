@@ -22,7 +22,13 @@ import msgspec
 
 from backends.contract.result import PlanReport, RunResult
 from backends.contract.spec import SemanticExecutionSpec, canonical_json
-from backends.extract.delta import DeltaWriteError, commit_stamp, read_note, write_note
+from backends.extract.delta import (
+    DeltaWriteError,
+    commit_stamp,
+    current_version,
+    read_note,
+    write_note,
+)
 from backends.extract.runner import ExtractOptions
 from backends.extract.runner import extract as run_extract
 from backends.extract.summary import ExtractSummary
@@ -88,12 +94,6 @@ def _run_key(spec: SemanticExecutionSpec, engine_version: str) -> str | None:
     return digest.hexdigest()
 
 
-def _current_version(uri: Path) -> int | None:
-    from harness.run.manifest import current_version
-
-    return current_version(uri)
-
-
 def _reused(spec: SemanticExecutionSpec, outputs_dir: Path, key: str) -> RunResult | None:
     """The RunResult of the run that left every output of ``spec`` as it is now, when that
     run had ``key``; None otherwise."""
@@ -102,7 +102,7 @@ def _reused(spec: SemanticExecutionSpec, outputs_dir: Path, key: str) -> RunResu
     stored: Any = None
     for output in spec.outputs:
         uri = outputs_dir / output.table
-        version = _current_version(uri)
+        version = current_version(uri)
         if version is None:
             return None
         note = read_note(uri, SEMANTIC_NOTE, version)

@@ -24,6 +24,7 @@ import msgspec
 
 from backends.contract.schemas import EVIDENCE_TABLES, OUTPUT_TABLES
 from backends.contract.spec import SemanticExecutionSpec, spec_hash
+from backends.extract.delta import current_version
 from backends.extract.runner import extract
 from backends.extract.summary import ExtractSummary
 from harness.adapters import adapter
@@ -32,7 +33,6 @@ from harness.run.manifest import (
     RunManifest,
     ServedBy,
     build_manifest,
-    current_version,
     locate,
     read_manifest,
     table_key,

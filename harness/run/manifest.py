@@ -36,7 +36,7 @@ from backends.contract.fingerprint import VERSION as _FINGERPRINT_VERSION
 from backends.contract.fingerprint import fingerprint, schema_hash
 from backends.contract.result import OperatorMetric, RunWarning
 from backends.contract.schemas import EVIDENCE_TABLES
-from backends.extract.delta import read_note, read_table, write_note
+from backends.extract.delta import current_version, read_note, read_table, write_note
 from harness.run.request import BackendBuild, BuildRequest
 from harness.versions import versions
 
@@ -283,19 +283,6 @@ def _described(uri: Path, version: int, note: bool = True) -> _Described:
 def table_key(uri: Path | str) -> str:
     """The key of a table in a ``versions_before`` mapping: its absolute location."""
     return _provenance(uri)
-
-
-def current_version(uri: Path) -> int | None:
-    """The latest Delta version of the table at ``uri``; None when there is no table there."""
-    from deltalake import DeltaTable
-    from deltalake.exceptions import TableNotFoundError
-
-    if not (uri / "_delta_log").is_dir():
-        return None
-    try:
-        return int(DeltaTable(str(uri)).version())
-    except TableNotFoundError:  # an empty _delta_log: no commit yet
-        return None
 
 
 def _warnings_by_code(diagnostics: TableEntry | None) -> dict[str, int]:
