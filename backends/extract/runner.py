@@ -222,7 +222,8 @@ def per_file_stage(run: ExtractRun) -> ExtractRun:
     if options.progress and running:
         # Repository-wide: one step, which can outlast the per-file work on a large repo.
         options.progress("scip-python index", 0, 1)
-    scip_table = _join_scip(run, scip_job)
+    # No per-file task ran: the syntax results are the ones the cache served at the start.
+    scip_table = _join_scip(run, scip_job, syntax_unchanged=not tasks)
     if options.progress and running:
         options.progress("scip-python index", 1, 1)
     seconds["stage1"] = time.perf_counter() - t1
@@ -382,7 +383,9 @@ def _start_scip(run: ExtractRun, ok_files: list[repo_scan.ScannedFile]) -> scip_
     return stage.start(texts, {f.path: _text_sha(f) for f in ok_files}, syntax, settings)
 
 
-def _join_scip(run: ExtractRun, job: scip_stage.Job | None) -> pa.Table | None:
+def _join_scip(
+    run: ExtractRun, job: scip_stage.Job | None, *, syntax_unchanged: bool = False
+) -> pa.Table | None:
     """Wait for the indexer; its table (None when scip did not run), warnings collected."""
     if job is None:
         return None
@@ -392,7 +395,7 @@ def _join_scip(run: ExtractRun, job: scip_stage.Job | None) -> pa.Table | None:
     syntax = stage.syntax_of(
         run.wanted, {s: [run.syntax[s]] for s in stage.SOURCES if s in run.syntax}, coll.seen
     )
-    table, warnings, stats = job.join(syntax)
+    table, warnings, stats = job.join(syntax, syntax_unchanged=syntax_unchanged)
     run.scip = stats
     coll.warnings.extend((path, "scip", w) for path, w in warnings)
     if table is None:

@@ -176,11 +176,14 @@ class Job:
     cached: dict[str, FilePart]
     cached_tables: dict[str, pa.Table]  # the occurrence rows of the cached parts
     lookup_keys: dict[str, str]
-    # The keys computed by :func:`start` when they cannot change by :meth:`join` (imports read
-    # with ``ast`` from the same texts); None: compute them again with every syntax result.
+    # The keys computed by :func:`start` (None: no cache). They hold at :meth:`join` when
+    # ``keys_final`` (imports read with ``ast`` from the same texts) or when no syntax result
+    # arrived after the start (every file's syntax served by the cache); else they are
+    # computed again with every syntax result.
     planned_keys: dict[str, str | None] | None
     targets: set[str] | None  # None: every file (a whole run)
     started: float
+    keys_final: bool = False
     thread: threading.Thread | None = None
     box: dict[str, Any] = field(default_factory=dict)
 
@@ -202,9 +205,12 @@ class Job:
         except Exception as exc:  # the indexer wrapper must never abort Stage 0
             self.box["error"] = exc
 
-    def join(self, syntax: Syntax) -> tuple[pa.Table | None, list[tuple[str, FileWarning]], Stats]:
+    def join(
+        self, syntax: Syntax, *, syntax_unchanged: bool = False
+    ) -> tuple[pa.Table | None, list[tuple[str, FileWarning]], Stats]:
         """Wait for the indexer; the ``scip`` table (None when the step failed as a whole),
-        all warnings, and the stats. ``syntax``: every syntax result of the run."""
+        all warnings, and the stats. ``syntax``: every syntax result of the run;
+        ``syntax_unchanged``: none of them arrived after :func:`start` (all were cached)."""
         if self.thread is not None:
             self.thread.join()
         if "error" in self.box:
@@ -238,8 +244,11 @@ class Job:
         cache = self.settings.cache
         keys: dict[str, str | None] = {}
         if cache.root is not None:
-            keys = self.planned_keys or _keys(
-                self.texts, self.shas, syntax, project_name(self.settings.repo_root)
+            reuse = self.planned_keys is not None and (self.keys_final or syntax_unchanged)
+            keys = (
+                self.planned_keys
+                if reuse and self.planned_keys is not None
+                else _keys(self.texts, self.shas, syntax, project_name(self.settings.repo_root))
             )
             stale = {p for p, k in self.lookup_keys.items() if keys.get(p) != k}
             if stale:  # served on imports the pool now reads differently: index them again
@@ -308,7 +317,8 @@ def start(
         cached=cached,
         cached_tables=cached_tables,
         lookup_keys=lookup,
-        planned_keys=keys if not syntax.sources else None,
+        planned_keys=keys,
+        keys_final=not syntax.sources,
         targets=targets,
         started=started,
     )
