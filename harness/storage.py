@@ -341,8 +341,11 @@ def _publish_order(rel: str) -> tuple[int, str]:
 
 # Local-only parts of a run folder that never go to the bucket: the folder's lock, the
 # boundary's write probe, and extraction's scratch (``work/``: scip-python's index and logs).
+# The output's lock table in the bucket (harness/bucket_lock.py, ``_codeanatomy_lock``, at any
+# depth: a suite's runs have their own) is neither pulled into a staging folder nor published.
 _LOCAL_ONLY = re.compile(
-    r"(^|/)(\.codeanatomy-lock|\.codeanatomy-probe[^/]*|__pycache__)(/|$)|(^|/)work/scip/"
+    r"(^|/)(\.codeanatomy[-.]lock|\.codeanatomy-probe[^/]*|__pycache__|_codeanatomy_lock)(/|$)"
+    r"|(^|/)work/scip/"
 )
 
 
@@ -446,6 +449,8 @@ def pull(
     for rel, size in sorted(remote.files.items()):
         if only is not None and not any(_below(rel, folder) for folder in only):
             continue
+        if _LOCAL_ONLY.search(rel):
+            continue  # the bucket's lock tables, or a local-only file an older version sent
         if have.get(rel) == size and not _mutable(rel):
             continue
         key = remote.key(rel)
@@ -490,13 +495,31 @@ def staged_out(
     options: Mapping[str, str],
     *,
     tell: Callable[[str], None] | None = None,
+    command: str | None = None,
 ) -> Iterator[Path]:
     """The local folder of the object-store output ``out``: the
     location is checked, staged locally (pulled from the bucket) and published when the
     block ends normally (a ``typer.Exit``/``SystemExit`` of a finished command counts as
-    normal: a failed build's run folder is evidence too). An interrupt publishes nothing."""
+    normal: a failed build's run folder is evidence too). An interrupt publishes nothing.
+
+    One writer per URI across machines: the bucket's lock of ``out``
+    (harness/bucket_lock.py) is taken before the pull and released after the publish, also
+    when the block fails or is interrupted (best effort: a killed process leaves it to expire
+    at the end of its lease). A URI another run holds is refused at once: ``OUT_BUSY``, exit 2,
+    naming the holder (host, pid, ``command``, since when; ``command`` defaults to this
+    process's command line)."""
+    from harness.bucket_lock import hold
+
     uri = str(out).rstrip("/")
     check_access(uri, options)
+    with hold(uri, options, command), _staged(uri, options, tell) as local:
+        yield local
+
+
+@contextmanager
+def _staged(
+    uri: str, options: Mapping[str, str], tell: Callable[[str], None] | None
+) -> Iterator[Path]:
     local = staging_dir(uri)
     local.mkdir(parents=True, exist_ok=True)
     got = pull(uri, local, options)
