@@ -18,9 +18,14 @@ the bucket itself, at ``<OUT>/_codeanatomy_lock``:
   interrupt the ``finally`` of :func:`hold` still runs, best effort; a ``SIGKILL`` or a lost
   machine leaves the lock to expire).
 - **Lease**: ``expires_at = at +`` :data:`LEASE_S` (6 h). An expired ``acquire`` is ignored, so a
-  driver that crashed blocks its URI for at most the lease. A release row carries its acquire's
-  ``expires_at``, so a reader only reads the rows of unexpired leases (Delta file statistics
-  skip the others): the cost of acquiring does not grow with the table's age.
+  driver that crashed blocks its URI for at most the lease. A request made on the same machine
+  (same boot, same pid namespace) whose process is gone (killed, crashed: no process with its
+  pid and start time) is ignored at once: a rerun after a ``kill -9`` on one machine, or a Ray
+  task retried on the node where its first attempt died, is not refused.
+- **Cost**: each request is one commit of a one-row file, and the log keeps each file's
+  statistics, so the rows are read from the log alone (no data file is opened); a checkpoint
+  every :data:`CHECKPOINT_INTERVAL` requests bounds the log entries replayed. Measured on
+  loopback (SeaweedFS, 2 cores): acquire + release 0.1-0.35 s, flat over 300 requests.
 
 Known limits (documented, not enforced):
 
@@ -33,13 +38,19 @@ Known limits (documented, not enforced):
   third request in that window is refused too (conservative: never two holders, at worst a
   refusal while the URI was contended anyway).
 - ``--force`` (of ``extract``/``shadow`` for a foreign local folder) does not override the
-  bucket lock: a URI whose holder died frees itself when the lease expires.
+  bucket lock (``output_folder`` does not pass it on): a URI whose holder died on another
+  machine frees itself when the lease expires.
+- A Ray task retried on another node than the one its first attempt died on waits for the
+  lease (it is refused with ``OUT_BUSY``, a harness fault of its repository).
+- The table keeps every request (two commits per run, a checkpoint every ten): the log and its
+  checkpoints grow by a few hundred bytes per run; nothing cleans it up yet.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
 import os
 import random
 import socket
@@ -73,6 +84,8 @@ log, so fewer log entries to replay make a request cheaper on a URI used often."
 
 _CREATE_ATTEMPTS: Final = 8
 _ACTION_KEY: Final = "codeanatomy.lock_action"
+_STATS_PREFIX: Final = 64
+"""delta-rs keeps the first 64 characters of a string column in a file's statistics."""
 
 ACQUIRE: Final = "acquire"
 RELEASE: Final = "release"
@@ -86,6 +99,9 @@ class Holder:
     host: str
     pid: int
     command: str
+    process: str
+    """Where ``pid`` means something: this boot of the machine and its pid namespace (a
+    digest), the pid and the process's start time; empty off Linux (:func:`_process_id`)."""
     at: dt.datetime
     expires_at: dt.datetime
 
@@ -123,6 +139,7 @@ def _schema() -> Any:
             ("host", pa.string()),
             ("pid", pa.int64()),
             ("command", pa.string()),
+            ("process", pa.string()),
             ("at", stamp),
             ("expires_at", stamp),
         ]
@@ -143,6 +160,7 @@ def _append(table: str, holder: Holder, action: str, options: Mapping[str, str])
         "host": [holder.host],
         "pid": [holder.pid],
         "command": [holder.command],
+        "process": [holder.process],
         "at": [holder.at if action == ACQUIRE else _now()],
         "expires_at": [holder.expires_at],
     }
@@ -214,6 +232,9 @@ def _rows(delta: Any, now: dt.datetime) -> list[dict[str, Any]]:
             unread = True
             continue
         row = {name: action.get(f"min.{name}") for name in _schema().names}
+        if row["process"] is not None and len(row["process"]) >= _STATS_PREFIX:
+            unread = True  # possibly cut short: read the data
+            continue
         if row["expires_at"] > now:
             rows.append(row)
     if unread:
@@ -238,11 +259,12 @@ def _active(
             host=r["host"] or "",
             pid=int(r["pid"] or 0),
             command=r["command"] or "",
+            process=r.get("process") or "",
             at=r["at"],
             expires_at=r["expires_at"],
         )
         for r in rows
-        if r["action"] == ACQUIRE and r["owner"] not in released
+        if r["action"] == ACQUIRE and r["owner"] not in released and not _dead(r)
     ]
     return sorted(held, key=lambda h: (h.at, h.owner))
 
@@ -259,6 +281,46 @@ def _in_full(table: str, options: Mapping[str, str], holder: Holder) -> Holder:
     if not found:
         return holder
     return dataclasses.replace(holder, host=found[0]["host"], command=found[0]["command"])
+
+
+def _machine() -> str:
+    """This boot of this machine and this pid namespace, as a short digest (empty when the
+    system does not say: then no holder is ever found dead, its lease alone frees it)."""
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text(encoding="utf-8").strip()
+        namespace = str(Path("/proc/self/ns/pid").readlink())
+    except OSError:
+        return ""
+    return hashlib.sha256(f"{boot}/{namespace}".encode()).hexdigest()[:16]
+
+
+def _started(pid: int) -> str | None:
+    """The start time (clock ticks since boot) of process ``pid``; None when it is gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8")
+    except OSError:
+        return None
+    # The command name (2nd field) may hold spaces: the fields after its ")" are plain.
+    fields = stat.rsplit(")", 1)[-1].split()
+    return fields[19] if len(fields) > 19 else None
+
+
+def _process_id(pid: int) -> str:
+    machine = _machine()
+    started = _started(pid)
+    return f"{machine}:{pid}:{started}" if machine and started else ""
+
+
+def _dead(row: Mapping[str, Any]) -> bool:
+    """Whether the request's process is known to be gone: it ran on this machine (same boot,
+    same pid namespace) and no process with its pid and start time exists any more (killed,
+    crashed). A holder on another machine is never known dead: its lease frees it."""
+    recorded = row.get("process") or ""
+    machine, _, rest = recorded.partition(":")
+    if not machine or machine != _machine():
+        return False
+    pid, _, started = rest.partition(":")
+    return not pid.isdigit() or _started(int(pid)) != started
 
 
 def _default_command() -> str:
@@ -301,6 +363,7 @@ def acquire(
         owner=uuid.uuid4().hex,
         host=socket.gethostname(),
         pid=os.getpid(),
+        process=_process_id(os.getpid()),
         command=_default_command() if command is None else command[:300],
         at=at,
         expires_at=at + dt.timedelta(seconds=lease_s),

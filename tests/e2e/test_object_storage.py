@@ -351,3 +351,46 @@ def test_a_killed_publish_leaves_no_partial_table_visible(
         remote.to_pyarrow_table().select(columns).sort_by("source").to_pylist()
         == here.to_pyarrow_table().select(columns).sort_by("source").to_pylist()
     )
+
+
+def test_two_builds_into_one_uri_at_once_one_is_refused(
+    s3_server: Any, user: Path, tmp_path: Path
+) -> None:
+    """Two ``build``s of one bucket URI started at once, each with its own cache (its own
+    staging folder, as on two machines: no local lock between them): the bucket's lock lets
+    exactly one write; the other exits 2 with OUT_BUSY naming the holder."""
+    uri = s3_server.uri(s3_server.new_prefix("busy") + "/run")
+    procs = [
+        subprocess.Popen(
+            [str(CLI), "build", "repo", "--out", uri, "--backend", "rust", "--json"],
+            cwd=user,
+            env=_env(s3_server, tmp_path, CODEANATOMY_CACHE=str(tmp_path / f"machine-{i}")),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(2)
+    ]
+    results = [(p, *p.communicate(timeout=900)) for p in procs]
+    codes = sorted(p.returncode for p, _, _ in results)
+    assert codes == [0, 2], [(p.returncode, err[-1000:]) for p, _, err in results]
+    (winner, _, _), (_, refused, _) = sorted(results, key=lambda r: r[0].returncode)
+    error = json.loads(refused)["error"]
+    assert error["code"] == "OUT_BUSY", error
+    assert uri in error["message"]
+    assert f"pid {winner.pid}" in error["message"]  # names the holder
+    assert "build repo" in error["message"]
+    # The winner's run is whole in the bucket, the lock table beside it is no part of it, and
+    # the URI is free again.
+    keys = list_files(uri, s3_server.storage_options())
+    assert "run.json" in keys
+    manifest = read_manifest(_download(s3_server, uri, tmp_path / "dl") / "run.json")
+    assert manifest.outputs
+    assert not any(
+        "_codeanatomy_lock" in (t.path or "") for t in [*manifest.inputs, *manifest.outputs]
+    )
+    assert not (tmp_path / "dl" / "_codeanatomy_lock").exists()
+    again = _cli(
+        "build", "repo", "--out", uri, "--backend", "rust", cwd=user, env=_env(s3_server, tmp_path)
+    )
+    assert again.returncode == 0, again.stderr

@@ -4,6 +4,7 @@ processes racing for one URI, and the vacuous cases (no lock table yet)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import os
 import subprocess
@@ -14,8 +15,11 @@ from pathlib import Path
 import pytest
 
 from harness.bucket_lock import (
+    ACQUIRE,
     LOCK_TABLE,
     OUT_BUSY,
+    Holder,
+    _append,
     acquire,
     hold,
     holders,
@@ -241,3 +245,54 @@ def test_holders_taking_turns_never_overlap(s3_server: S3Server, tmp_path: Path)
     spans.sort()
     for (_, end), (began, _) in itertools.pairwise(spans):
         assert end <= began, spans
+
+
+DIES = """
+import os, sys
+from harness.bucket_lock import acquire
+from harness.storage import effective_options
+lock = acquire(sys.argv[1], effective_options(), "killed")
+print(lock.holder.owner, flush=True)
+os._exit(9)  # dies holding the lock: no release
+"""
+
+
+def test_a_holder_that_died_on_this_machine_is_taken_over_at_once(
+    s3_server: S3Server, tmp_path: Path
+) -> None:
+    uri = s3_server.uri(s3_server.new_prefix("lock-dead") + "/run")
+    script = tmp_path / "dies.py"
+    script.write_text(DIES, encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(s3_server.env(), PYTHONPATH=str(ROOT))
+    done = subprocess.run(
+        [sys.executable, str(script), uri], capture_output=True, text=True, env=env, check=False
+    )
+    assert done.returncode == 9, done.stderr
+    options = s3_server.storage_options()
+    assert holders(uri, options) == []  # its request is still in the table, but its process died
+    with hold(uri, options, "rerun") as lock:
+        assert [h.owner for h in holders(uri, options)] == [lock.holder.owner]
+
+
+def test_a_holder_on_another_machine_is_never_presumed_dead(s3_server: S3Server) -> None:
+    """The vacuous side of the liveness check: a request made elsewhere (another boot or pid
+    namespace), or one that does not say where (off Linux), blocks until its lease ends."""
+    options = s3_server.storage_options()
+    for n, process in enumerate(("0123456789abcdef:1:1", "")):
+        uri = s3_server.uri(s3_server.new_prefix(f"lock-remote-{n}") + "/run")
+        now = dt.datetime.now(dt.UTC)
+        remote = Holder(
+            owner=f"remote-{n}",
+            host="elsewhere",
+            pid=999_999,
+            command="codeanatomy build",
+            process=process,
+            at=now,
+            expires_at=now + dt.timedelta(hours=1),
+        )
+        _append(lock_uri(uri), remote, ACQUIRE, options)
+        with pytest.raises(UsageError) as info:
+            acquire(uri, options, "here")
+        assert info.value.code == OUT_BUSY
+        assert "host elsewhere, pid 999999, codeanatomy build" in info.value.message
