@@ -496,6 +496,7 @@ def staged_out(
     *,
     tell: Callable[[str], None] | None = None,
     command: str | None = None,
+    lock: bool = True,
 ) -> Iterator[Path]:
     """The local folder of the object-store output ``out``: the
     location is checked, staged locally (pulled from the bucket) and published when the
@@ -507,12 +508,19 @@ def staged_out(
     when the block fails or is interrupted (best effort: a killed process leaves it to expire
     at the end of its lease). A URI another run holds is refused at once: ``OUT_BUSY``, exit 2,
     naming the holder (host, pid, ``command``, since when; ``command`` defaults to this
-    process's command line)."""
+    process's command line). No lock is taken for a URI at or below one a block of this process
+    holds already (a suite's task run in process, a suite of one repository whose run is OUT
+    itself), nor with ``lock=False``: for a process working for a holder elsewhere (a Ray task
+    of a driver that holds OUT)."""
+    from contextlib import nullcontext
+
     from harness.bucket_lock import hold
 
     uri = str(out).rstrip("/")
     check_access(uri, options)
-    with hold(uri, options, command), _staged(uri, options, tell) as local:
+    held_here = any(uri == u or uri.startswith(f"{u}/") for u, _ in _STAGED.values())
+    guard = hold(uri, options, command) if lock and not held_here else nullcontext()
+    with guard, _staged(uri, options, tell) as local:
         yield local
 
 
@@ -532,6 +540,7 @@ def _staged(
             tell(f"published to {uri}: {sent} files (staged in {local})")
 
     key = local.resolve()
+    outer = _STAGED.get(key)  # the same URI staged by an enclosing block of this process
     _STAGED[key] = (uri, dict(options))
     try:
         try:
@@ -541,7 +550,10 @@ def _staged(
             raise
         publish()
     finally:
-        _STAGED.pop(key, None)
+        if outer is None:
+            _STAGED.pop(key, None)
+        else:
+            _STAGED[key] = outer
 
 
 _STAGED: dict[Path, tuple[str, dict[str, str]]] = {}

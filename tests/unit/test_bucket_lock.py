@@ -27,7 +27,7 @@ from harness.bucket_lock import (
     release,
 )
 from harness.errors import UsageError
-from harness.storage import list_files, pull, push, staged_out
+from harness.storage import list_files, pull, push, remote_of, staged_out
 from tests.s3_server import S3Server
 
 ROOT = Path(__file__).parents[2]
@@ -163,13 +163,20 @@ def test_staging_holds_the_uri_and_never_moves_the_lock_table(
     uri = s3_server.uri(s3_server.new_prefix("lock-staged") + "/suite")
     with staged_out(uri, options, command="codeanatomy shadow repo") as local:
         (local / "run.json").write_text("{}", encoding="utf-8")
-        with pytest.raises(UsageError) as info, staged_out(uri, options):
-            pass
+        # Another machine asking for the URI is refused, naming this command.
+        with pytest.raises(UsageError) as info:
+            acquire(uri, options, "elsewhere")
         assert info.value.code == OUT_BUSY
         assert "codeanatomy shadow repo" in info.value.message
-        # A run of the suite published by a task with its own lock table.
-        with staged_out(f"{uri}/repo", options) as task:
+        # This process stages the URI again (a suite of one repository: its task's run is OUT).
+        with staged_out(uri, options):
+            pass
+        # A task of another process working for this holder: no lock of its own.
+        with staged_out(f"{uri}/repo", options, lock=False) as task:
             (task / "run.json").write_text("{}", encoding="utf-8")
+            assert holders(f"{uri}/repo", options) == []
+        # A lock table below OUT (a task that took its own run's lock).
+        release(acquire(f"{uri}/repo", options, "task"), options)
     keys = set(list_files(uri, options))
     assert {"run.json", "repo/run.json"} <= keys
     assert any(k.startswith(f"{LOCK_TABLE}/_delta_log/") for k in keys)
@@ -296,3 +303,20 @@ def test_a_holder_on_another_machine_is_never_presumed_dead(s3_server: S3Server)
             acquire(uri, options, "here")
         assert info.value.code == OUT_BUSY
         assert "host elsewhere, pid 999999, codeanatomy build" in info.value.message
+
+
+def test_staging_a_uri_again_in_one_process_keeps_the_outer_block_holding_it(
+    s3_server: S3Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CODEANATOMY_CACHE", str(tmp_path / "cache"))
+    options = s3_server.storage_options()
+    uri = s3_server.uri(s3_server.new_prefix("lock-again"))
+    with staged_out(uri, options) as outer:
+        with staged_out(uri, options) as inner:
+            assert inner == outer
+        assert remote_of(outer) == (uri, options)  # still the outer block's
+        with staged_out(f"{uri}/repo", options):  # below a URI this process holds: no lock
+            assert holders(f"{uri}/repo", options) == []
+        assert len(holders(uri, options)) == 1
+    assert remote_of(outer) is None
+    assert holders(uri, options) == []
