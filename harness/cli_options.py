@@ -291,7 +291,8 @@ def output_folder(
     """The local folder a command writes ``out`` through: ``out`` itself (validated, created),
     or for an object-store URI a staging folder published to the bucket when the command ends
     (harness.storage). A refused location or credentials exit 2 with a storage code."""
-    from harness.storage import is_uri, staged_out
+    from harness.staging import staged_out
+    from harness.storage import is_uri
 
     with usage_errors(json):
         if not is_uri(out):

@@ -9,7 +9,7 @@ assembles the one report and appends the one parity-history row exactly as for a
 
 Where a task writes: with a local ``OUT`` (one machine, or a file system every node mounts),
 into ``OUT/<name>`` itself. With an object-store ``OUT`` (``s3://``; the driver stages the suite
-in a local folder, :func:`harness.storage.staged_out`), each task gets its run's URI
+in a local folder, :func:`harness.staging.staged_out`), each task gets its run's URI
 (``<OUT>/<name>``) and the storage options (:class:`RemoteRun`), stages the run in a folder
 on its own node (pulled from the bucket first, so incremental runs start from the bucket's
 state) and publishes it to the bucket before it returns; the paths of the outcome it returns
@@ -161,7 +161,8 @@ def run_task(task: RepoTask) -> TaskReturn:
         os._exit(1)
     if task.remote is None:
         return _run(task)
-    from harness.storage import STORAGE_CODES, staged_out
+    from harness.staging import staged_out
+    from harness.storage import STORAGE_CODES
 
     request = task.request
     if task.remote.node_cache:
@@ -170,7 +171,9 @@ def run_task(task: RepoTask) -> TaskReturn:
         extract = dataclasses.replace(request.extract, cache_dir=default_cache_dir())
         request = dataclasses.replace(request, extract=extract)
     try:
-        with staged_out(task.remote.uri, task.remote.options) as local:
+        # The driver holds the bucket lock of the suite's OUT for the whole suite (a task's run
+        # is below it): a task, or its retry on another node, takes none of its own.
+        with staged_out(task.remote.uri, task.remote.options, lock=False) as local:
             staged = dataclasses.replace(request, out=local)
             value = _run(dataclasses.replace(task, request=staged))
     except UsageError as exc:

@@ -28,7 +28,8 @@ from harness.route import decide_route
 from harness.run.extract_options import extract_options
 from harness.run.request import BuildRequest
 from harness.shadow.runner import ShadowOptions
-from harness.storage import is_uri, remote_of
+from harness.staging import remote_of
+from harness.storage import is_uri
 
 
 def run_suite(
@@ -47,7 +48,7 @@ def run_suite(
     ``progress(stage, done, total)`` hears of the repos done and of each repo's extraction
     (the latter in this process only). ``executor`` runs the repos (default: here, one after
     another; :mod:`harness.gates.executor`); the report is assembled here either way. When
-    ``out`` is the staging folder of an object-store OUT (:func:`harness.storage.remote_of`)
+    ``out`` is the staging folder of an object-store OUT (:func:`harness.staging.remote_of`)
     and the tasks run elsewhere, each task publishes its run to ``<OUT URI>/<name>`` itself."""
     # The Result of every repo applies this policy (allow-list), whatever the options said.
     options = dataclasses.replace(options, policy=policy)

@@ -26,7 +26,8 @@ from harness.config.load import LoadedConfig, load_text
 from harness.gates.suite import run_suite
 from harness.golden.manifest import load_manifest
 from harness.shadow.runner import ShadowOptions
-from harness.storage import list_files, pull, push, staged_out
+from harness.staging import staged_out
+from harness.storage import list_files, pull, push
 from tests.bench.reports import report_path
 
 RESULTS: dict[str, Any] = {}

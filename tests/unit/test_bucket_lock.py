@@ -27,7 +27,8 @@ from harness.bucket_lock import (
     release,
 )
 from harness.errors import UsageError
-from harness.storage import list_files, pull, push, remote_of, staged_out
+from harness.staging import remote_of, staged_out
+from harness.storage import list_files, pull, push
 from tests.s3_server import S3Server
 
 ROOT = Path(__file__).parents[2]

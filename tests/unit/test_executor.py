@@ -42,7 +42,8 @@ from harness.gates.executor import (
 from harness.gates.suite import run_suite
 from harness.run.request import BuildRequest
 from harness.shadow.runner import ShadowOptions
-from harness.storage import STORAGE_AUTH, list_files, staged_out, staging_dir
+from harness.staging import staged_out
+from harness.storage import STORAGE_AUTH, list_files, staging_dir
 from tests.s3_server import S3Server
 
 FAKES = "tests.unit.shadow_fakes"

@@ -13,6 +13,7 @@ import pytest
 
 from harness.config.load import load_text
 from harness.errors import UsageError
+from harness.staging import remote_of, staged_out
 from harness.storage import (
     STORAGE_OPTIONS_INVALID,
     STORAGE_SCHEME_UNSUPPORTED,
@@ -23,11 +24,9 @@ from harness.storage import (
     pull,
     push,
     redact,
-    remote_of,
     shown_options,
     split_uri,
     staged_in,
-    staged_out,
     staging_dir,
 )
 from tests.s3_server import S3Server
