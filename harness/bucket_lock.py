@@ -52,10 +52,8 @@ import dataclasses
 import datetime as dt
 import hashlib
 import os
-import random
 import socket
 import sys
-import time
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -164,30 +162,25 @@ def _append(table: str, holder: Holder, action: str, options: Mapping[str, str])
         "at": [holder.at if action == ACQUIRE else _now()],
         "expires_at": [holder.expires_at],
     }
-    from deltalake.exceptions import CommitFailedError
+    from harness.storage import append_racing
 
-    for attempt in range(1, _CREATE_ATTEMPTS + 1):
-        try:
-            write_deltalake(
-                table,
-                pa.table(row, schema=_schema()),
-                mode="append",
-                storage_options=dict(options),
-                # Readers replay at most this many log entries after the newest checkpoint.
-                configuration={"delta.checkpointInterval": str(CHECKPOINT_INTERVAL)},
-                commit_properties=CommitProperties(
-                    custom_metadata={OWNER_KEY: holder.owner, _ACTION_KEY: action},
-                    # A lost race for a version is retried with the next (a ticket each).
-                    max_commit_retries=1000,
-                ),
-            )
-            return
-        except CommitFailedError:
-            # Requests that create the table at once race for its version 0; the losers'
-            # commit did not land: they append to the table the winner made.
-            if attempt == _CREATE_ATTEMPTS:
-                raise
-            time.sleep(random.uniform(0.02, 0.1) * attempt)
+    append_racing(
+        lambda: write_deltalake(
+            table,
+            pa.table(row, schema=_schema()),
+            mode="append",
+            storage_options=dict(options),
+            # Readers replay at most this many log entries after the newest checkpoint.
+            configuration={"delta.checkpointInterval": str(CHECKPOINT_INTERVAL)},
+            commit_properties=CommitProperties(
+                custom_metadata={OWNER_KEY: holder.owner, _ACTION_KEY: action},
+                # A lost race for a version is retried with the next (a ticket each).
+                max_commit_retries=1000,
+            ),
+        ),
+        _CREATE_ATTEMPTS,
+        (0.02, 0.1),
+    )
 
 
 def _version_of(table: str, owner: str, action: str, options: Mapping[str, str]) -> int:

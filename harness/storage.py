@@ -28,7 +28,7 @@ import os
 import posixpath
 import re
 import shutil
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -564,3 +564,25 @@ def delta_exists(location: str | Path, options: Mapping[str, str]) -> bool:
         return (Path(location) / "_delta_log").is_dir()
     listed = list_files(f"{str(location).rstrip('/')}/_delta_log", options)
     return any(name.endswith(".json") for name in listed)
+
+
+def append_racing(write: Callable[[], None], attempts: int, pause_s: tuple[float, float]) -> None:
+    """Run ``write`` (one Delta append) until it commits, at most ``attempts`` times.
+
+    Writers that create a table at once race for its version 0: the losers' commit does not
+    land (delta-rs ``CommitFailedError``, "Metadata changed since last commit") and they append
+    to the table the winner made, after a jittered pause (``pause_s`` bounds, times the attempt
+    number). delta-rs itself retries a blind append against later versions."""
+    import random
+    import time
+
+    from deltalake.exceptions import CommitFailedError
+
+    for attempt in range(1, attempts + 1):
+        try:
+            write()
+            return
+        except CommitFailedError:
+            if attempt == attempts:
+                raise
+            time.sleep(random.uniform(*pause_s) * attempt)

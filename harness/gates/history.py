@@ -9,8 +9,6 @@ of these; a row written before these columns existed counts as not clean.
 from __future__ import annotations
 
 import datetime as dt
-import random
-import time
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
@@ -18,10 +16,9 @@ from pathlib import Path
 import msgspec
 import pyarrow as pa
 from deltalake import DeltaTable, write_deltalake
-from deltalake.exceptions import CommitFailedError
 
 from harness.report.model import ParityReport, severity_rank
-from harness.storage import delta_exists, delta_location, is_uri
+from harness.storage import append_racing, delta_exists, delta_location, is_uri
 
 HISTORY_SCHEMA = pa.schema(
     [
@@ -131,23 +128,17 @@ def append_history(
         Path(history).parent.mkdir(parents=True, exist_ok=True)
     data = pa.Table.from_pylist(rows, schema=HISTORY_SCHEMA)
     options = dict(storage_options) if is_uri(history) and storage_options else None
-    for attempt in range(1, COMMIT_ATTEMPTS + 1):
-        try:
-            write_deltalake(
-                delta_location(history),
-                data,
-                mode="append",
-                schema_mode="merge",  # histories written before the setup columns gain them
-                storage_options=options,
-            )
-            break
-        except CommitFailedError:
-            # Writers that create the table at once race for its version 0: the losers' commit
-            # did not land ("Metadata changed since last commit"); they append to the table the
-            # winner made. delta-rs itself retries a blind append against later versions.
-            if attempt == COMMIT_ATTEMPTS:
-                raise
-            time.sleep(random.uniform(0.05, 0.2) * attempt)
+    append_racing(
+        lambda: write_deltalake(
+            delta_location(history),
+            data,
+            mode="append",
+            schema_mode="merge",  # histories written before the setup columns gain them
+            storage_options=options,
+        ),
+        COMMIT_ATTEMPTS,
+        (0.05, 0.2),
+    )
     return run_id
 
 
